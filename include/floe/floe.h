@@ -1,0 +1,13 @@
+/* floe/floe.h - umbrella header: everything libfloe exports. */
+#ifndef FLOE_FLOE_H
+#define FLOE_FLOE_H
+
+#define FLOE_VERSION "0.1.0"
+
+#include "floe/error.h"
+#include "floe/arena.h"
+#include "floe/schema.h"
+#include "floe/batch.h"
+#include "floe/parquet.h"
+
+#endif
