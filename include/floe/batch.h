@@ -59,7 +59,7 @@ int floe_batch_builder_new(floe_batch_builder **out, const floe_schema *schema,
 void floe_batch_builder_free(floe_batch_builder *bld);
 
 /* Append to column `col`. The value must fit the column's storage (see
- * floe/schema.h): i32 for INT/DATE, i64 for LONG/TIME/TIMESTAMP*/DECIMAL
+ * floe/schema.h): i32 for INT/DATE, i64 for LONG/TIME/TIMESTAMP*, DECIMAL
  * P<=18, bytes for variable and fixed-width types (length must equal the
  * width for fixed). Appending NULL to a required column is FLOE_EINVALID. */
 int floe_batch_builder_null(floe_batch_builder *bld, int col, floe_error *err);

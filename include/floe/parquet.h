@@ -144,7 +144,7 @@ typedef enum floe_parquet_op {
 } floe_parquet_op;
 
 /* A literal in the column's storage (floe/schema.h): i for INT/DATE/LONG/
- * TIME/TIMESTAMP*/DECIMAL P<=18, d for FLOAT/DOUBLE, b for BOOLEAN, bytes
+ * TIME/TIMESTAMP*, DECIMAL P<=18, d for FLOAT/DOUBLE, b for BOOLEAN, bytes
  * for STRING/BINARY/JSON/UUID/FIXED/DECIMAL P>18. */
 typedef struct floe_value {
 	int64_t i;
