@@ -1,0 +1,1380 @@
+/* parquet/writer.c - the streaming Parquet writer: flat schemas, PLAIN /
+ * RLE_DICTIONARY / DELTA_BINARY_PACKED pages, statistics and the page index. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#include "floe/arena.h"
+#include "floe/parquet.h"
+#include "parquet/codec.h"
+#include "parquet/encoding.h"
+#include "parquet/meta.h"
+#include "util/buf.h"
+
+#define WR_SLICE_ROWS 4096
+#define WR_PAGE_MAX_ROWS 20000
+#define WR_OUT_BUF (4u << 20)
+
+/* Sort order of a column's min/max (parquet.thrift ColumnOrder TYPE_ORDER). */
+enum wr_order { WR_SIGNED_INT, WR_FLOAT, WR_UNSIGNED_BYTES, WR_SIGNED_BYTES, WR_BOOL };
+
+/* Running min/max of a page or chunk, as PLAIN-encoded bytes. */
+typedef struct wr_stats {
+	bool has;
+	floe_buf min, max;
+	int64_t nulls;
+} wr_stats;
+
+typedef struct wr_page_loc {
+	int64_t offset; /* within the chunk's data pages */
+	int32_t size;
+	int64_t first_row;
+	int64_t nulls;
+	bool all_null;
+	uint32_t min_off, min_len, max_off, max_len; /* into col->pmm */
+	bool has_minmax;
+} wr_page_loc;
+
+typedef struct wr_col {
+	const floe_field *field;
+	int ptype;      /* enum pq_type */
+	int width;      /* physical bytes per value (bool 1, BA 0) */
+	int order;      /* enum wr_order */
+	bool optional;
+	/* dictionary */
+	bool use_dict;       /* this chunk is still dictionary-encoded */
+	bool had_dict;       /* this chunk wrote dictionary-encoded pages */
+	uint32_t *slots;     /* open addressing: 0 empty, else index + 1 */
+	uint32_t *shash;     /* high 32 hash bits of each slot's entry */
+	uint32_t nslots;
+	uint32_t ndict;
+	floe_buf dict;       /* PLAIN-encoded entries */
+	floe_buf dict_off;   /* uint64 start offsets of entries in dict */
+	floe_buf stamp;      /* uint32 per entry: last page that used it */
+	uint32_t page_seq;
+	/* current page */
+	floe_buf idx;        /* uint32 dictionary indices */
+	floe_buf defs;       /* uint32 definition levels */
+	floe_buf vals;       /* PLAIN values (or bools as uint8) */
+	int64_t page_rows, page_vals;
+	int64_t page_first_row;
+	wr_stats ps;
+	/* chunk */
+	floe_buf chunk;      /* header + body of each data page */
+	int64_t chunk_uncompressed;
+	int64_t chunk_values;
+	wr_stats cs;
+	bool enc_plain, enc_delta, enc_dict;
+	floe_buf pages;      /* wr_page_loc */
+	floe_buf pmm;        /* page min/max bytes */
+} wr_col;
+
+struct floe_parquet_writer {
+	char *path;
+	int fd;
+	floe_parquet_write_options o;
+	floe_schema schema;
+	floe_arena *arena;   /* schema copy, footer structures */
+	wr_col *cols;
+	int ncols;
+	floe_buf out;        /* write buffer */
+	int64_t file_pos;    /* bytes handed to out so far */
+	int64_t rg_rows, total_rows;
+	floe_buf rgs;        /* pq_row_group */
+	floe_buf kvs;        /* pq_key_value */
+	floe_buf scratch, scratch2, tmp, comp;
+	floe_buf ci_all, oi_all; /* encoded page indexes, in chunk order */
+	floe_buf ci_pos;      /* int64 pairs (offset, length) into ci_all/oi_all */
+};
+
+static const char *const codec_names[] = { "uncompressed", "snappy", "gzip", "lzo",
+					   "brotli", "lz4", "zstd", "lz4_raw" };
+
+int floe_parquet_codec_parse(floe_parquet_codec *out, const char *name, floe_error *err)
+{
+	for (int i = 0; i < 8; i++) {
+		if (name && strcasecmp(name, codec_names[i]) == 0) {
+			*out = (floe_parquet_codec)i;
+			return 0;
+		}
+	}
+	if (name && strcasecmp(name, "none") == 0) {
+		*out = FLOE_PARQUET_UNCOMPRESSED;
+		return 0;
+	}
+	return floe_error_set(err, FLOE_EINVALID, "unknown parquet codec '%s'", name ? name : "");
+}
+
+const char *floe_parquet_codec_name(int codec)
+{
+	return codec >= 0 && codec < 8 ? codec_names[codec] : "?";
+}
+
+void floe_parquet_write_options_init(floe_parquet_write_options *o)
+{
+	memset(o, 0, sizeof *o);
+	o->codec = FLOE_PARQUET_ZSTD;
+	o->row_group_bytes = 128 << 20;
+	o->page_bytes = 1 << 20;
+	o->dictionary_bytes = 1 << 20;
+	o->dictionary = true;
+	o->delta = true;
+	o->page_index = true;
+	o->statistics = true;
+	o->data_page_version = 1;
+	o->stats_truncate = 64;
+	o->created_by = "floe version 0.1.0";
+}
+
+/* ---- output ----------------------------------------------------------- */
+
+static int wr_flush_out(floe_parquet_writer *w, floe_error *err)
+{
+	size_t done = 0;
+	while (done < w->out.len) {
+		ssize_t k = write(w->fd, w->out.data + done, w->out.len - done);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return floe_error_set(err, FLOE_EIO, "%s: write: %s", w->path, strerror(errno));
+		done += (size_t)k;
+	}
+	floe_buf_clear(&w->out);
+	return 0;
+}
+
+static int wr_emit(floe_parquet_writer *w, const void *p, size_t n, floe_error *err)
+{
+	if (w->out.len + n > WR_OUT_BUF) {
+		int rc = wr_flush_out(w, err);
+		if (rc)
+			return rc;
+	}
+	if (n >= WR_OUT_BUF) {
+		size_t done = 0;
+		while (done < n) {
+			ssize_t k = write(w->fd, (const uint8_t *)p + done, n - done);
+			if (k < 0 && errno == EINTR)
+				continue;
+			if (k <= 0)
+				return floe_error_set(err, FLOE_EIO, "%s: write: %s", w->path,
+						      strerror(errno));
+			done += (size_t)k;
+		}
+	} else if (floe_buf_append(&w->out, p, n)) {
+		return floe_error_set(err, FLOE_ENOMEM, "out of memory");
+	}
+	w->file_pos += (int64_t)n;
+	return 0;
+}
+
+/* ---- statistics ------------------------------------------------------- */
+
+/* <0, 0, >0 comparing two PLAIN values of the column's order. */
+static inline int wr_cmp(int order, int ptype, const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
+{
+	switch (order) {
+	case WR_BOOL:
+		return (int)a[0] - (int)b[0];
+	case WR_SIGNED_INT:
+		if (ptype == PQ_INT32) {
+			int32_t x, y;
+			memcpy(&x, a, 4);
+			memcpy(&y, b, 4);
+			return (x > y) - (x < y);
+		} else {
+			int64_t x, y;
+			memcpy(&x, a, 8);
+			memcpy(&y, b, 8);
+			return (x > y) - (x < y);
+		}
+	case WR_FLOAT:
+		if (ptype == PQ_FLOAT) {
+			float x, y;
+			memcpy(&x, a, 4);
+			memcpy(&y, b, 4);
+			return (x > y) - (x < y);
+		} else {
+			double x, y;
+			memcpy(&x, a, 8);
+			memcpy(&y, b, 8);
+			return (x > y) - (x < y);
+		}
+	case WR_SIGNED_BYTES: /* big-endian two's complement, equal lengths */
+		if (alen && (a[0] ^ b[0]) & 0x80)
+			return (a[0] & 0x80) ? -1 : 1;
+		return memcmp(a, b, alen);
+	default: {
+		size_t n = alen < blen ? alen : blen;
+		size_t k = 0;
+		while (k < n && a[k] == b[k]) /* short strings: no call */
+			k++;
+		int c = k < n ? (int)a[k] - (int)b[k] : 0;
+		if (c)
+			return c;
+		return (alen > blen) - (alen < blen);
+	}
+	}
+}
+
+static bool wr_is_nan(int ptype, const uint8_t *p)
+{
+	if (ptype == PQ_FLOAT) {
+		float f;
+		memcpy(&f, p, 4);
+		return f != f;
+	}
+	if (ptype == PQ_DOUBLE) {
+		double d;
+		memcpy(&d, p, 8);
+		return d != d;
+	}
+	return false;
+}
+
+static int wr_set(floe_buf *b, const uint8_t *p, size_t n)
+{
+	floe_buf_clear(b);
+	return floe_buf_append(b, p, n);
+}
+
+static inline int wr_stats_add(wr_stats *s, const wr_col *c, const uint8_t *p, size_t n)
+{
+	if (c->order == WR_FLOAT && wr_is_nan(c->ptype, p))
+		return 0; /* spec: NaN is never a min or max */
+	if (!s->has) {
+		s->has = true;
+		if (wr_set(&s->min, p, n) || wr_set(&s->max, p, n))
+			return FLOE_ENOMEM;
+		return 0;
+	}
+	/* a new minimum cannot be a new maximum */
+	if (wr_cmp(c->order, c->ptype, p, n, s->min.data, s->min.len) < 0)
+		return wr_set(&s->min, p, n) ? FLOE_ENOMEM : 0;
+	if (wr_cmp(c->order, c->ptype, p, n, s->max.data, s->max.len) > 0 &&
+	    wr_set(&s->max, p, n))
+		return FLOE_ENOMEM;
+	return 0;
+}
+
+static int wr_stats_merge(wr_stats *dst, const wr_col *c, const wr_stats *src)
+{
+	dst->nulls += src->nulls;
+	if (!src->has)
+		return 0;
+	int rc = wr_stats_add(dst, c, src->min.data, src->min.len);
+	if (!rc)
+		rc = wr_stats_add(dst, c, src->max.data, src->max.len);
+	return rc;
+}
+
+/* Spec (parquet.thrift, ColumnOrder): a zero min is written as -0.0 and a
+ * zero max as +0.0. */
+static void wr_fix_zero(const wr_col *c, wr_stats *s)
+{
+	if (!s->has || c->order != WR_FLOAT)
+		return;
+	if (c->ptype == PQ_FLOAT) {
+		float f;
+		memcpy(&f, s->min.data, 4);
+		if (f == 0.0f) { f = -0.0f; memcpy(s->min.data, &f, 4); }
+		memcpy(&f, s->max.data, 4);
+		if (f == 0.0f) { f = 0.0f; memcpy(s->max.data, &f, 4); }
+	} else {
+		double d;
+		memcpy(&d, s->min.data, 8);
+		if (d == 0.0) { d = -0.0; memcpy(s->min.data, &d, 8); }
+		memcpy(&d, s->max.data, 8);
+		if (d == 0.0) { d = 0.0; memcpy(s->max.data, &d, 8); }
+	}
+}
+
+/* Truncated bounds for BYTE_ARRAY min/max: min = prefix; max = prefix with
+ * its last non-0xFF byte incremented (0 length = no upper bound). */
+static void wr_truncate(const wr_col *c, int32_t limit, const uint8_t *min, size_t minlen,
+                        const uint8_t *max, size_t maxlen, uint8_t *maxbuf,
+                        size_t *out_minlen, bool *min_exact, size_t *out_maxlen, bool *max_exact,
+                        bool *has_max)
+{
+	(void)min;
+	*out_minlen = minlen;
+	*min_exact = true;
+	*out_maxlen = maxlen;
+	*max_exact = true;
+	*has_max = true;
+	if (c->ptype != PQ_BYTE_ARRAY || limit <= 0)
+		return;
+	if (minlen > (size_t)limit) {
+		*out_minlen = (size_t)limit;
+		*min_exact = false;
+	}
+	if (maxlen > (size_t)limit) {
+		size_t n = (size_t)limit;
+		memcpy(maxbuf, max, n);
+		while (n > 0 && maxbuf[n - 1] == 0xFF)
+			n--;
+		if (n == 0) {
+			*has_max = false;
+		} else {
+			maxbuf[n - 1]++;
+			*out_maxlen = n;
+			*max_exact = false;
+		}
+	}
+}
+
+/* ---- dictionary ------------------------------------------------------- */
+
+static int wr_dict_grow(wr_col *c)
+{
+	uint32_t n = c->nslots ? c->nslots * 2 : 1024;
+	uint32_t *s = calloc(n, sizeof *s);
+	uint32_t *sh = calloc(n, sizeof *sh);
+	if (!s || !sh) {
+		free(s);
+		free(sh);
+		return FLOE_ENOMEM;
+	}
+	const uint64_t *off = (const uint64_t *)c->dict_off.data;
+	for (uint32_t i = 0; i < c->ndict; i++) {
+		const uint8_t *p = c->dict.data + off[i];
+		size_t len = (size_t)(off[i + 1] - off[i]);
+		if (c->ptype == PQ_BYTE_ARRAY) {
+			p += 4;
+			len -= 4;
+		}
+		uint64_t h = XXH3_64bits(p, len);
+		uint32_t j = (uint32_t)h & (n - 1);
+		while (s[j])
+			j = (j + 1) & (n - 1);
+		s[j] = i + 1;
+		sh[j] = (uint32_t)(h >> 32);
+	}
+	free(c->slots);
+	free(c->shash);
+	c->slots = s;
+	c->shash = sh;
+	c->nslots = n;
+	return 0;
+}
+
+/* p[0..n) == q[0..n); short values compared inline. */
+static inline bool wr_eq(const uint8_t *p, const uint8_t *q, size_t n)
+{
+	if (n > 16)
+		return memcmp(p, q, n) == 0;
+	if (n >= 8) {
+		uint64_t a, b, c, d;
+		memcpy(&a, p, 8);
+		memcpy(&b, q, 8);
+		memcpy(&c, p + n - 8, 8);
+		memcpy(&d, q + n - 8, 8);
+		return a == b && c == d;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (p[i] != q[i])
+			return false;
+	return true;
+}
+
+/* Index of value p[0..len) in the dictionary, adding it. -1 = the
+ * dictionary would outgrow `limit`; FLOE_ENOMEM as -2. */
+static int64_t wr_dict_index(wr_col *c, const uint8_t *p, size_t len, int64_t limit)
+{
+	if ((uint64_t)c->ndict * 2 >= c->nslots && wr_dict_grow(c))
+		return -2;
+	uint64_t h = XXH3_64bits(p, len);
+	uint32_t mask = c->nslots - 1, j = (uint32_t)h & mask;
+	const uint64_t *off = (const uint64_t *)c->dict_off.data;
+	bool ba = c->ptype == PQ_BYTE_ARRAY;
+	uint32_t hi = (uint32_t)(h >> 32);
+	for (;;) {
+		uint32_t s = c->slots[j];
+		if (!s)
+			break;
+		if (c->shash[j] != hi) {
+			j = (j + 1) & mask;
+			continue;
+		}
+		const uint8_t *q = c->dict.data + off[s - 1];
+		size_t qlen = (size_t)(off[s] - off[s - 1]);
+		if (ba) {
+			q += 4;
+			qlen -= 4;
+		}
+		if (qlen == len && wr_eq(p, q, len))
+			return s - 1;
+		j = (j + 1) & mask;
+	}
+	if ((int64_t)(c->dict.len + len + 4) > limit || c->ndict >= INT32_MAX - 1)
+		return -1;
+	if (ba && floe_buf_put_u32le(&c->dict, (uint32_t)len))
+		return -2;
+	if (floe_buf_append(&c->dict, p, len))
+		return -2;
+	uint64_t end = c->dict.len;
+	uint32_t zero = 0;
+	if (floe_buf_append(&c->dict_off, &end, 8) || floe_buf_append(&c->stamp, &zero, 4))
+		return -2;
+	c->slots[j] = ++c->ndict;
+	c->shash[j] = hi;
+	return c->ndict - 1;
+}
+
+/* ---- pages ------------------------------------------------------------ */
+
+static int64_t wr_page_estimate(const wr_col *c)
+{
+	if (c->use_dict)
+		return (int64_t)(c->idx.len / 4) * (pq_bit_width(c->ndict) + 1) / 8 + 8;
+	return (int64_t)c->vals.len;
+}
+
+static int wr_compress(floe_parquet_writer *w, floe_buf *dst, const uint8_t *p, size_t n,
+                       floe_error *err)
+{
+	floe_buf_clear(dst);
+	if (w->o.codec == FLOE_PARQUET_UNCOMPRESSED)
+		return floe_buf_append(dst, p, n) ? floe_error_set(err, FLOE_ENOMEM, "out of memory") : 0;
+	return pq_codec_compress(dst, w->o.codec, w->o.codec_level, p, n, err);
+}
+
+static void wr_fill_stats(floe_parquet_writer *w, const wr_col *c, const wr_stats *s,
+                          pq_statistics *st, uint8_t **trunc, floe_arena *a, bool deprecated)
+{
+	memset(st, 0, sizeof *st);
+	st->null_count = s->nulls;
+	st->has_null_count = true;
+	if (!s->has)
+		return;
+	size_t minlen, maxlen;
+	bool mine, maxe, hasmax;
+	uint8_t *mb = floe_arena_alloc(a, s->max.len + 1);
+	if (!mb)
+		return;
+	wr_truncate(c, w->o.stats_truncate, s->min.data, s->min.len, s->max.data, s->max.len, mb,
+		    &minlen, &mine, &maxlen, &maxe, &hasmax);
+	uint8_t *mn = floe_arena_alloc(a, minlen + 1);
+	if (!mn)
+		return;
+	memcpy(mn, s->min.data, minlen);
+	st->min_value.ptr = mn;
+	st->min_value.len = (uint32_t)minlen;
+	st->is_min_value_exact = mine;
+	st->has_is_min_value_exact = true;
+	if (hasmax) {
+		if (maxe)
+			memcpy(mb, s->max.data, maxlen);
+		st->max_value.ptr = mb;
+		st->max_value.len = (uint32_t)maxlen;
+		st->is_max_value_exact = maxe;
+		st->has_is_max_value_exact = true;
+	}
+	if (deprecated && (c->order == WR_SIGNED_INT || c->order == WR_FLOAT)) {
+		st->min = st->min_value;
+		st->max = st->max_value;
+	}
+	*trunc = mb;
+}
+
+static int wr_page_flush(floe_parquet_writer *w, wr_col *c, floe_error *err)
+{
+	int rc = 0;
+	if (c->page_rows == 0)
+		return 0;
+	int nv = (int)c->page_vals;
+	int nrows = (int)c->page_rows;
+	int64_t nulls = c->page_rows - c->page_vals;
+	floe_buf *lv = &w->scratch, *body = &w->scratch2;
+	floe_buf_clear(lv);
+	floe_buf_clear(body);
+	int encoding = PQ_PLAIN;
+
+	/* page statistics from the dictionary entries it used */
+	c->ps.nulls = nulls;
+	if (c->use_dict) {
+		c->page_seq++;
+		const uint32_t *ix = (const uint32_t *)c->idx.data;
+		uint32_t *st = (uint32_t *)c->stamp.data;
+		const uint64_t *off = (const uint64_t *)c->dict_off.data;
+		uint32_t maxi = 0;
+		for (int i = 0; i < nv; i++) {
+			uint32_t k = ix[i];
+			if (k > maxi)
+				maxi = k;
+			if (st[k] == c->page_seq)
+				continue;
+			st[k] = c->page_seq;
+			const uint8_t *p = c->dict.data + off[k];
+			size_t len = (size_t)(off[k + 1] - off[k]);
+			if (c->ptype == PQ_BYTE_ARRAY) {
+				p += 4;
+				len -= 4;
+			}
+			if ((rc = wr_stats_add(&c->ps, c, p, len)))
+				goto oom;
+		}
+		/* bit width of the largest index, at least 1 */
+		int bw = pq_bit_width(maxi);
+		if (bw < 1)
+			bw = 1;
+		if (floe_buf_putc(body, (uint8_t)bw) ||
+		    pq_rle_encode(body, ix, (size_t)nv, bw))
+			goto oom;
+		encoding = PQ_RLE_DICTIONARY;
+		c->enc_dict = true;
+	} else if (c->ptype == PQ_BOOLEAN) {
+		if (pq_plain_encode_bool(body, c->vals.data, (size_t)nv))
+			goto oom;
+		c->enc_plain = true;
+	} else {
+		bool done = false;
+		if (w->o.delta && (c->ptype == PQ_INT32 || c->ptype == PQ_INT64) && nv > 0) {
+			if (c->ptype == PQ_INT32)
+				rc = pq_delta_encode_i32(body, (const int32_t *)c->vals.data, (size_t)nv);
+			else
+				rc = pq_delta_encode_i64(body, (const int64_t *)c->vals.data, (size_t)nv);
+			if (rc)
+				goto oom;
+			if (body->len < c->vals.len) {
+				encoding = PQ_DELTA_BINARY_PACKED;
+				c->enc_delta = true;
+				done = true;
+			} else {
+				floe_buf_clear(body);
+			}
+		}
+		if (!done) {
+			if (floe_buf_append(body, c->vals.data, c->vals.len))
+				goto oom;
+			c->enc_plain = true;
+		}
+	}
+
+	/* definition levels: RLE hybrid, bit width 1 */
+	if (c->optional && pq_rle_encode(lv, (const uint32_t *)c->defs.data, (size_t)nrows, 1))
+		goto oom;
+
+	pq_page_header h;
+	memset(&h, 0, sizeof h);
+	floe_buf *tmp = &w->tmp;
+	floe_buf_clear(tmp);
+	size_t uncompressed;
+	if (w->o.data_page_version == 2) {
+		if ((rc = wr_compress(w, &w->comp, body->data, body->len, err)))
+			return rc;
+		if (floe_buf_append(tmp, lv->data, lv->len) ||
+		    floe_buf_append(tmp, w->comp.data, w->comp.len))
+			goto oom;
+		uncompressed = lv->len + body->len;
+		h.type = PQ_DATA_PAGE_V2;
+		h.has_data_v2 = true;
+		h.data_v2.num_values = nrows;
+		h.data_v2.num_nulls = (int32_t)nulls;
+		h.data_v2.num_rows = nrows;
+		h.data_v2.encoding = encoding;
+		h.data_v2.definition_levels_byte_length = (int32_t)lv->len;
+		h.data_v2.repetition_levels_byte_length = 0;
+		h.data_v2.is_compressed = w->o.codec != FLOE_PARQUET_UNCOMPRESSED;
+	} else {
+		floe_buf *raw = &w->comp;
+		floe_buf_clear(raw);
+		if (c->optional && floe_buf_put_u32le(raw, (uint32_t)lv->len))
+			goto oom;
+		if (floe_buf_append(raw, lv->data, lv->len) ||
+		    floe_buf_append(raw, body->data, body->len))
+			goto oom;
+		uncompressed = raw->len;
+		if ((rc = wr_compress(w, tmp, raw->data, raw->len, err)))
+			return rc;
+		h.type = PQ_DATA_PAGE;
+		h.has_data = true;
+		h.data.num_values = nrows;
+		h.data.encoding = encoding;
+		h.data.definition_level_encoding = PQ_RLE;
+		h.data.repetition_level_encoding = PQ_RLE;
+	}
+	if (uncompressed > INT32_MAX || tmp->len > INT32_MAX)
+		return floe_error_set(err, FLOE_EINVALID, "parquet page larger than 2 GiB");
+	h.uncompressed_page_size = (int32_t)uncompressed;
+	h.compressed_page_size = (int32_t)tmp->len;
+
+	wr_fix_zero(c, &c->ps);
+	floe_arena *pa = floe_arena_new(1024);
+	if (!pa)
+		goto oom;
+	uint8_t *unused = NULL;
+	if (w->o.statistics) {
+		pq_statistics *st = h.type == PQ_DATA_PAGE_V2 ? &h.data_v2.statistics : &h.data.statistics;
+		wr_fill_stats(w, c, &c->ps, st, &unused, pa, false);
+		if (h.type == PQ_DATA_PAGE_V2)
+			h.data_v2.has_statistics = true;
+		else
+			h.data.has_statistics = true;
+	}
+	size_t start = c->chunk.len;
+	rc = pq_meta_encode_page_header(&c->chunk, &h);
+	floe_arena_free(pa);
+	if (rc || floe_buf_append(&c->chunk, tmp->data, tmp->len))
+		goto oom;
+
+	wr_page_loc loc;
+	memset(&loc, 0, sizeof loc);
+	loc.offset = (int64_t)start;
+	loc.size = (int32_t)(c->chunk.len - start);
+	loc.first_row = c->page_first_row;
+	loc.nulls = nulls;
+	loc.all_null = nv == 0;
+	if (c->ps.has) {
+		loc.has_minmax = true;
+		loc.min_off = (uint32_t)c->pmm.len;
+		loc.min_len = (uint32_t)c->ps.min.len;
+		if (floe_buf_append(&c->pmm, c->ps.min.data, c->ps.min.len))
+			goto oom;
+		loc.max_off = (uint32_t)c->pmm.len;
+		loc.max_len = (uint32_t)c->ps.max.len;
+		if (floe_buf_append(&c->pmm, c->ps.max.data, c->ps.max.len))
+			goto oom;
+	}
+	if (floe_buf_append(&c->pages, &loc, sizeof loc))
+		goto oom;
+	c->chunk_uncompressed += (int64_t)(c->chunk.len - start - tmp->len) + (int64_t)uncompressed;
+	c->chunk_values += nrows;
+	if (wr_stats_merge(&c->cs, c, &c->ps))
+		goto oom;
+
+	c->page_first_row += nrows;
+	c->page_rows = c->page_vals = 0;
+	c->ps.has = false;
+	c->ps.nulls = 0;
+	floe_buf_clear(&c->idx);
+	floe_buf_clear(&c->defs);
+	floe_buf_clear(&c->vals);
+	return 0;
+oom:
+	return floe_error_set(err, FLOE_ENOMEM, "out of memory");
+}
+
+/* ---- appending values ------------------------------------------------- */
+
+/* Leave dictionary mode: flush the dictionary-encoded page, then write
+ * PLAIN (or DELTA) pages for the rest of the chunk. */
+static int wr_fallback(floe_parquet_writer *w, wr_col *c, floe_error *err)
+{
+	int rc = wr_page_flush(w, c, err);
+	if (rc)
+		return rc;
+	c->use_dict = false;
+	return 0;
+}
+
+/* Append one non-null PLAIN value p[0..len). */
+static int wr_value(floe_parquet_writer *w, wr_col *c, const uint8_t *p, size_t len,
+                    floe_error *err)
+{
+	if (c->use_dict) {
+		int64_t k = wr_dict_index(c, p, len, w->o.dictionary_bytes);
+		if (k == -2)
+			return floe_error_set(err, FLOE_ENOMEM, "out of memory");
+		if (k >= 0) {
+			uint32_t u = (uint32_t)k;
+			if (floe_buf_append(&c->idx, &u, 4))
+				return floe_error_set(err, FLOE_ENOMEM, "out of memory");
+			c->page_vals++;
+			return 0;
+		}
+		/* the current row's definition level is already recorded;
+		 * keep it with this value on the new page */
+		bool def_pending = c->optional;
+		if (def_pending)
+			c->defs.len -= 4;
+		c->page_rows--;
+		int rc = wr_fallback(w, c, err);
+		if (rc)
+			return rc;
+		c->page_rows++;
+		if (def_pending) {
+			uint32_t one = 1;
+			if (floe_buf_append(&c->defs, &one, 4))
+				return floe_error_set(err, FLOE_ENOMEM, "out of memory");
+		}
+	}
+	if (c->ptype == PQ_BYTE_ARRAY && floe_buf_put_u32le(&c->vals, (uint32_t)len))
+		return floe_error_set(err, FLOE_ENOMEM, "out of memory");
+	if (floe_buf_append(&c->vals, p, len))
+		return floe_error_set(err, FLOE_ENOMEM, "out of memory");
+	c->page_vals++;
+	if (w->o.statistics && wr_stats_add(&c->ps, c, p, len))
+		return floe_error_set(err, FLOE_ENOMEM, "out of memory");
+	return 0;
+}
+
+/* Physical bytes of row r of column `col` into buf (returns length). */
+static size_t wr_physical(const wr_col *c, const floe_column *col, int64_t r, uint8_t *buf,
+                          const uint8_t **p)
+{
+	const floe_type *t = &c->field->type;
+	switch (t->id) {
+	case FLOE_TYPE_BOOLEAN:
+		buf[0] = ((const uint8_t *)col->values)[r] ? 1 : 0;
+		*p = buf;
+		return 1;
+	case FLOE_TYPE_INT:
+	case FLOE_TYPE_DATE:
+		*p = (const uint8_t *)col->values + r * 4;
+		return 4;
+	case FLOE_TYPE_FLOAT:
+		*p = (const uint8_t *)col->values + r * 4;
+		return 4;
+	case FLOE_TYPE_DECIMAL:
+		if (t->precision <= 9) {
+			int64_t v;
+			memcpy(&v, (const uint8_t *)col->values + r * 8, 8);
+			int32_t x = (int32_t)v;
+			memcpy(buf, &x, 4);
+			*p = buf;
+			return 4;
+		}
+		if (t->precision <= 18) {
+			*p = (const uint8_t *)col->values + r * 8;
+			return 8;
+		}
+		*p = (const uint8_t *)col->values + r * 16 + (16 - c->width);
+		return (size_t)c->width;
+	case FLOE_TYPE_UUID:
+	case FLOE_TYPE_FIXED:
+		*p = (const uint8_t *)col->values + r * c->width;
+		return (size_t)c->width;
+	case FLOE_TYPE_STRING:
+	case FLOE_TYPE_BINARY:
+	case FLOE_TYPE_JSON:
+		*p = col->data + col->offsets[r];
+		return (size_t)(col->offsets[r + 1] - col->offsets[r]);
+	default:
+		*p = (const uint8_t *)col->values + r * 8;
+		return 8;
+	}
+}
+
+static int wr_append_rows(floe_parquet_writer *w, wr_col *c, const floe_column *col,
+                          int64_t from, int64_t to, floe_error *err)
+{
+	uint8_t buf[16];
+	for (int64_t r = from; r < to; r++) {
+		bool valid = floe_column_is_valid(col, r);
+		if (!valid && !c->optional)
+			return floe_error_set(err, FLOE_EINVALID, "null in required column '%s'",
+					      c->field->name);
+		c->page_rows++;
+		if (c->optional) {
+			uint32_t d = valid;
+			if (floe_buf_append(&c->defs, &d, 4))
+				return floe_error_set(err, FLOE_ENOMEM, "out of memory");
+		}
+		if (!valid)
+			continue;
+		const uint8_t *p;
+		size_t len = wr_physical(c, col, r, buf, &p);
+		int rc = wr_value(w, c, p, len, err);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* ---- row groups ------------------------------------------------------- */
+
+static int wr_boundary(const wr_col *c, const wr_page_loc *pl, uint32_t n)
+{
+	bool asc = true, desc = true;
+	const wr_page_loc *prev = NULL;
+	for (uint32_t i = 0; i < n; i++) {
+		if (!pl[i].has_minmax)
+			continue;
+		if (prev) {
+			const uint8_t *mm = c->pmm.data;
+			int a = wr_cmp(c->order, c->ptype, mm + pl[i].min_off, pl[i].min_len,
+				       mm + prev->min_off, prev->min_len);
+			int b = wr_cmp(c->order, c->ptype, mm + pl[i].max_off, pl[i].max_len,
+				       mm + prev->max_off, prev->max_len);
+			if (a < 0 || b < 0)
+				asc = false;
+			if (a > 0 || b > 0)
+				desc = false;
+		}
+		prev = &pl[i];
+	}
+	return asc ? PQ_ASCENDING : desc ? PQ_DESCENDING : PQ_UNORDERED;
+}
+
+static int wr_index(floe_parquet_writer *w, wr_col *c, int64_t chunk_data_pos, floe_arena *a)
+{
+	const wr_page_loc *pl = (const wr_page_loc *)c->pages.data;
+	uint32_t n = (uint32_t)(c->pages.len / sizeof *pl);
+	pq_column_index ci;
+	pq_offset_index oi;
+	memset(&ci, 0, sizeof ci);
+	memset(&oi, 0, sizeof oi);
+	ci.num_pages = n;
+	ci.null_pages = floe_arena_calloc(a, n ? n : 1, sizeof(bool));
+	ci.min_values = floe_arena_calloc(a, n ? n : 1, sizeof(pq_bytes));
+	ci.max_values = floe_arena_calloc(a, n ? n : 1, sizeof(pq_bytes));
+	ci.null_counts = floe_arena_calloc(a, n ? n : 1, sizeof(int64_t));
+	oi.pages = floe_arena_calloc(a, n ? n : 1, sizeof(pq_page_location));
+	oi.num_pages = n;
+	if (!ci.null_pages || !ci.min_values || !ci.max_values || !ci.null_counts || !oi.pages)
+		return FLOE_ENOMEM;
+	static const uint8_t empty[1] = { 0 };
+	bool ok = true;
+	for (uint32_t i = 0; i < n; i++) {
+		ci.null_counts[i] = pl[i].nulls;
+		ci.null_pages[i] = pl[i].all_null;
+		if (!pl[i].all_null && !pl[i].has_minmax)
+			ok = false; /* only NaNs: no valid bounds for the page */
+		ci.min_values[i].ptr = empty;
+		ci.max_values[i].ptr = empty;
+		if (pl[i].has_minmax) {
+			size_t minlen, maxlen;
+			bool me, xe, hm;
+			uint8_t *mb = floe_arena_alloc(a, pl[i].max_len + 1);
+			uint8_t *mn = floe_arena_alloc(a, pl[i].min_len + 1);
+			if (!mb || !mn)
+				return FLOE_ENOMEM;
+			wr_truncate(c, w->o.stats_truncate, c->pmm.data + pl[i].min_off, pl[i].min_len,
+				    c->pmm.data + pl[i].max_off, pl[i].max_len, mb, &minlen, &me,
+				    &maxlen, &xe, &hm);
+			if (!hm)
+				ok = false; /* no upper bound: cannot write a column index */
+			memcpy(mn, c->pmm.data + pl[i].min_off, minlen);
+			if (xe)
+				memcpy(mb, c->pmm.data + pl[i].max_off, maxlen);
+			ci.min_values[i].ptr = mn;
+			ci.min_values[i].len = (uint32_t)minlen;
+			ci.max_values[i].ptr = mb;
+			ci.max_values[i].len = (uint32_t)maxlen;
+		}
+		oi.pages[i].offset = chunk_data_pos + pl[i].offset;
+		oi.pages[i].compressed_page_size = pl[i].size;
+		oi.pages[i].first_row_index = pl[i].first_row;
+	}
+	ci.boundary_order = wr_boundary(c, pl, n);
+	int64_t pos[4];
+	pos[0] = ok && w->o.statistics ? (int64_t)w->ci_all.len : -1;
+	if (ok && w->o.statistics && pq_meta_encode_column_index(&w->ci_all, &ci))
+		return FLOE_ENOMEM;
+	pos[1] = ok && w->o.statistics ? (int64_t)w->ci_all.len - pos[0] : 0;
+	pos[2] = (int64_t)w->oi_all.len;
+	if (pq_meta_encode_offset_index(&w->oi_all, &oi))
+		return FLOE_ENOMEM;
+	pos[3] = (int64_t)w->oi_all.len - pos[2];
+	return floe_buf_append(&w->ci_pos, pos, sizeof pos) ? FLOE_ENOMEM : 0;
+}
+
+static void wr_chunk_reset(floe_parquet_writer *w, wr_col *c)
+{
+	c->use_dict = w->o.dictionary && c->ptype != PQ_BOOLEAN;
+	c->ndict = 0;
+	if (c->slots)
+		memset(c->slots, 0, c->nslots * sizeof *c->slots);
+	floe_buf_clear(&c->dict);
+	floe_buf_clear(&c->dict_off);
+	floe_buf_clear(&c->stamp);
+	uint64_t zero = 0;
+	(void)floe_buf_append(&c->dict_off, &zero, 8); /* reserved in open */
+	c->page_seq = 0;
+	floe_buf_clear(&c->chunk);
+	floe_buf_clear(&c->pages);
+	floe_buf_clear(&c->pmm);
+	c->chunk_uncompressed = c->chunk_values = 0;
+	c->cs.has = false;
+	c->cs.nulls = 0;
+	c->enc_plain = c->enc_delta = c->enc_dict = false;
+	c->page_first_row = 0;
+}
+
+static int wr_row_group(floe_parquet_writer *w, floe_error *err)
+{
+	int rc;
+	if (w->rg_rows == 0)
+		return 0;
+	pq_row_group rg;
+	memset(&rg, 0, sizeof rg);
+	rg.num_rows = w->rg_rows;
+	rg.num_columns = (uint32_t)w->ncols;
+	rg.columns = floe_arena_calloc(w->arena, (size_t)w->ncols, sizeof *rg.columns);
+	if (!rg.columns)
+		return floe_error_set(err, FLOE_ENOMEM, "out of memory");
+	rg.file_offset = w->file_pos;
+	rg.has_file_offset = true;
+	rg.ordinal = (int16_t)(w->rgs.len / sizeof rg);
+	rg.has_ordinal = w->rgs.len / sizeof rg < 32768;
+	for (int i = 0; i < w->ncols; i++) {
+		wr_col *c = &w->cols[i];
+		if ((rc = wr_page_flush(w, c, err)))
+			return rc;
+		pq_column_chunk *cc = &rg.columns[i];
+		pq_column_meta *m = &cc->meta;
+		cc->has_meta = true;
+		m->type = c->ptype;
+		m->codec = w->o.codec;
+		m->num_values = c->chunk_values;
+		m->path_len = 1;
+		m->path_in_schema = floe_arena_alloc(w->arena, sizeof(pq_bytes));
+		if (!m->path_in_schema)
+			goto oom;
+		m->path_in_schema[0].ptr = (const uint8_t *)c->field->name;
+		m->path_in_schema[0].len = (uint32_t)strlen(c->field->name);
+		int64_t start = w->file_pos;
+		int64_t dict_size = 0, dict_unc = 0;
+		if (c->enc_dict) {
+			if ((rc = wr_compress(w, &w->comp, c->dict.data, c->dict.len, err)))
+				return rc;
+			pq_page_header h;
+			memset(&h, 0, sizeof h);
+			h.type = PQ_DICTIONARY_PAGE;
+			h.uncompressed_page_size = (int32_t)c->dict.len;
+			h.compressed_page_size = (int32_t)w->comp.len;
+			h.has_dict = true;
+			h.dict.num_values = (int32_t)c->ndict;
+			h.dict.encoding = PQ_PLAIN;
+			floe_buf_clear(&w->tmp);
+			if (pq_meta_encode_page_header(&w->tmp, &h))
+				goto oom;
+			if ((rc = wr_emit(w, w->tmp.data, w->tmp.len, err)) ||
+			    (rc = wr_emit(w, w->comp.data, w->comp.len, err)))
+				return rc;
+			dict_size = (int64_t)(w->tmp.len + w->comp.len);
+			dict_unc = (int64_t)(w->tmp.len + c->dict.len);
+			m->dictionary_page_offset = start;
+			m->has_dictionary_page_offset = true;
+		}
+		int64_t data_pos = w->file_pos;
+		if ((rc = wr_emit(w, c->chunk.data, c->chunk.len, err)))
+			return rc;
+		m->data_page_offset = data_pos;
+		m->total_compressed_size = dict_size + (int64_t)c->chunk.len;
+		m->total_uncompressed_size = dict_unc + c->chunk_uncompressed;
+		cc->file_offset = start;
+		int32_t enc[4];
+		uint32_t ne = 0;
+		if (c->enc_plain || c->enc_dict)
+			enc[ne++] = PQ_PLAIN;
+		enc[ne++] = PQ_RLE;
+		if (c->enc_dict)
+			enc[ne++] = PQ_RLE_DICTIONARY;
+		if (c->enc_delta)
+			enc[ne++] = PQ_DELTA_BINARY_PACKED;
+		m->encodings = floe_arena_alloc(w->arena, sizeof enc);
+		if (!m->encodings)
+			goto oom;
+		memcpy(m->encodings, enc, sizeof enc);
+		m->num_encodings = ne;
+		if (w->o.statistics) {
+			uint8_t *unused;
+			wr_fix_zero(c, &c->cs);
+			wr_fill_stats(w, c, &c->cs, &m->statistics, &unused, w->arena, true);
+			m->has_statistics = true;
+		}
+		rg.total_byte_size += m->total_uncompressed_size;
+		rg.total_compressed_size += m->total_compressed_size;
+		if (w->o.page_index && wr_index(w, c, data_pos, w->arena))
+			goto oom;
+		wr_chunk_reset(w, c);
+	}
+	rg.has_total_compressed_size = true;
+	if (floe_buf_append(&w->rgs, &rg, sizeof rg))
+		goto oom;
+	w->rg_rows = 0;
+	return 0;
+oom:
+	return floe_error_set(err, FLOE_ENOMEM, "out of memory");
+}
+
+static int64_t wr_rg_estimate(const floe_parquet_writer *w)
+{
+	int64_t n = 0;
+	for (int i = 0; i < w->ncols; i++) {
+		const wr_col *c = &w->cols[i];
+		n += c->chunk_uncompressed + wr_page_estimate(c) + (int64_t)c->dict.len +
+		     (int64_t)c->defs.len / 32;
+	}
+	return n;
+}
+
+/* ---- public API ------------------------------------------------------- */
+
+static int wr_map(wr_col *c, const floe_field *f, floe_error *err)
+{
+	const floe_type *t = &f->type;
+	c->order = WR_SIGNED_INT;
+	switch (t->id) {
+	case FLOE_TYPE_BOOLEAN: c->ptype = PQ_BOOLEAN; c->width = 1; c->order = WR_BOOL; break;
+	case FLOE_TYPE_INT:
+	case FLOE_TYPE_DATE: c->ptype = PQ_INT32; c->width = 4; break;
+	case FLOE_TYPE_LONG:
+	case FLOE_TYPE_TIME:
+	case FLOE_TYPE_TIMESTAMP:
+	case FLOE_TYPE_TIMESTAMPTZ:
+	case FLOE_TYPE_TIMESTAMP_NS:
+	case FLOE_TYPE_TIMESTAMPTZ_NS: c->ptype = PQ_INT64; c->width = 8; break;
+	case FLOE_TYPE_FLOAT: c->ptype = PQ_FLOAT; c->width = 4; c->order = WR_FLOAT; break;
+	case FLOE_TYPE_DOUBLE: c->ptype = PQ_DOUBLE; c->width = 8; c->order = WR_FLOAT; break;
+	case FLOE_TYPE_DECIMAL:
+		if (t->precision < 1 || t->precision > 38 || t->scale < 0 || t->scale > t->precision)
+			return floe_error_set(err, FLOE_EINVALID, "column '%s': bad decimal(%d,%d)",
+					      f->name, t->precision, t->scale);
+		if (t->precision <= 9) {
+			c->ptype = PQ_INT32; c->width = 4;
+		} else if (t->precision <= 18) {
+			c->ptype = PQ_INT64; c->width = 8;
+		} else {
+			/* minimal bytes holding 10^P - 1 in two's complement */
+			int bytes = 1;
+			double lim = 1.0;
+			for (int p = 0; p < t->precision; p++)
+				lim *= 10.0;
+			while (lim > 1.0) {
+				double cap = 1.0;
+				for (int b = 0; b < 8 * bytes - 1; b++)
+					cap *= 2.0;
+				if (cap >= lim)
+					break;
+				bytes++;
+			}
+			c->ptype = PQ_FIXED_LEN_BYTE_ARRAY;
+			c->width = bytes > 16 ? 16 : bytes;
+			c->order = WR_SIGNED_BYTES;
+		}
+		break;
+	case FLOE_TYPE_UUID:
+		c->ptype = PQ_FIXED_LEN_BYTE_ARRAY; c->width = 16; c->order = WR_UNSIGNED_BYTES; break;
+	case FLOE_TYPE_FIXED:
+		if (t->width <= 0)
+			return floe_error_set(err, FLOE_EINVALID, "column '%s': bad fixed width", f->name);
+		c->ptype = PQ_FIXED_LEN_BYTE_ARRAY; c->width = t->width; c->order = WR_UNSIGNED_BYTES;
+		break;
+	case FLOE_TYPE_STRING:
+	case FLOE_TYPE_BINARY:
+	case FLOE_TYPE_JSON:
+		c->ptype = PQ_BYTE_ARRAY; c->width = 0; c->order = WR_UNSIGNED_BYTES; break;
+	default:
+		return floe_error_set(err, FLOE_EUNSUPPORTED, "column '%s': type %d not writable",
+				      f->name, (int)t->id);
+	}
+	if (t->is_unsigned)
+		return floe_error_set(err, FLOE_EUNSUPPORTED, "column '%s': unsigned ints not writable",
+				      f->name);
+	return 0;
+}
+
+static void wr_element(pq_schema_element *e, const wr_col *c)
+{
+	const floe_field *f = c->field;
+	const floe_type *t = &f->type;
+	memset(e, 0, sizeof *e);
+	e->type = c->ptype;
+	e->type_length = c->ptype == PQ_FIXED_LEN_BYTE_ARRAY ? c->width : 0;
+	e->repetition = f->required ? PQ_REQUIRED : PQ_OPTIONAL;
+	e->name.ptr = (const uint8_t *)f->name;
+	e->name.len = (uint32_t)strlen(f->name);
+	e->converted_type = -1;
+	e->field_id = f->field_id;
+	e->has_field_id = f->field_id >= 0;
+	pq_logical_type *lt = &e->logical;
+	switch (t->id) {
+	case FLOE_TYPE_STRING: lt->kind = PQ_LT_STRING; e->converted_type = PQ_CT_UTF8; break;
+	case FLOE_TYPE_JSON: lt->kind = PQ_LT_JSON; e->converted_type = PQ_CT_JSON; break;
+	case FLOE_TYPE_UUID: lt->kind = PQ_LT_UUID; break;
+	case FLOE_TYPE_DATE: lt->kind = PQ_LT_DATE; e->converted_type = PQ_CT_DATE; break;
+	case FLOE_TYPE_TIME:
+		lt->kind = PQ_LT_TIME; lt->unit = PQ_UNIT_MICROS; lt->is_adjusted_to_utc = false;
+		/* TIME_MICROS only for adjusted TIME per LogicalTypes.md compat rules */
+		break;
+	case FLOE_TYPE_TIMESTAMP:
+	case FLOE_TYPE_TIMESTAMPTZ:
+	case FLOE_TYPE_TIMESTAMP_NS:
+	case FLOE_TYPE_TIMESTAMPTZ_NS:
+		lt->kind = PQ_LT_TIMESTAMP;
+		lt->is_adjusted_to_utc = t->id == FLOE_TYPE_TIMESTAMPTZ || t->id == FLOE_TYPE_TIMESTAMPTZ_NS;
+		lt->unit = (t->id == FLOE_TYPE_TIMESTAMP || t->id == FLOE_TYPE_TIMESTAMPTZ) ?
+				   PQ_UNIT_MICROS : PQ_UNIT_NANOS;
+		if (lt->unit == PQ_UNIT_MICROS && lt->is_adjusted_to_utc)
+			e->converted_type = PQ_CT_TIMESTAMP_MICROS;
+		break;
+	case FLOE_TYPE_DECIMAL:
+		lt->kind = PQ_LT_DECIMAL;
+		lt->precision = t->precision;
+		lt->scale = t->scale;
+		e->converted_type = PQ_CT_DECIMAL;
+		e->precision = t->precision;
+		e->scale = t->scale;
+		e->has_precision = e->has_scale = true;
+		break;
+	default:
+		break;
+	}
+}
+
+int floe_parquet_writer_open(floe_parquet_writer **out, const char *path,
+                             const floe_schema *schema,
+                             const floe_parquet_write_options *opts, floe_error *err)
+{
+	int rc = 0;
+	*out = NULL;
+	if (!path || !schema || schema->nfields <= 0)
+		return floe_error_set(err, FLOE_EINVALID, "parquet writer: no path or empty schema");
+	floe_parquet_writer *w = calloc(1, sizeof *w);
+	if (!w)
+		return floe_error_set(err, FLOE_ENOMEM, "out of memory");
+	w->fd = -1;
+	if (opts)
+		w->o = *opts;
+	else
+		floe_parquet_write_options_init(&w->o);
+	if (w->o.data_page_version != 2)
+		w->o.data_page_version = 1;
+	if (w->o.row_group_bytes <= 0)
+		w->o.row_group_bytes = 128 << 20;
+	if (w->o.page_bytes <= 0)
+		w->o.page_bytes = 1 << 20;
+	if (w->o.dictionary_bytes <= 0)
+		w->o.dictionary = false;
+	if (w->o.codec != FLOE_PARQUET_UNCOMPRESSED && !pq_codec_can_write(w->o.codec)) {
+		rc = floe_error_set(err, FLOE_EINVALID, "parquet codec %s cannot be written",
+				    floe_parquet_codec_name(w->o.codec));
+		goto done;
+	}
+	w->arena = floe_arena_new(64 * 1024);
+	w->path = strdup(path);
+	if (!w->arena || !w->path)
+		goto oom;
+	w->o.created_by = floe_arena_strdup(w->arena, w->o.created_by ? w->o.created_by
+								       : "floe version 0.1.0");
+	w->ncols = schema->nfields;
+	w->schema.nfields = schema->nfields;
+	w->schema.fields = floe_arena_calloc(w->arena, (size_t)w->ncols, sizeof(floe_field));
+	w->cols = calloc((size_t)w->ncols, sizeof *w->cols);
+	if (!w->schema.fields || !w->cols || !w->o.created_by)
+		goto oom;
+	for (int i = 0; i < w->ncols; i++) {
+		floe_field *f = &w->schema.fields[i];
+		*f = schema->fields[i];
+		f->name = floe_arena_strdup(w->arena, schema->fields[i].name ? schema->fields[i].name : "");
+		if (!f->name)
+			goto oom;
+		wr_col *c = &w->cols[i];
+		c->field = f;
+		c->optional = !f->required;
+		if ((rc = wr_map(c, f, err)))
+			goto done;
+		wr_chunk_reset(w, c);
+	}
+	w->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (w->fd < 0) {
+		rc = floe_error_set(err, FLOE_EIO, "%s: %s", path, strerror(errno));
+		goto done;
+	}
+	if (floe_buf_reserve(&w->out, WR_OUT_BUF))
+		goto oom;
+	if ((rc = wr_emit(w, "PAR1", 4, err)))
+		goto done;
+	*out = w;
+	return 0;
+oom:
+	rc = floe_error_set(err, FLOE_ENOMEM, "out of memory");
+done:
+	floe_parquet_writer_abort(w);
+	return rc;
+}
+
+int floe_parquet_writer_write(floe_parquet_writer *w, const floe_batch *b, floe_error *err)
+{
+	int rc;
+	if (!w || !b)
+		return floe_error_set(err, FLOE_EINVALID, "parquet writer: NULL argument");
+	if (b->ncols != w->ncols)
+		return floe_error_set(err, FLOE_EINVALID, "parquet writer: batch has %d columns, schema %d",
+				      b->ncols, w->ncols);
+	for (int i = 0; i < w->ncols; i++)
+		if (b->cols[i].type.id != w->cols[i].field->type.id)
+			return floe_error_set(err, FLOE_EINVALID,
+					      "parquet writer: column %d type differs from schema", i);
+	for (int64_t r = 0; r < b->nrows;) {
+		int64_t end = r + WR_SLICE_ROWS < b->nrows ? r + WR_SLICE_ROWS : b->nrows;
+		for (int i = 0; i < w->ncols; i++) {
+			wr_col *c = &w->cols[i];
+			if ((rc = wr_append_rows(w, c, &b->cols[i], r, end, err)))
+				return rc;
+			if ((wr_page_estimate(c) >= w->o.page_bytes || c->page_rows >= WR_PAGE_MAX_ROWS) &&
+			    (rc = wr_page_flush(w, c, err)))
+				return rc;
+		}
+		w->rg_rows += end - r;
+		w->total_rows += end - r;
+		r = end;
+		if (wr_rg_estimate(w) >= w->o.row_group_bytes && (rc = wr_row_group(w, err)))
+			return rc;
+	}
+	return 0;
+}
+
+int floe_parquet_writer_set_kv(floe_parquet_writer *w, const char *key, const char *value,
+                               floe_error *err)
+{
+	if (!w || !key)
+		return floe_error_set(err, FLOE_EINVALID, "parquet writer: NULL key");
+	pq_key_value *kv = (pq_key_value *)w->kvs.data;
+	size_t n = w->kvs.len / sizeof *kv;
+	pq_key_value nk;
+	memset(&nk, 0, sizeof nk);
+	char *k = floe_arena_strdup(w->arena, key);
+	char *v = value ? floe_arena_strdup(w->arena, value) : NULL;
+	if (!k || (value && !v))
+		return floe_error_set(err, FLOE_ENOMEM, "out of memory");
+	nk.key.ptr = (const uint8_t *)k;
+	nk.key.len = (uint32_t)strlen(k);
+	if (v) {
+		nk.value.ptr = (const uint8_t *)v;
+		nk.value.len = (uint32_t)strlen(v);
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (kv[i].key.len == nk.key.len && memcmp(kv[i].key.ptr, k, nk.key.len) == 0) {
+			kv[i] = nk;
+			return 0;
+		}
+	}
+	return floe_buf_append(&w->kvs, &nk, sizeof nk) ?
+		       floe_error_set(err, FLOE_ENOMEM, "out of memory") : 0;
+}
+
+static void wr_free(floe_parquet_writer *w)
+{
+	if (!w)
+		return;
+	for (int i = 0; w->cols && i < w->ncols; i++) {
+		wr_col *c = &w->cols[i];
+		free(c->slots);
+		free(c->shash);
+		floe_buf *bufs[] = { &c->dict, &c->dict_off, &c->stamp, &c->idx, &c->defs, &c->vals,
+				     &c->ps.min, &c->ps.max, &c->chunk, &c->cs.min, &c->cs.max,
+				     &c->pages, &c->pmm };
+		for (size_t j = 0; j < sizeof bufs / sizeof bufs[0]; j++)
+			floe_buf_free(bufs[j]);
+	}
+	free(w->cols);
+	floe_buf *bufs[] = { &w->out, &w->rgs, &w->kvs, &w->scratch, &w->scratch2, &w->tmp,
+			     &w->comp, &w->ci_all, &w->oi_all, &w->ci_pos };
+	for (size_t j = 0; j < sizeof bufs / sizeof bufs[0]; j++)
+		floe_buf_free(bufs[j]);
+	floe_arena_free(w->arena);
+	free(w->path);
+	free(w);
+}
+
+void floe_parquet_writer_abort(floe_parquet_writer *w)
+{
+	if (!w)
+		return;
+	if (w->fd >= 0) {
+		close(w->fd);
+		unlink(w->path);
+	}
+	wr_free(w);
+}
+
+int floe_parquet_writer_close(floe_parquet_writer *w, floe_parquet_file_info *info,
+                              floe_error *err)
+{
+	int rc;
+	if (!w)
+		return floe_error_set(err, FLOE_EINVALID, "parquet writer: NULL");
+	if ((rc = wr_row_group(w, err)))
+		goto fail;
+	pq_row_group *rgs = (pq_row_group *)w->rgs.data;
+	uint32_t nrg = (uint32_t)(w->rgs.len / sizeof *rgs);
+	/* page index: all ColumnIndexes, then all OffsetIndexes (spec:
+	 * PageIndex.md, after the row groups and before the footer) */
+	if (w->o.page_index && nrg) {
+		const int64_t *pos = (const int64_t *)w->ci_pos.data;
+		int64_t ci_base = w->file_pos;
+		if ((rc = wr_emit(w, w->ci_all.data, w->ci_all.len, err)))
+			goto fail;
+		int64_t oi_base = w->file_pos;
+		if ((rc = wr_emit(w, w->oi_all.data, w->oi_all.len, err)))
+			goto fail;
+		size_t k = 0;
+		for (uint32_t g = 0; g < nrg; g++) {
+			for (uint32_t i = 0; i < rgs[g].num_columns; i++, k++) {
+				pq_column_chunk *cc = &rgs[g].columns[i];
+				if (pos[4 * k] >= 0) {
+					cc->column_index_offset = ci_base + pos[4 * k];
+					cc->column_index_length = (int32_t)pos[4 * k + 1];
+					cc->has_column_index = true;
+				}
+				cc->offset_index_offset = oi_base + pos[4 * k + 2];
+				cc->offset_index_length = (int32_t)pos[4 * k + 3];
+				cc->has_offset_index = true;
+			}
+		}
+	}
+	pq_file_meta fm;
+	memset(&fm, 0, sizeof fm);
+	fm.version = 2;
+	fm.num_schema = (uint32_t)w->ncols + 1;
+	fm.schema = floe_arena_calloc(w->arena, fm.num_schema, sizeof *fm.schema);
+	fm.column_orders = floe_arena_calloc(w->arena, (size_t)w->ncols, sizeof(int32_t));
+	if (!fm.schema || !fm.column_orders)
+		goto oom;
+	fm.schema[0].type = -1;
+	fm.schema[0].repetition = -1;
+	fm.schema[0].converted_type = -1;
+	fm.schema[0].name.ptr = (const uint8_t *)"schema";
+	fm.schema[0].name.len = 6;
+	fm.schema[0].num_children = w->ncols;
+	for (int i = 0; i < w->ncols; i++) {
+		wr_element(&fm.schema[i + 1], &w->cols[i]);
+		fm.column_orders[i] = 1;
+	}
+	fm.num_column_orders = (uint32_t)w->ncols;
+	fm.num_rows = w->total_rows;
+	fm.row_groups = rgs;
+	fm.num_row_groups = nrg;
+	fm.kv = (pq_key_value *)w->kvs.data;
+	fm.num_kv = (uint32_t)(w->kvs.len / sizeof(pq_key_value));
+	fm.created_by.ptr = (const uint8_t *)w->o.created_by;
+	fm.created_by.len = (uint32_t)strlen(w->o.created_by);
+	floe_buf_clear(&w->tmp);
+	if (pq_meta_encode_file(&w->tmp, &fm) || floe_buf_put_u32le(&w->tmp, (uint32_t)w->tmp.len) ||
+	    floe_buf_append(&w->tmp, "PAR1", 4))
+		goto oom;
+	if ((rc = wr_emit(w, w->tmp.data, w->tmp.len, err)) || (rc = wr_flush_out(w, err)))
+		goto fail;
+	if (fsync(w->fd) != 0) {
+		rc = floe_error_set(err, FLOE_EIO, "%s: fsync: %s", w->path, strerror(errno));
+		goto fail;
+	}
+	if (close(w->fd) != 0) {
+		w->fd = -1;
+		unlink(w->path);
+		rc = floe_error_set(err, FLOE_EIO, "%s: close: %s", w->path, strerror(errno));
+		wr_free(w);
+		return rc;
+	}
+	w->fd = -1;
+	if (info) {
+		info->num_rows = w->total_rows;
+		info->file_bytes = w->file_pos;
+		info->num_row_groups = (int)nrg;
+	}
+	wr_free(w);
+	return 0;
+oom:
+	rc = floe_error_set(err, FLOE_ENOMEM, "out of memory");
+fail:
+	floe_parquet_writer_abort(w);
+	return rc;
+}
