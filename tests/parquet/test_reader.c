@@ -1,0 +1,498 @@
+/* tests/parquet/test_reader.c - the Parquet reader on files written by
+ * floe_parquet_writer: round trips of every type, projection, skipping by
+ * statistics and page index, batch limits, describe and hostile copies. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "floe/parquet.h"
+#include "harness.h"
+
+#define NROWS 5000
+
+static const char *SCHEMA_TEXT =
+	"id long not null, b boolean, i int, l long, f float, d double, dec decimal(9,2), "
+	"big decimal(30,3), dt date, t time, ts timestamp, tz timestamptz, tn timestamp_ns, "
+	"s string, u uuid, fx fixed[3], bin binary, j json";
+
+/* Deterministic value of column `c` at row `r`; every 7th row of a
+ * nullable column is null. Appends to the builder. */
+static int put_value(floe_batch_builder *bld, const floe_field *f, int c, int64_t r, floe_error *err)
+{
+	uint8_t bytes[32];
+	char text[64];
+	if (!f->required && r % 7 == 3)
+		return floe_batch_builder_null(bld, c, err);
+	switch (f->type.id) {
+	case FLOE_TYPE_BOOLEAN:
+		return floe_batch_builder_bool(bld, c, r % 3 == 0, err);
+	case FLOE_TYPE_INT:
+	case FLOE_TYPE_DATE:
+		return floe_batch_builder_i32(bld, c, (int32_t)(r * 37 % 1000 - 500), err);
+	case FLOE_TYPE_FLOAT:
+		return floe_batch_builder_f32(bld, c, (float)r / 4.0f, err);
+	case FLOE_TYPE_DOUBLE:
+		return floe_batch_builder_f64(bld, c, (double)r * 1.5 - 7, err);
+	case FLOE_TYPE_STRING:
+	case FLOE_TYPE_JSON:
+	case FLOE_TYPE_BINARY: {
+		int n = snprintf(text, sizeof(text), f->type.id == FLOE_TYPE_JSON ? "{\"k\":%lld}" : "v%lld",
+		                 (long long)(r % 50));
+		return floe_batch_builder_bytes(bld, c, text, n, err);
+	}
+	case FLOE_TYPE_UUID:
+	case FLOE_TYPE_FIXED:
+	case FLOE_TYPE_DECIMAL:
+		if (f->type.width > 0) {
+			for (int k = 0; k < f->type.width; k++)
+				bytes[k] = (uint8_t)(r * 13 + k);
+			if (f->type.id == FLOE_TYPE_DECIMAL)
+				memset(bytes, r % 2 ? 0xff : 0, 6); /* sign extended */
+			return floe_batch_builder_bytes(bld, c, bytes, f->type.width, err);
+		}
+		return floe_batch_builder_i64(bld, c, r * 1001 - 777, err);
+	default:
+		return floe_batch_builder_i64(bld, c, f->field_id == 1 ? r : r * 1000003 - 99, err);
+	}
+}
+
+/* Write NROWS rows of SCHEMA_TEXT to `path`. */
+static int write_file(const char *path, const floe_parquet_write_options *opts, floe_schema **schema_out,
+                      floe_arena *arena, floe_error *err)
+{
+	floe_schema *schema;
+	floe_batch_builder *bld = NULL;
+	floe_parquet_writer *w = NULL;
+	int rc = floe_schema_parse(&schema, SCHEMA_TEXT, arena, err);
+	if (rc < 0)
+		return rc;
+	*schema_out = schema;
+	rc = floe_batch_builder_new(&bld, schema, err);
+	if (rc == 0)
+		rc = floe_parquet_writer_open(&w, path, schema, opts, err);
+	if (rc == 0)
+		rc = floe_parquet_writer_set_kv(w, "origin", "test_reader", err);
+	for (int64_t r = 0; rc == 0 && r < NROWS; r++) {
+		for (int c = 0; rc == 0 && c < schema->nfields; c++)
+			rc = put_value(bld, &schema->fields[c], c, r, err);
+		if (rc == 0 && floe_batch_builder_rows(bld) == 100) {
+			rc = floe_parquet_writer_write(w, floe_batch_builder_view(bld), err);
+			floe_batch_builder_clear(bld);
+		}
+	}
+	if (rc == 0 && floe_batch_builder_rows(bld) > 0)
+		rc = floe_parquet_writer_write(w, floe_batch_builder_view(bld), err);
+	if (rc == 0) {
+		rc = floe_parquet_writer_close(w, NULL, err);
+		w = NULL;
+	}
+	floe_parquet_writer_abort(w);
+	floe_batch_builder_free(bld);
+	return rc;
+}
+
+/* Expected batch of the same rows, built by the builder. */
+static bool cell_equal(const floe_column *a, int64_t ra, const floe_column *b, int64_t rb)
+{
+	bool va = floe_column_is_valid(a, ra), vb = floe_column_is_valid(b, rb);
+	if (va != vb)
+		return false;
+	if (!va)
+		return true;
+	if (floe_type_is_variable(&a->type)) {
+		int64_t la = a->offsets[ra + 1] - a->offsets[ra], lb = b->offsets[rb + 1] - b->offsets[rb];
+		return la == lb && memcmp(a->data + a->offsets[ra], b->data + b->offsets[rb], (size_t)la) == 0;
+	}
+	int w = floe_type_value_width(&a->type);
+	return memcmp((const uint8_t *)a->values + ra * w, (const uint8_t *)b->values + rb * w, (size_t)w) == 0;
+}
+
+/* Build the expected rows in a builder (all columns). */
+static floe_batch_builder *expected(const floe_schema *schema)
+{
+	floe_batch_builder *bld = NULL;
+	floe_error err;
+	if (floe_batch_builder_new(&bld, schema, &err) < 0)
+		return NULL;
+	for (int64_t r = 0; r < NROWS; r++)
+		for (int c = 0; c < schema->nfields; c++)
+			if (put_value(bld, &schema->fields[c], c, r, &err) < 0) {
+				floe_batch_builder_free(bld);
+				return NULL;
+			}
+	return bld;
+}
+
+/* Scan `path` with `opts` and compare every returned row with the expected
+ * values, matching rows by the id column (projected column `idcol`, or
+ * sequential when idcol < 0). Returns rows read, or -1. */
+static int64_t scan_compare(const char *path, const floe_parquet_scan_options *opts, const floe_schema *schema,
+                            const floe_batch *want, int idcol, floe_parquet_scan_stats *stats)
+{
+	floe_parquet_reader *r = NULL;
+	floe_parquet_scan *s = NULL;
+	floe_error err = { 0 };
+	const floe_batch *b;
+	int64_t seq = 0;
+	int rc;
+
+	if (floe_parquet_reader_open(&r, path, &err) < 0) {
+		th_fail(__FILE__, __LINE__, "open: %s", err.msg);
+		return -1;
+	}
+	if (floe_parquet_scan_open(&s, r, opts, &err) < 0) {
+		th_fail(__FILE__, __LINE__, "scan_open: %s", err.msg);
+		floe_parquet_reader_free(r);
+		return -1;
+	}
+	while ((rc = floe_parquet_scan_next(s, &b, &err)) == 1) {
+		if (b->nrows > (opts ? opts->batch_rows : 65536))
+			th_fail(__FILE__, __LINE__, "batch of %lld rows", (long long)b->nrows);
+		for (int c = 0; c < b->ncols; c++) {
+			int wc = floe_schema_find(schema, b->schema->fields[c].name);
+			if (wc < 0) {
+				th_fail(__FILE__, __LINE__, "unknown column %s", b->schema->fields[c].name);
+				continue;
+			}
+			if (b->cols[c].type.id != schema->fields[wc].type.id)
+				th_fail(__FILE__, __LINE__, "column %s: type %d != %d", schema->fields[wc].name,
+				        b->cols[c].type.id, schema->fields[wc].type.id);
+			for (int64_t k = 0; k < b->nrows; k++) {
+				int64_t row = seq + k;
+				if (idcol >= 0)
+					memcpy(&row, (const uint8_t *)b->cols[idcol].values + k * 8, 8);
+				if (row < 0 || row >= want->nrows || !cell_equal(&b->cols[c], k, &want->cols[wc], row)) {
+					th_fail(__FILE__, __LINE__, "column %s row %lld differs", schema->fields[wc].name,
+					        (long long)row);
+					break;
+				}
+			}
+		}
+		seq += b->nrows;
+	}
+	if (rc < 0)
+		th_fail(__FILE__, __LINE__, "scan_next: %s", err.msg);
+	if (stats)
+		floe_parquet_scan_get_stats(s, stats);
+	floe_parquet_scan_free(s);
+	floe_parquet_reader_free(r);
+	return rc < 0 ? -1 : seq;
+}
+
+TEST(pq_reader_roundtrip_all_types)
+{
+	static const struct {
+		floe_parquet_codec codec;
+		int version;
+		bool dict, delta;
+	} cases[] = {
+		{ FLOE_PARQUET_UNCOMPRESSED, 1, false, false },
+		{ FLOE_PARQUET_ZSTD, 1, true, true },
+		{ FLOE_PARQUET_SNAPPY, 2, true, false },
+		{ FLOE_PARQUET_GZIP, 2, false, true },
+		{ FLOE_PARQUET_LZ4_RAW, 1, true, true },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		floe_arena *arena = floe_arena_new(0);
+		floe_parquet_write_options wo;
+		floe_schema *schema = NULL;
+		floe_error err = { 0 }, *ep = &err;
+		floe_parquet_write_options_init(&wo);
+		wo.codec = cases[i].codec;
+		wo.data_page_version = cases[i].version;
+		wo.dictionary = cases[i].dict;
+		wo.delta = cases[i].delta;
+		wo.page_bytes = 4096;
+		const char *path = th_path("rt.parquet");
+		REQUIRE_OK(write_file(path, &wo, &schema, arena, ep), ep);
+		floe_batch_builder *bld = expected(schema);
+		REQUIRE(bld != NULL);
+		floe_parquet_scan_options so;
+		floe_parquet_scan_options_init(&so);
+		CHECK_EQ_INT(scan_compare(path, &so, schema, floe_batch_builder_view(bld), -1, NULL), NROWS);
+
+		/* the reader's schema is the written one, field ids included */
+		floe_parquet_reader *r = NULL;
+		REQUIRE_OK(floe_parquet_reader_open(&r, path, ep), ep);
+		const floe_schema *rs = floe_parquet_reader_schema(r);
+		CHECK_EQ_INT(rs->nfields, schema->nfields);
+		for (int c = 0; c < rs->nfields && c < schema->nfields; c++) {
+			CHECK_EQ_STR(rs->fields[c].name, schema->fields[c].name);
+			CHECK_EQ_INT(rs->fields[c].type.id, schema->fields[c].type.id);
+			CHECK_EQ_INT(rs->fields[c].field_id, schema->fields[c].field_id);
+			CHECK_EQ_INT(rs->fields[c].required, schema->fields[c].required);
+		}
+		CHECK_EQ_INT(floe_parquet_reader_num_rows(r), NROWS);
+		CHECK_EQ_STR(floe_parquet_reader_kv(r, "origin"), "test_reader");
+		CHECK(floe_parquet_reader_kv(r, "absent") == NULL);
+		floe_parquet_reader_free(r);
+		floe_batch_builder_free(bld);
+		floe_arena_free(arena);
+	}
+}
+
+TEST(pq_reader_projection_and_batch_rows)
+{
+	floe_arena *arena = floe_arena_new(0);
+	floe_schema *schema = NULL;
+	floe_error err = { 0 }, *ep = &err;
+	const char *path = th_path("p.parquet");
+	REQUIRE_OK(write_file(path, NULL, &schema, arena, ep), ep);
+	floe_batch_builder *bld = expected(schema);
+	REQUIRE(bld != NULL);
+
+	static const char *const names[] = { "s", "id", "big" };
+	floe_parquet_scan_options so;
+	floe_parquet_scan_options_init(&so);
+	so.columns = names;
+	so.ncolumns = 3;
+	so.batch_rows = 333;
+	CHECK_EQ_INT(scan_compare(path, &so, schema, floe_batch_builder_view(bld), 1, NULL), NROWS);
+
+	int32_t ids[2];
+	ids[0] = schema->fields[floe_schema_find(schema, "tz")].field_id;
+	ids[1] = schema->fields[0].field_id;
+	floe_parquet_scan_options_init(&so);
+	so.field_ids = ids;
+	so.nfield_ids = 2;
+	so.batch_rows = 1;
+	floe_parquet_scan_stats st;
+	CHECK_EQ_INT(scan_compare(path, &so, schema, floe_batch_builder_view(bld), 1, &st), NROWS);
+	CHECK_EQ_INT(st.rows_returned, NROWS);
+
+	/* unknown names and ids */
+	floe_parquet_reader *r = NULL;
+	floe_parquet_scan *s = NULL;
+	REQUIRE_OK(floe_parquet_reader_open(&r, path, ep), ep);
+	static const char *const bad[] = { "nope" };
+	floe_parquet_scan_options_init(&so);
+	so.columns = bad;
+	so.ncolumns = 1;
+	CHECK_EQ_INT(floe_parquet_scan_open(&s, r, &so, &err), FLOE_ENOTFOUND);
+	int32_t badid = 9999;
+	floe_parquet_scan_options_init(&so);
+	so.field_ids = &badid;
+	so.nfield_ids = 1;
+	CHECK_EQ_INT(floe_parquet_scan_open(&s, r, &so, &err), FLOE_ENOTFOUND);
+	floe_parquet_reader_free(r);
+	floe_batch_builder_free(bld);
+	floe_arena_free(arena);
+}
+
+TEST(pq_reader_skip_row_groups_and_pages)
+{
+	floe_arena *arena = floe_arena_new(0);
+	floe_schema *schema = NULL;
+	floe_error err = { 0 }, *ep = &err;
+	floe_parquet_write_options wo;
+	floe_parquet_write_options_init(&wo);
+	wo.row_group_bytes = 64 * 1024;
+	wo.page_bytes = 1024;
+	const char *path = th_path("skip.parquet");
+	REQUIRE_OK(write_file(path, &wo, &schema, arena, ep), ep);
+	floe_batch_builder *bld = expected(schema);
+	REQUIRE(bld != NULL);
+
+	floe_value v = { 0 };
+	v.i = 4321;
+	floe_parquet_predicate pred = { "id", 0, FLOE_PARQUET_EQ, &v, 1 };
+	floe_parquet_scan_options so;
+	floe_parquet_scan_options_init(&so);
+	so.predicates = &pred;
+	so.npredicates = 1;
+	floe_parquet_scan_stats st;
+	int64_t n = scan_compare(path, &so, schema, floe_batch_builder_view(bld), 0, &st);
+	CHECK(n >= 1 && n < NROWS);
+	CHECK(st.row_groups > 1);
+	CHECK(st.row_groups_skipped >= 1);
+	CHECK_EQ_INT(st.rows_returned, n);
+
+	/* the matching row is among those returned: read id only */
+	static const char *const idonly[] = { "id" };
+	so.columns = idonly;
+	so.ncolumns = 1;
+	floe_parquet_reader *r = NULL;
+	floe_parquet_scan *s = NULL;
+	const floe_batch *b;
+	bool found = false;
+	REQUIRE_OK(floe_parquet_reader_open(&r, path, ep), ep);
+	REQUIRE_OK(floe_parquet_scan_open(&s, r, &so, ep), ep);
+	while (floe_parquet_scan_next(s, &b, &err) == 1)
+		for (int64_t k = 0; k < b->nrows; k++)
+			found |= ((const int64_t *)b->cols[0].values)[k] == 4321;
+	CHECK(found);
+	floe_parquet_scan_free(s);
+
+	/* range predicates: id < 10 and id >= 4990 keep only the ends */
+	floe_value lo = { 0 }, hi = { 0 };
+	lo.i = 10;
+	hi.i = 4990;
+	floe_parquet_predicate lt = { "id", 0, FLOE_PARQUET_LT, &lo, 1 };
+	floe_parquet_predicate ge = { "id", 0, FLOE_PARQUET_GE, &hi, 1 };
+	so.predicates = &lt;
+	n = scan_compare(path, &so, schema, floe_batch_builder_view(bld), 0, &st);
+	CHECK(n >= 10 && n < NROWS / 2);
+	so.predicates = &ge;
+	n = scan_compare(path, &so, schema, floe_batch_builder_view(bld), 0, &st);
+	CHECK(n >= 10 && n < NROWS / 2);
+
+	/* IS NULL on a column without nulls in some chunks, IN with misses */
+	floe_value in[2] = { { 0 }, { 0 } };
+	in[0].i = -5;
+	in[1].i = 99999;
+	floe_parquet_predicate inp = { "id", 0, FLOE_PARQUET_IN, in, 2 };
+	so.predicates = &inp;
+	n = scan_compare(path, &so, schema, floe_batch_builder_view(bld), 0, &st);
+	CHECK_EQ_INT(n, 0);
+	CHECK_EQ_INT(st.row_groups_skipped, st.row_groups);
+	floe_parquet_predicate isnull = { "id", 0, FLOE_PARQUET_IS_NULL, NULL, 0 };
+	so.predicates = &isnull;
+	n = scan_compare(path, &so, schema, floe_batch_builder_view(bld), 0, &st);
+	CHECK_EQ_INT(n, 0);
+
+	floe_parquet_reader_free(r);
+	floe_batch_builder_free(bld);
+	floe_arena_free(arena);
+}
+
+TEST(pq_reader_describe_json)
+{
+	floe_arena *arena = floe_arena_new(0);
+	floe_schema *schema = NULL;
+	floe_error err = { 0 }, *ep = &err;
+	const char *path = th_path("d.parquet");
+	REQUIRE_OK(write_file(path, NULL, &schema, arena, ep), ep);
+	floe_parquet_reader *r = NULL;
+	REQUIRE_OK(floe_parquet_reader_open(&r, path, ep), ep);
+	char *text = NULL;
+	REQUIRE_OK(floe_parquet_reader_describe(&text, r, ep), ep);
+	json_error_t jerr;
+	json_t *doc = json_loads(text, 0, &jerr);
+	if (!doc)
+		th_fail(__FILE__, __LINE__, "describe is not JSON: %s at %d", jerr.text, jerr.position);
+	REQUIRE(doc != NULL);
+	CHECK_EQ_INT(json_integer_value(json_object_get(doc, "num_rows")), NROWS);
+	json_t *sch = json_object_get(doc, "schema");
+	CHECK_EQ_INT(json_array_size(sch), (size_t)schema->nfields + 1);
+	json_t *first = json_array_get(sch, 1);
+	CHECK_EQ_STR(json_string_value(json_object_get(first, "name")), "id");
+	CHECK_EQ_INT(json_integer_value(json_object_get(first, "field_id")), schema->fields[0].field_id);
+	CHECK_EQ_STR(json_string_value(json_object_get(json_object_get(doc, "key_value_metadata"), "origin")),
+	             "test_reader");
+	json_t *col0 = json_array_get(json_object_get(json_array_get(json_object_get(doc, "row_groups"), 0),
+	                                              "columns"), 0);
+	json_t *stats = json_object_get(col0, "statistics");
+	CHECK(json_is_integer(json_object_get(stats, "min_value")));
+	CHECK_EQ_INT(json_integer_value(json_object_get(stats, "min_value")), 0);
+	CHECK(json_is_true(json_object_get(col0, "has_offset_index")));
+	json_decref(doc);
+	free(text);
+	floe_parquet_reader_free(r);
+	floe_arena_free(arena);
+}
+
+/* Truncated and corrupted copies fail cleanly, naming the file. */
+TEST(pq_reader_hostile_copies)
+{
+	floe_arena *arena = floe_arena_new(0);
+	floe_schema *schema = NULL;
+	floe_error err = { 0 }, *ep = &err;
+	floe_parquet_write_options wo;
+	floe_parquet_write_options_init(&wo);
+	wo.page_bytes = 2048;
+	const char *path = th_path("h.parquet");
+	REQUIRE_OK(write_file(path, &wo, &schema, arena, ep), ep);
+	size_t len = 0;
+	char *file = th_read_file(path, &len);
+	REQUIRE(file != NULL && len > 100);
+	uint8_t *copy = malloc(len);
+	size_t step = len / 97 + 1;
+	for (size_t off = 0; off < len; off += step) {
+		for (int mode = 0; mode < 3; mode++) {
+			size_t n = len;
+			memcpy(copy, file, len);
+			if (mode == 0)
+				n = off;                   /* truncated */
+			else if (mode == 1)
+				copy[off] ^= 0xff;         /* flipped byte */
+			else
+				copy[off] = 0x7f;          /* large varint byte */
+			floe_parquet_reader *r = NULL;
+			floe_parquet_scan *s = NULL;
+			const floe_batch *b;
+			floe_error e = { 0 };
+			int rc = floe_parquet_reader_open_memory(&r, copy, n, "hostile.parquet", &e);
+			if (rc == 0) {
+				floe_parquet_scan_options so;
+				floe_parquet_scan_options_init(&so);
+				rc = floe_parquet_scan_open(&s, r, &so, &e);
+				while (rc == 0 && (rc = floe_parquet_scan_next(s, &b, &e)) == 1)
+					rc = 0;
+			}
+			if (mode == 0 && rc >= 0)
+				th_fail(__FILE__, __LINE__, "truncated at %zu read without error", off);
+			if (rc < 0 && rc != FLOE_EUNSUPPORTED && !strstr(e.msg, "hostile.parquet"))
+				th_fail(__FILE__, __LINE__, "offset %zu mode %d: message without the file: %s", off, mode, e.msg);
+			floe_parquet_scan_free(s);
+			floe_parquet_reader_free(r);
+		}
+	}
+	free(copy);
+	free(file);
+	floe_arena_free(arena);
+}
+
+TEST(pq_reader_not_parquet)
+{
+	floe_parquet_reader *r = NULL;
+	floe_error err = { 0 };
+	static const char junk[] = "this is not a parquet file at all";
+	CHECK_EQ_INT(floe_parquet_reader_open_memory(&r, junk, sizeof(junk), "junk.bin", &err), FLOE_ECORRUPT);
+	CHECK(strstr(err.msg, "junk.bin") != NULL);
+	CHECK(r == NULL);
+	CHECK_EQ_INT(floe_parquet_reader_open(&r, th_path("missing.parquet"), &err), FLOE_ENOTFOUND);
+	floe_parquet_reader_free(NULL);
+	floe_parquet_scan_free(NULL);
+}
+
+/* Page skipping with the page index of alltypes_tiny_pages.parquet (one
+ * row group, many small pages): only pages that may hold id == 3000 are
+ * decoded, and the matching row is among those returned. */
+TEST(pq_reader_skip_pages_page_index)
+{
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/testdata/parquet-testing/data/alltypes_tiny_pages.parquet", th_shared());
+	floe_parquet_reader *r = NULL;
+	floe_parquet_scan *s = NULL;
+	floe_error err = { 0 }, *ep = &err;
+	const floe_batch *b;
+	REQUIRE_OK(floe_parquet_reader_open(&r, path, ep), ep);
+	int idc = floe_schema_find(floe_parquet_reader_schema(r), "id");
+	REQUIRE(idc >= 0);
+	floe_value v = { 0 };
+	v.i = 3000;
+	floe_parquet_predicate pred = { "id", 0, FLOE_PARQUET_EQ, &v, 1 };
+	floe_parquet_scan_options so;
+	floe_parquet_scan_options_init(&so);
+	so.predicates = &pred;
+	so.npredicates = 1;
+	REQUIRE_OK(floe_parquet_scan_open(&s, r, &so, ep), ep);
+	bool found = false;
+	int64_t rows = 0;
+	int rc;
+	while ((rc = floe_parquet_scan_next(s, &b, &err)) == 1) {
+		for (int64_t k = 0; k < b->nrows; k++)
+			found |= ((const int32_t *)b->cols[idc].values)[k] == 3000;
+		rows += b->nrows;
+	}
+	CHECK_EQ_INT(rc, 0);
+	floe_parquet_scan_stats st;
+	floe_parquet_scan_get_stats(s, &st);
+	CHECK(found);
+	CHECK(st.pages_skipped > 0);
+	CHECK(rows > 0 && rows < floe_parquet_reader_num_rows(r) / 10);
+	CHECK_EQ_INT(st.rows_returned, rows);
+	floe_parquet_scan_free(s);
+	floe_parquet_reader_free(r);
+}
