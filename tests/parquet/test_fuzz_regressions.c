@@ -1,0 +1,219 @@
+/* Replays fuzz findings (fuzz/regressions/) and damaged copies of real files
+ * through the reader the way fuzz/fuzz_parquet_reader.c does. */
+#include <dirent.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "floe/parquet.h"
+#include "harness.h"
+
+/* Errors hostile bytes may produce: anything else (or a crash, which fails
+ * the forked test) is a bug. */
+static bool allowed_error(int rc, const floe_error *err)
+{
+	if (rc != FLOE_ECORRUPT && rc != FLOE_EUNSUPPORTED)
+		return false;
+	if (err->msg[0] == '\0')
+		return false;
+	return rc != FLOE_ECORRUPT || strstr(err->msg, "corrupt") != NULL;
+}
+
+static int drain(floe_parquet_scan *s, floe_error *err)
+{
+	const floe_batch *b;
+	int rc;
+	volatile uint64_t sink = 0;
+
+	while ((rc = floe_parquet_scan_next(s, &b, err)) == 1) {
+		for (int c = 0; c < b->ncols; c++) {
+			const floe_column *col = &b->cols[c];
+			int w = floe_type_value_width(&col->type);
+			for (int64_t i = 0; i < b->nrows; i++) {
+				if (!floe_column_is_valid(col, i))
+					continue;
+				if (floe_type_is_variable(&col->type)) {
+					for (int64_t k = col->offsets[i]; k < col->offsets[i + 1]; k++)
+						sink += col->data[k];
+				} else if (w > 0) {
+					sink += ((const uint8_t *)col->values)[i * w + w - 1];
+				}
+			}
+		}
+	}
+	(void)sink;
+	return rc;
+}
+
+/* Open, describe, full scan, then one predicate scan per column (the fuzz
+ * target's sequence). Returns 0 or the first error of open/describe/full
+ * scan; a bad error code is reported as a failure naming `name`. */
+static int replay(const uint8_t *buf, size_t len, const char *name)
+{
+	floe_parquet_reader *r = NULL;
+	floe_parquet_scan *s = NULL;
+	floe_error err;
+	char *json = NULL;
+	int rc, first = 0;
+
+	rc = floe_parquet_reader_open_memory(&r, buf, len, name, &err);
+	if (rc != 0) {
+		if (!allowed_error(rc, &err))
+			th_fail(__FILE__, __LINE__, "%s: open -> %d: %s", name, rc, err.msg);
+		return rc;
+	}
+	rc = floe_parquet_reader_describe(&json, r, &err);
+	free(json);
+	if (rc != 0) {
+		if (!allowed_error(rc, &err))
+			th_fail(__FILE__, __LINE__, "%s: describe -> %d: %s", name, rc, err.msg);
+		first = rc;
+	}
+	floe_parquet_scan_options o;
+	floe_parquet_scan_options_init(&o);
+	o.batch_rows = 1000;
+	rc = floe_parquet_scan_open(&s, r, &o, &err);
+	if (rc == 0)
+		rc = drain(s, &err);
+	floe_parquet_scan_free(s);
+	s = NULL;
+	if (rc < 0) {
+		if (!allowed_error(rc, &err))
+			th_fail(__FILE__, __LINE__, "%s: scan -> %d: %s", name, rc, err.msg);
+		if (!first)
+			first = rc;
+	}
+	const floe_schema *sc = floe_parquet_reader_schema(r);
+	for (int i = 0; sc && i < sc->nfields && i < 8; i++) {
+		static const uint8_t lit[1] = { 'm' };
+		floe_value v[2];
+		memset(v, 0, sizeof(v));
+		v[0].i = (int64_t)len / 2;
+		v[0].d = 0.5;
+		v[0].bytes = lit;
+		v[0].len = sc->fields[i].type.width > 0 ? 0 : 1;
+		v[1] = v[0];
+		floe_parquet_predicate p;
+		memset(&p, 0, sizeof(p));
+		p.column = sc->fields[i].name;
+		p.op = (floe_parquet_op)(FLOE_PARQUET_EQ + i % 7);
+		p.values = v;
+		p.nvalues = p.op == FLOE_PARQUET_IN ? 2 : p.op == FLOE_PARQUET_IS_NULL ? 0 : 1;
+		o.predicates = &p;
+		o.npredicates = 1;
+		/* no crash and no leak is the requirement here; literals may not
+		 * suit the column, so EINVALID is acceptable too */
+		if (floe_parquet_scan_open(&s, r, &o, &err) == 0)
+			rc = drain(s, &err);
+		floe_parquet_scan_free(s);
+		s = NULL;
+	}
+	floe_parquet_reader_free(r);
+	return first;
+}
+
+static bool has_magic(const uint8_t *b, size_t n)
+{
+	return n >= 12 && memcmp(b, "PAR1", 4) == 0 && memcmp(b + n - 4, "PAR1", 4) == 0;
+}
+
+static int replay_dir(const char *dir, bool need_error)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int files = 0;
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d)) != NULL) {
+		char path[4096];
+		struct stat st;
+		size_t len;
+		size_t nl = strlen(e->d_name);
+		if (e->d_name[0] == '.' || (nl > 3 && strcmp(e->d_name + nl - 3, ".md") == 0))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+			continue;
+		char *buf = th_read_file(path, &len);
+		if (!buf) {
+			th_fail(__FILE__, __LINE__, "cannot read %s", path);
+			continue;
+		}
+		/* exact-size copy so ASan catches reads past the end */
+		uint8_t *exact = malloc(len ? len : 1);
+		if (exact) {
+			memcpy(exact, buf, len);
+			int rc = replay(exact, len, e->d_name);
+			if (!has_magic(exact, len) && rc != FLOE_ECORRUPT)
+				th_fail(__FILE__, __LINE__, "%s: no PAR1 magic but replay -> %d", path, rc);
+			if (need_error && rc == 0)
+				th_fail(__FILE__, __LINE__, "%s: expected an error", path);
+			files++;
+		}
+		free(exact);
+		free(buf);
+	}
+	closedir(d);
+	return files;
+}
+
+TEST(pq_fuzz_regressions_replay)
+{
+	/* tests run from the repository root */
+	int files = replay_dir("fuzz/regressions", false);
+	CHECK(files > 0);
+}
+
+TEST(pq_fuzz_bad_data_replay)
+{
+	char dir[1024];
+	snprintf(dir, sizeof(dir), "%s/testdata/parquet-testing/bad_data", th_shared());
+	int files = replay_dir(dir, false);
+	CHECK(files > 0);
+}
+
+TEST(pq_fuzz_damaged_alltypes_plain)
+{
+	char path[1024];
+	size_t len;
+	snprintf(path, sizeof(path), "%s/testdata/parquet-testing/data/alltypes_plain.parquet",
+	         th_shared());
+	char *buf = th_read_file(path, &len);
+	REQUIRE(buf != NULL && len > 64);
+
+	/* the intact file reads */
+	uint8_t *copy = malloc(len);
+	REQUIRE(copy != NULL);
+	memcpy(copy, buf, len);
+	CHECK_EQ_INT(replay(copy, len, "intact"), 0);
+
+	/* every truncation loses the trailing magic or footer: ECORRUPT at open */
+	for (size_t cut = 0; cut < len; cut += (cut < 16 || len - cut < 300) ? 1 : 97) {
+		floe_parquet_reader *r = NULL;
+		floe_error err;
+		uint8_t *t = malloc(cut ? cut : 1);
+		REQUIRE(t != NULL);
+		memcpy(t, buf, cut);
+		int rc = floe_parquet_reader_open_memory(&r, t, cut, "cut", &err);
+		if (rc != FLOE_ECORRUPT)
+			th_fail(__FILE__, __LINE__, "truncated to %zu: open -> %d", cut, rc);
+		floe_parquet_reader_free(r);
+		free(t);
+	}
+
+	/* byte flips over the footer and the pages: no crash, only allowed errors */
+	uint32_t seed = 12345;
+	for (int k = 0; k < 400; k++) {
+		memcpy(copy, buf, len);
+		for (int j = 0; j < 1 + k % 4; j++) {
+			seed = seed * 1103515245u + 12345u;
+			size_t at = (k & 1) ? len - 8 - (seed >> 8) % (len < 300 ? len - 8 : 300)
+			                    : (seed >> 8) % len;
+			copy[at] ^= (uint8_t)(1u << ((seed >> 4) & 7));
+		}
+		replay(copy, len, "flipped");
+	}
+	free(copy);
+	free(buf);
+}
