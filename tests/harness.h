@@ -60,16 +60,18 @@ int th_failures(void);
 #define CHECK_OK(call, errp)                                                \
 	do {                                                                \
 		int th_rc = (call);                                         \
+		__typeof__(errp) th_e = (errp);                             \
 		if (th_rc != 0)                                             \
 			th_fail(__FILE__, __LINE__, "%s -> %d: %s", #call, th_rc, \
-			        (errp) ? (errp)->msg : "");                 \
+			        th_e ? th_e->msg : "");                     \
 	} while (0)
 #define REQUIRE_OK(call, errp)                                              \
 	do {                                                                \
 		int th_rc = (call);                                         \
+		__typeof__(errp) th_e = (errp);                             \
 		if (th_rc != 0) {                                           \
 			th_fail(__FILE__, __LINE__, "%s -> %d: %s", #call, th_rc, \
-			        (errp) ? (errp)->msg : "");                 \
+			        th_e ? th_e->msg : "");                     \
 			return;                                             \
 		}                                                           \
 	} while (0)
