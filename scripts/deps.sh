@@ -9,8 +9,9 @@ while read -r pkg phase; do
   case "$pkg" in ''|'#'*) continue ;; esac
   [[ "$phases" == *" $phase "* ]] || continue
   if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
-    # nodejs may come from another source (nodesource); a working node >= 20 is enough
+    # node and npm may come from another source (nodesource); working commands are enough
     if [ "$pkg" = nodejs ] && command -v node >/dev/null 2>&1; then continue; fi
+    if [ "$pkg" = npm ] && command -v npm >/dev/null 2>&1; then continue; fi
     missing+=("$pkg")
   fi
 done < "$here/deps.txt"
