@@ -60,4 +60,9 @@ int pq_convert(const pq_leaf *lf, uint8_t *out, pq_bytes *bout, const uint8_t *p
                pq_bytes b, floe_error *err);
 int pq_read_at(floe_parquet_reader *r, void *dst, size_t n, uint64_t off, floe_error *err);
 
+/* Peak bytes held by a scan's decode and output buffers so far: one page,
+ * one dictionary and one batch per projected column, independent of the
+ * row-group size (tests check this bound). */
+int64_t pq_scan_buffer_peak(const floe_parquet_scan *s);
+
 #endif

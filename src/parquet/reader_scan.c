@@ -1,6 +1,6 @@
 /* parquet/reader_scan.c - scans: projection, row-group skipping from column
- * chunk statistics, page decoding (v1/v2, every value encoding) into
- * floe_batch output of at most batch_rows rows. */
+ * chunk statistics, page decoding (v1/v2, every value encoding) streamed
+ * page by page into floe_batch output of at most batch_rows rows. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,14 +11,53 @@
 #include "parquet/meta.h"
 #include "parquet/reader_int.h"
 
-/* A projected column's decoded values for the current row group. */
+/* A growable buffer a column cursor reuses (capacity counted in mem_bytes). */
+typedef struct sbuf {
+	uint8_t *p;
+	size_t cap;
+} sbuf;
+
+typedef struct page_index {
+	pq_offset_index oi;
+	pq_column_index ci;
+	bool has_oi, has_ci;
+} page_index;
+
+/* A projected column: a cursor over its chunk in the current row group that
+ * holds one decoded page (plus the chunk's dictionary) at a time, and the
+ * output buffers of the current batch. */
 typedef struct scan_col {
 	int leaf;
 	const pq_leaf *lf;
-	int owidth;          /* floe storage bytes per value; 0 = variable */
-	uint8_t *valid;      /* one byte per row */
-	uint8_t *vals;       /* owidth * rows */
-	pq_bytes *bvals;     /* rows (variable width) */
+	int owidth;              /* floe storage bytes per value; 0 = variable */
+	/* chunk */
+	const pq_column_meta *cm;
+	uint64_t start;          /* file offset of the chunk */
+	size_t len, pos;         /* chunk bytes; next page header at start + pos */
+	const uint8_t *mem;      /* the chunk, when the file is in memory */
+	sbuf win;                /* else chunk bytes [win_off, win_off + win_len) */
+	size_t win_off, win_len;
+	int64_t row, nrows;      /* next row of the chunk; rows in it */
+	page_index pi;           /* offset index when rows are selected */
+	uint32_t dpage;          /* data pages seen */
+	/* dictionary, in floe storage (owidth each) or pq_bytes into dictbuf */
+	bool has_dict;
+	sbuf dictbuf, dictvals;
+	size_t dict_n;
+	uint32_t dict_maxlen;
+	/* current page: rows [pg_pos, pg_rows) left, non-null values from pg_vpos */
+	int64_t pg_rows, pg_pos;
+	size_t pg_vpos, pg_nvalid;
+	const uint32_t *defs;    /* definition levels; NULL = no nulls */
+	const uint8_t *vfix;     /* owidth values, or */
+	const pq_bytes *vbytes;  /* byte values, or */
+	const uint32_t *vidx;    /* dictionary indices (checked < dict_n) */
+	bool slack;              /* byte values may be over-read by SLACK bytes */
+	sbuf pagebuf, defbuf, valbuf, idxbuf, rawbuf;
+	floe_arena *page_arena;  /* rare decoders' scratch, reset per page */
+	/* batch output */
+	sbuf out_vals, out_offs, out_data, out_valid;
+	int64_t null_count;
 } scan_col;
 
 typedef struct scan_pred {
@@ -41,11 +80,14 @@ struct floe_parquet_scan {
 	int64_t rg_rows, rg_pos;
 	bool loaded;
 	uint8_t *rowsel;     /* per row of the row group: 1 = selected; NULL = all */
-	int64_t *sel;        /* selected row numbers when rowsel is set */
-	floe_arena *rg_arena;
-	floe_arena *batch_arena;
+	floe_arena *rg_arena;  /* page indexes, row selection */
+	floe_arena *hdr_arena; /* one page header */
+	int64_t mem_bytes, mem_peak; /* capacity of the columns' buffers */
+	floe_column *out;
 	floe_batch batch;
 };
+
+static void col_release(scan_col *c);
 
 void floe_parquet_scan_options_init(floe_parquet_scan_options *opts)
 {
@@ -106,7 +148,7 @@ int floe_parquet_scan_open(floe_parquet_scan **out, floe_parquet_reader *r,
 	s->batch_rows = opts->batch_rows > 0 ? opts->batch_rows : 65536;
 	s->verify_crc = opts->verify_crc;
 	s->rg_arena = floe_arena_new(0);
-	s->batch_arena = floe_arena_new(0);
+	s->hdr_arena = floe_arena_new(4096);
 	int n = opts->columns ? opts->ncolumns : opts->field_ids ? opts->nfield_ids : r->nleaves;
 	if (n < 0 || opts->npredicates < 0) {
 		rc = floe_error_set(err, FLOE_EINVALID, "negative column or predicate count");
@@ -115,7 +157,8 @@ int floe_parquet_scan_open(floe_parquet_scan **out, floe_parquet_reader *r,
 	s->cols = calloc((size_t)n + 1, sizeof(scan_col));
 	s->fields = calloc((size_t)n + 1, sizeof(floe_field));
 	s->preds = calloc((size_t)opts->npredicates + 1, sizeof(scan_pred));
-	if (!s->rg_arena || !s->batch_arena || !s->cols || !s->fields || !s->preds) {
+	s->out = calloc((size_t)n + 1, sizeof(floe_column));
+	if (!s->rg_arena || !s->hdr_arena || !s->out || !s->cols || !s->fields || !s->preds) {
 		rc = floe_error_set(err, FLOE_ENOMEM, "out of memory");
 		goto done;
 	}
@@ -165,8 +208,11 @@ void floe_parquet_scan_free(floe_parquet_scan *s)
 {
 	if (!s)
 		return;
+	for (int i = 0; s->cols && i < s->ncols; i++)
+		col_release(&s->cols[i]);
 	floe_arena_free(s->rg_arena);
-	floe_arena_free(s->batch_arena);
+	floe_arena_free(s->hdr_arena);
+	free(s->out);
 	free(s->cols);
 	free(s->fields);
 	free(s->preds);
@@ -336,12 +382,6 @@ static bool rg_excluded(floe_parquet_scan *s, const pq_row_group *rg)
 
 /* ---- page index --------------------------------------------------------- */
 
-typedef struct page_index {
-	pq_offset_index oi;
-	pq_column_index ci;
-	bool has_oi, has_ci;
-} page_index;
-
 static int read_index(floe_parquet_scan *s, const pq_column_chunk *cc, page_index *pi, bool want_ci,
                       floe_error *err)
 {
@@ -429,6 +469,57 @@ static int select_rows(floe_parquet_scan *s, const pq_row_group *rg, floe_error 
 	return 0;
 }
 
+/* ---- scratch buffers ------------------------------------------------------
+ * Every buffer the scan decodes into is owned by a column cursor and reused
+ * page after page and batch after batch; s->mem_bytes counts their capacity
+ * so tests can prove the footprint does not grow with the row group. */
+
+#define SLACK 16 /* readable/writable bytes past the end of byte buffers */
+
+static int sbuf_need(floe_parquet_scan *s, sbuf *b, size_t n, floe_error *err)
+{
+	if (n <= b->cap)
+		return 0;
+	/* exact at first (a window or a page keeps its size), doubling after */
+	size_t cap = b->cap ? b->cap : n;
+	while (cap < n)
+		cap = cap > SIZE_MAX / 2 ? n : cap * 2;
+	uint8_t *p = realloc(b->p, cap);
+	if (!p)
+		return floe_error_set(err, FLOE_ENOMEM, "out of memory for a %zu byte buffer", n);
+	s->mem_bytes += (int64_t)(cap - b->cap);
+	if (s->mem_bytes > s->mem_peak)
+		s->mem_peak = s->mem_bytes;
+	b->p = p;
+	b->cap = cap;
+	return 0;
+}
+
+static void sbuf_free(sbuf *b)
+{
+	free(b->p);
+	b->p = NULL;
+	b->cap = 0;
+}
+
+static void col_release(scan_col *c)
+{
+	sbuf *all[] = { &c->win, &c->dictbuf, &c->dictvals, &c->pagebuf, &c->defbuf, &c->valbuf,
+	                &c->idxbuf, &c->rawbuf, &c->out_vals, &c->out_offs, &c->out_data, &c->out_valid };
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		sbuf_free(all[i]);
+	floe_arena_free(c->page_arena);
+	c->page_arena = NULL;
+}
+
+int64_t pq_scan_buffer_peak(const floe_parquet_scan *s)
+{
+	int64_t arenas = 0;
+	for (int i = 0; i < s->ncols; i++)
+		arenas += s->cols[i].page_arena ? (int64_t)floe_arena_footprint(s->cols[i].page_arena) : 0;
+	return s->mem_peak + arenas;
+}
+
 /* ---- page decoding ----------------------------------------------------- */
 
 typedef struct raw_vals {
@@ -437,21 +528,14 @@ typedef struct raw_vals {
 	pq_bytes *bytes;  /* n, for BYTE_ARRAY / FLBA */
 } raw_vals;
 
-typedef struct chunk_ctx {
-	floe_parquet_scan *s;
-	const pq_leaf *lf;
-	const char *file;
-	raw_vals dict;
-	bool has_dict;
-} chunk_ctx;
-
-/* Decode `count` values of encoding `enc` from src[0..n) into *out. */
-static int decode_values(chunk_ctx *c, raw_vals *out, int enc, const uint8_t *src, size_t n,
-                         size_t count, floe_error *err)
+/* Decode `count` non-dictionary values of encoding `enc` from src[0..n)
+ * into *out (physical form) using the column's raw buffer and page arena. */
+static int decode_values(floe_parquet_scan *s, scan_col *c, raw_vals *out, sbuf *into, int enc,
+                         const uint8_t *src, size_t n, size_t count, floe_error *err)
 {
 	const pq_leaf *lf = c->lf;
-	floe_arena *a = c->s->rg_arena;
-	size_t used;
+	floe_arena *a = c->page_arena;
+	size_t used, need;
 	int pw = lf->pwidth;
 	bool flba = lf->phys == PQ_FIXED_LEN_BYTE_ARRAY;
 	size_t fw = flba ? (size_t)lf->type_length : (size_t)pw;
@@ -459,15 +543,15 @@ static int decode_values(chunk_ctx *c, raw_vals *out, int enc, const uint8_t *sr
 	out->n = count;
 	out->fixed = NULL;
 	out->bytes = NULL;
-	if (pw > 0) {
-		out->fixed = floe_arena_calloc(a, count ? count : 1, (size_t)pw);
-		if (!out->fixed)
-			return floe_error_set(err, FLOE_ENOMEM, "out of memory");
-	} else {
-		out->bytes = floe_arena_calloc(a, count ? count : 1, sizeof(pq_bytes));
-		if (!out->bytes)
-			return floe_error_set(err, FLOE_ENOMEM, "out of memory");
-	}
+	if (floe_mul_overflow(count ? count : 1, pw > 0 ? (size_t)pw : sizeof(pq_bytes), &need))
+		return floe_error_set(err, FLOE_ECORRUPT, "size overflow");
+	int rc = sbuf_need(s, into, need, err);
+	if (rc < 0)
+		return rc;
+	if (pw > 0)
+		out->fixed = into->p;
+	else
+		out->bytes = (pq_bytes *)(void *)into->p;
 	switch (enc) {
 	case PQ_PLAIN:
 		if (lf->phys == PQ_BOOLEAN)
@@ -475,7 +559,6 @@ static int decode_values(chunk_ctx *c, raw_vals *out, int enc, const uint8_t *sr
 		if (lf->phys == PQ_BYTE_ARRAY)
 			return pq_plain_decode_byte_array(out->bytes, count, src, n, &used, err);
 		if (flba) {
-			size_t need;
 			if (floe_mul_overflow(count, fw, &need) || need > n)
 				return floe_error_set(err, FLOE_ECORRUPT, "PLAIN fixed values run past the page");
 			for (size_t i = 0; i < count; i++) {
@@ -485,31 +568,6 @@ static int decode_values(chunk_ctx *c, raw_vals *out, int enc, const uint8_t *sr
 			return 0;
 		}
 		return pq_plain_decode_fixed(out->fixed, count, (size_t)pw, src, n, &used, err);
-	case PQ_PLAIN_DICTIONARY:
-	case PQ_RLE_DICTIONARY: {
-		if (!c->has_dict)
-			return floe_error_set(err, FLOE_ECORRUPT, "dictionary-encoded page without a dictionary page");
-		if (count == 0)
-			return 0;
-		if (n < 1)
-			return floe_error_set(err, FLOE_ECORRUPT, "dictionary page data without bit width");
-		uint32_t *idx = floe_arena_calloc(a, count, sizeof(uint32_t));
-		if (!idx)
-			return floe_error_set(err, FLOE_ENOMEM, "out of memory");
-		int rc = pq_rle_decode(idx, count, src + 1, n - 1, src[0], err);
-		if (rc < 0)
-			return rc;
-		for (size_t i = 0; i < count; i++) {
-			if (idx[i] >= c->dict.n)
-				return floe_error_set(err, FLOE_ECORRUPT, "dictionary index %u out of range (%zu entries)",
-				                      idx[i], c->dict.n);
-			if (pw > 0)
-				memcpy(out->fixed + i * (size_t)pw, c->dict.fixed + (size_t)idx[i] * (size_t)pw, (size_t)pw);
-			else
-				out->bytes[i] = c->dict.bytes[idx[i]];
-		}
-		return 0;
-	}
 	case PQ_RLE:
 		if (lf->phys != PQ_BOOLEAN)
 			return floe_error_set(err, FLOE_EUNSUPPORTED, "RLE value encoding on %s", pq_type_name(lf->phys));
@@ -519,10 +577,10 @@ static int decode_values(chunk_ctx *c, raw_vals *out, int enc, const uint8_t *sr
 			uint32_t len = floe_load_u32le(src);
 			if (len > n - 4)
 				return floe_error_set(err, FLOE_ECORRUPT, "RLE boolean length %u past the page", len);
-			uint32_t *tmp = floe_arena_calloc(a, count ? count : 1, sizeof(uint32_t));
+			uint32_t *tmp = floe_arena_alloc(a, (count ? count : 1) * sizeof(uint32_t));
 			if (!tmp)
 				return floe_error_set(err, FLOE_ENOMEM, "out of memory");
-			int rc = pq_rle_decode(tmp, count, src + 4, len, 1, err);
+			rc = pq_rle_decode(tmp, count, src + 4, len, 1, err);
 			for (size_t i = 0; rc == 0 && i < count; i++)
 				out->fixed[i] = (uint8_t)tmp[i];
 			return rc;
@@ -545,13 +603,12 @@ static int decode_values(chunk_ctx *c, raw_vals *out, int enc, const uint8_t *sr
 		if (lf->phys == PQ_BOOLEAN || lf->phys == PQ_BYTE_ARRAY || lf->phys == PQ_INT96)
 			return floe_error_set(err, FLOE_ECORRUPT, "BYTE_STREAM_SPLIT on %s", pq_type_name(lf->phys));
 		if (flba) {
-			size_t need;
 			if (floe_mul_overflow(count, fw, &need))
 				return floe_error_set(err, FLOE_ECORRUPT, "size overflow");
 			uint8_t *buf = floe_arena_alloc(a, need ? need : 1);
 			if (!buf)
 				return floe_error_set(err, FLOE_ENOMEM, "out of memory");
-			int rc = pq_bss_decode(buf, count, fw, src, n, err);
+			rc = pq_bss_decode(buf, count, fw, src, n, err);
 			for (size_t i = 0; rc == 0 && i < count; i++) {
 				out->bytes[i].ptr = buf + i * fw;
 				out->bytes[i].len = (uint32_t)fw;
@@ -564,42 +621,47 @@ static int decode_values(chunk_ctx *c, raw_vals *out, int enc, const uint8_t *sr
 	}
 }
 
-/* Place `nv` levels + values of one page at rows [row, row+nv). */
-static int scatter(chunk_ctx *c, scan_col *col, int64_t row, const uint32_t *defs, size_t nv,
-                   const raw_vals *rv, floe_error *err)
+/* Physical values -> floe storage: fixed-width into `into` (owidth each),
+ * or byte views (PQ_CONV_BYTES, which needs nothing). */
+static int convert_vals(floe_parquet_scan *s, scan_col *c, const uint8_t **fix, const pq_bytes **bytes,
+                        sbuf *into, const raw_vals *rv, floe_error *err)
 {
 	const pq_leaf *lf = c->lf;
-	size_t j = 0;
-	for (size_t i = 0; i < nv; i++) {
-		int64_t at = row + (int64_t)i;
-		bool valid = defs == NULL || defs[i] == (uint32_t)lf->max_def;
-		col->valid[at] = valid;
-		if (!valid)
-			continue;
-		if (j >= rv->n)
-			return floe_error_set(err, FLOE_ECORRUPT, "fewer values than definition levels say");
-		pq_bytes b = { NULL, 0 };
-		const uint8_t *p = NULL;
-		if (rv->fixed)
-			p = rv->fixed + j * (size_t)lf->pwidth;
-		else
-			b = rv->bytes[j];
-		j++;
-		int rc = pq_convert(lf, col->owidth ? col->vals + (size_t)at * (size_t)col->owidth : NULL,
-		                    col->bvals ? &col->bvals[at] : NULL, p, b, err);
+	*fix = NULL;
+	*bytes = NULL;
+	if (!c->owidth) {
+		*bytes = rv->bytes;
+		return 0;
+	}
+	if (lf->conv == PQ_CONV_COPY && rv->fixed && lf->pwidth == c->owidth) {
+		*fix = rv->fixed;
+		return 0;
+	}
+	size_t need;
+	if (floe_mul_overflow(rv->n ? rv->n : 1, (size_t)c->owidth, &need))
+		return floe_error_set(err, FLOE_ECORRUPT, "size overflow");
+	int rc = sbuf_need(s, into, need, err);
+	if (rc < 0)
+		return rc;
+	pq_bytes none = { NULL, 0 };
+	for (size_t i = 0; i < rv->n; i++) {
+		rc = pq_convert(lf, into->p + i * (size_t)c->owidth, NULL,
+		                rv->fixed ? rv->fixed + i * (size_t)lf->pwidth : NULL,
+		                rv->bytes ? rv->bytes[i] : none, err);
 		if (rc < 0)
 			return rc;
 	}
+	*fix = into->p;
 	return 0;
 }
 
-static int decode_levels(uint32_t **out, chunk_ctx *c, int enc, const uint8_t *src, size_t n,
+static int decode_levels(floe_parquet_scan *s, scan_col *c, int enc, const uint8_t *src, size_t n,
                          size_t count, floe_error *err)
 {
-	uint32_t *d = floe_arena_calloc(c->s->rg_arena, count ? count : 1, sizeof(uint32_t));
-	if (!d)
-		return floe_error_set(err, FLOE_ENOMEM, "out of memory");
-	int rc;
+	int rc = sbuf_need(s, &c->defbuf, (count ? count : 1) * sizeof(uint32_t), err);
+	if (rc < 0)
+		return rc;
+	uint32_t *d = (uint32_t *)(void *)c->defbuf.p;
 	if (enc == PQ_BIT_PACKED)
 		rc = pq_bitpacked_msb_decode(d, count, src, n, 1, err);
 	else if (enc == PQ_RLE)
@@ -608,51 +670,318 @@ static int decode_levels(uint32_t **out, chunk_ctx *c, int enc, const uint8_t *s
 		return floe_error_set(err, FLOE_EUNSUPPORTED, "definition level encoding %d", enc);
 	if (rc < 0)
 		return rc;
-	for (size_t i = 0; i < count; i++)
-		if (d[i] > (uint32_t)c->lf->max_def)
-			return floe_error_set(err, FLOE_ECORRUPT, "definition level %u above the maximum %d",
-			                      d[i], c->lf->max_def);
-	*out = d;
+	uint32_t mx = 0;
+	size_t valid = 0;
+	for (size_t i = 0; i < count; i++) {
+		mx = d[i] > mx ? d[i] : mx;
+		valid += d[i] == (uint32_t)c->lf->max_def;
+	}
+	if (mx > (uint32_t)c->lf->max_def)
+		return floe_error_set(err, FLOE_ECORRUPT, "definition level %u above the maximum %d",
+		                      mx, c->lf->max_def);
+	c->defs = valid == count ? NULL : d; /* no nulls: same as a required page */
+	c->pg_nvalid = valid;
 	return 0;
 }
 
-static size_t count_valid(const uint32_t *defs, size_t n, int max_def)
-{
-	if (!defs)
-		return n;
-	size_t k = 0;
-	for (size_t i = 0; i < n; i++)
-		k += defs[i] == (uint32_t)max_def;
-	return k;
-}
-
-static int decompress(uint8_t **out, chunk_ctx *c, int codec, const uint8_t *src, size_t n,
-                      size_t expected, floe_error *err)
+static int decompress(floe_parquet_scan *s, scan_col *c, const uint8_t **out, int codec, const uint8_t *src,
+                      size_t n, size_t expected, floe_error *err)
 {
 	if (codec == FLOE_PARQUET_UNCOMPRESSED) {
 		if (n != expected)
 			return floe_error_set(err, FLOE_ECORRUPT, "uncompressed page of %zu bytes, header says %zu",
 			                      n, expected);
-		*out = (uint8_t *)src;
+		*out = src;
 		return 0;
 	}
-	uint8_t *dst = floe_arena_alloc(c->s->rg_arena, expected ? expected : 1);
-	if (!dst)
-		return floe_error_set(err, FLOE_ENOMEM, "out of memory for a %zu byte page", expected);
-	*out = dst;
-	return pq_codec_decompress(dst, expected, codec, src, n, err);
+	int rc = sbuf_need(s, &c->pagebuf, expected + SLACK, err);
+	if (rc < 0)
+		return rc;
+	memset(c->pagebuf.p + expected, 0, SLACK);
+	*out = c->pagebuf.p;
+	return pq_codec_decompress(c->pagebuf.p, expected, codec, src, n, err);
 }
 
-/* Decode the column chunk of row group `g` for projected column `col`. */
-static int load_chunk(floe_parquet_scan *s, scan_col *col, const pq_row_group *rg, floe_error *err)
+/* Bytes [pos, pos+need) of the column chunk: a view of the file in memory,
+ * or a window read with pread into the column's buffer (SLACK zero bytes
+ * follow it). At least `need` bytes must remain in the chunk. */
+static int fetch(floe_parquet_scan *s, scan_col *c, size_t pos, size_t need, const uint8_t **out,
+                 floe_error *err)
+{
+	if (c->mem) {
+		*out = c->mem + pos;
+		return 0;
+	}
+	if (pos >= c->win_off && need <= c->win_len && pos - c->win_off <= c->win_len - need) {
+		*out = c->win.p + (pos - c->win_off);
+		return 0;
+	}
+	size_t want = need > (256 << 10) ? need : (256 << 10);
+	if (want > c->len - pos)
+		want = c->len - pos;
+	c->win_len = 0;
+	int rc = sbuf_need(s, &c->win, want + SLACK, err);
+	if (rc == 0)
+		rc = pq_read_at(s->r, c->win.p, want, c->start + pos, err);
+	if (rc < 0)
+		return rc;
+	memset(c->win.p + want, 0, SLACK);
+	s->stats.bytes_read += (int64_t)want;
+	c->win_off = pos;
+	c->win_len = want;
+	*out = c->win.p;
+	return 0;
+}
+
+/* Dictionary page: decoded once per chunk into floe storage; byte values
+ * point into the column's own copy of the page (with SLACK after it). */
+static int load_dict(floe_parquet_scan *s, scan_col *c, const pq_page_header *h, const uint8_t *pb, size_t pn,
+                     uint64_t poff, floe_error *err)
+{
+	const pq_leaf *lf = c->lf;
+	const char *name = s->r->name;
+	if (!h->has_dict)
+		return floe_error_corrupt(err, name, poff, "dictionary page without its header");
+	if (c->has_dict)
+		return floe_error_corrupt(err, name, poff, "second dictionary page in a column chunk");
+	if (h->dict.num_values < 0)
+		return floe_error_corrupt(err, name, poff, "negative dictionary size");
+	{
+		/* PLAIN needs at least this many bits per entry */
+		uint64_t bits = lf->phys == PQ_BOOLEAN ? 1
+		              : lf->phys == PQ_BYTE_ARRAY ? 32
+		              : lf->phys == PQ_FIXED_LEN_BYTE_ARRAY ? (uint64_t)lf->type_length * 8
+		              : (uint64_t)lf->pwidth * 8;
+		if ((uint64_t)h->dict.num_values * bits > (uint64_t)h->uncompressed_page_size * 8)
+			return floe_error_corrupt(err, name, poff, "dictionary of %d entries in %d bytes",
+			                          h->dict.num_values, h->uncompressed_page_size);
+	}
+	if (h->dict.encoding != PQ_PLAIN && h->dict.encoding != PQ_PLAIN_DICTIONARY)
+		return floe_error_corrupt(err, name, poff, "dictionary page encoding %d", h->dict.encoding);
+	size_t un = (size_t)h->uncompressed_page_size;
+	const uint8_t *data;
+	int rc = decompress(s, c, &data, c->cm->codec, pb, pn, un, err);
+	if (rc == 0)
+		rc = sbuf_need(s, &c->dictbuf, un + SLACK, err);
+	if (rc < 0)
+		return floe_error_locate(err, name, poff);
+	memcpy(c->dictbuf.p, data, un);
+	memset(c->dictbuf.p + un, 0, SLACK);
+	raw_vals rv;
+	const uint8_t *fix;
+	const pq_bytes *bytes;
+	size_t n = (size_t)h->dict.num_values;
+	rc = decode_values(s, c, &rv, &c->rawbuf, PQ_PLAIN, c->dictbuf.p, un, n, err);
+	if (rc == 0)
+		rc = convert_vals(s, c, &fix, &bytes, &c->valbuf, &rv, err);
+	if (rc < 0)
+		return floe_error_locate(err, name, poff);
+	/* keep the converted entries in dictvals (rawbuf/valbuf are per page) */
+	size_t w = c->owidth ? (size_t)c->owidth : sizeof(pq_bytes);
+	rc = sbuf_need(s, &c->dictvals, (n ? n : 1) * w, err);
+	if (rc < 0)
+		return rc;
+	if (n)
+		memcpy(c->dictvals.p, c->owidth ? (const void *)fix : (const void *)bytes, n * w);
+	c->dict_maxlen = 0;
+	if (!c->owidth)
+		for (size_t i = 0; i < n; i++)
+			c->dict_maxlen = bytes[i].len > c->dict_maxlen ? bytes[i].len : c->dict_maxlen;
+	c->dict_n = n;
+	c->has_dict = true;
+	return 0;
+}
+
+/* Prepare the next data page of the chunk. When the offset index shows the
+ * page's rows all lie within the next `skip` rows, the page is passed over
+ * without decompressing it and *skipped = its rows. */
+static int next_page(floe_parquet_scan *s, scan_col *c, int64_t skip, int64_t *skipped, floe_error *err)
 {
 	floe_parquet_reader *r = s->r;
-	const pq_leaf *lf = col->lf;
+	const pq_leaf *lf = c->lf;
+	const pq_column_meta *cm = c->cm;
+	int64_t nrows = c->nrows;
+	int rc;
+
+	*skipped = 0;
+	for (;;) {
+		uint64_t poff = c->start + c->pos;
+		pq_page_header h;
+		size_t hl = 0;
+		const uint8_t *hb;
+		if (c->pos >= c->len)
+			return floe_error_corrupt(err, r->name, poff, "column chunk ends after %lld of %lld rows",
+			                          (long long)c->row, (long long)nrows);
+		/* a header is small; read a window and widen it when the header
+		 * (large statistics) does not fit */
+		size_t left = c->len - c->pos, try = left < (64 << 10) ? left : (64 << 10);
+		for (;;) {
+			rc = fetch(s, c, c->pos, try, &hb, err);
+			if (rc < 0)
+				return rc;
+			floe_arena_reset(s->hdr_arena);
+			rc = pq_meta_decode_page_header(&h, &hl, hb, try, r->name, poff, s->hdr_arena, err);
+			if (rc == 0 || try == left || rc != FLOE_ECORRUPT)
+				break;
+			try = try > left / 4 ? left : try * 4;
+		}
+		if (rc < 0)
+			return rc;
+		if (h.compressed_page_size < 0 || h.uncompressed_page_size < 0 ||
+		    (size_t)h.compressed_page_size > left - hl)
+			return floe_error_corrupt(err, r->name, poff, "page of %d bytes runs past the column chunk",
+			                          h.compressed_page_size);
+		if (h.uncompressed_page_size > (1 << 30))
+			return floe_error_set(err, FLOE_EUNSUPPORTED, "%s: page at byte %llu of %d bytes (limit 1 GiB)",
+			                      r->name, (unsigned long long)poff, h.uncompressed_page_size);
+		size_t pn = (size_t)h.compressed_page_size, body = c->pos + hl;
+		c->pos += hl + pn;
+		if (h.type == PQ_INDEX_PAGE)
+			continue;
+		bool is_data = h.type == PQ_DATA_PAGE || h.type == PQ_DATA_PAGE_V2;
+		if (h.type != PQ_DICTIONARY_PAGE && !is_data)
+			return floe_error_corrupt(err, r->name, poff, "unknown page type %d", h.type);
+		if (is_data) {
+			s->stats.pages++;
+			if (c->pi.has_oi && c->dpage < c->pi.oi.num_pages) {
+				int64_t lo, hi;
+				uint32_t k = c->dpage++;
+				if (page_rows(&c->pi.oi, k, nrows, &lo, &hi) && lo == c->row && hi - lo <= skip) {
+					s->stats.pages_skipped++;
+					*skipped = hi - lo;
+					c->row = hi;
+					return 0;
+				}
+			}
+		}
+		const uint8_t *pb;
+		rc = fetch(s, c, body, pn, &pb, err);
+		if (rc < 0)
+			return rc;
+		if (s->verify_crc && h.has_crc && (uint32_t)h.crc != pq_crc32(pb, pn))
+			return floe_error_corrupt(err, r->name, poff, "page CRC mismatch");
+		if (h.type == PQ_DICTIONARY_PAGE) {
+			rc = load_dict(s, c, &h, pb, pn, poff, err);
+			if (rc < 0)
+				return rc;
+			continue;
+		}
+		int32_t nv = h.type == PQ_DATA_PAGE ? h.data.num_values : h.data_v2.num_values;
+		if ((h.type == PQ_DATA_PAGE && !h.has_data) || (h.type == PQ_DATA_PAGE_V2 && !h.has_data_v2))
+			return floe_error_corrupt(err, r->name, poff, "data page without its header");
+		if (nv < 0 || nv > nrows - c->row)
+			return floe_error_corrupt(err, r->name, poff, "page of %d values exceeds the %lld rows left",
+			                          nv, (long long)(nrows - c->row));
+		floe_arena_reset(c->page_arena);
+		c->defs = NULL;
+		c->pg_nvalid = (size_t)nv;
+		const uint8_t *vsrc;
+		size_t vn;
+		int enc;
+		bool own; /* values live in a buffer of ours (SLACK bytes after) */
+		if (h.type == PQ_DATA_PAGE) {
+			const uint8_t *data;
+			size_t un = (size_t)h.uncompressed_page_size;
+			rc = decompress(s, c, &data, cm->codec, pb, pn, un, err);
+			if (rc < 0)
+				return floe_error_locate(err, r->name, poff);
+			size_t p = 0;
+			if (lf->max_def > 0) {
+				if (h.data.definition_level_encoding == PQ_RLE) {
+					if (un < 4 || floe_load_u32le(data) > un - 4)
+						return floe_error_corrupt(err, r->name, poff, "definition levels run past the page");
+					uint32_t dl = floe_load_u32le(data);
+					rc = decode_levels(s, c, PQ_RLE, data + 4, dl, (size_t)nv, err);
+					p = 4 + (size_t)dl;
+				} else {
+					size_t bytes = ((size_t)nv + 7) / 8;
+					if (bytes > un)
+						return floe_error_corrupt(err, r->name, poff, "definition levels run past the page");
+					rc = decode_levels(s, c, h.data.definition_level_encoding, data, bytes, (size_t)nv, err);
+					p = bytes;
+				}
+				if (rc < 0)
+					return floe_error_locate(err, r->name, poff);
+			}
+			vsrc = data + p;
+			vn = un - p;
+			enc = h.data.encoding;
+			own = !c->mem || cm->codec != FLOE_PARQUET_UNCOMPRESSED;
+		} else {
+			const pq_data_page_header_v2 *v2 = &h.data_v2;
+			int32_t rl = v2->repetition_levels_byte_length, dl = v2->definition_levels_byte_length;
+			if (rl < 0 || dl < 0 || (size_t)rl + (size_t)dl > pn ||
+			    (size_t)rl + (size_t)dl > (size_t)h.uncompressed_page_size)
+				return floe_error_corrupt(err, r->name, poff, "level lengths exceed the page");
+			if (v2->num_rows != nv)
+				return floe_error_corrupt(err, r->name, poff, "flat column page with %d rows and %d values",
+				                          v2->num_rows, nv);
+			if (lf->max_def > 0) {
+				rc = decode_levels(s, c, PQ_RLE, pb + rl, (size_t)dl, (size_t)nv, err);
+				if (rc < 0)
+					return floe_error_locate(err, r->name, poff);
+			} else if (dl != 0) {
+				return floe_error_corrupt(err, r->name, poff, "definition levels in a required column");
+			}
+			size_t lv = (size_t)rl + (size_t)dl;
+			size_t un = (size_t)h.uncompressed_page_size - lv;
+			const uint8_t *data;
+			bool comp = v2->is_compressed && cm->codec != FLOE_PARQUET_UNCOMPRESSED && pn - lv > 0;
+			rc = decompress(s, c, &data, comp ? cm->codec : FLOE_PARQUET_UNCOMPRESSED, pb + lv, pn - lv, un, err);
+			if (rc < 0)
+				return floe_error_locate(err, r->name, poff);
+			vsrc = data;
+			vn = un;
+			enc = v2->encoding;
+			own = !c->mem || comp;
+		}
+		size_t count = c->pg_nvalid;
+		c->vfix = NULL;
+		c->vbytes = NULL;
+		c->vidx = NULL;
+		c->slack = false;
+		if (enc == PQ_PLAIN_DICTIONARY || enc == PQ_RLE_DICTIONARY) {
+			if (!c->has_dict)
+				rc = floe_error_set(err, FLOE_ECORRUPT, "dictionary-encoded page without a dictionary page");
+			else if (count > 0 && vn < 1)
+				rc = floe_error_set(err, FLOE_ECORRUPT, "dictionary page data without bit width");
+			else if (count > 0)
+				rc = sbuf_need(s, &c->idxbuf, count * sizeof(uint32_t), err);
+			if (rc == 0 && count > 0) {
+				uint32_t *idx = (uint32_t *)(void *)c->idxbuf.p;
+				rc = pq_rle_decode(idx, count, vsrc + 1, vn - 1, vsrc[0], err);
+				uint32_t mx = 0;
+				for (size_t i = 0; rc == 0 && i < count; i++)
+					mx = idx[i] > mx ? idx[i] : mx;
+				if (rc == 0 && mx >= c->dict_n)
+					rc = floe_error_set(err, FLOE_ECORRUPT, "dictionary index %u out of range (%zu entries)",
+					                    mx, c->dict_n);
+				c->vidx = idx;
+			}
+			c->slack = true;
+		} else {
+			raw_vals rv;
+			rc = decode_values(s, c, &rv, &c->rawbuf, enc, vsrc, vn, count, err);
+			if (rc == 0)
+				rc = convert_vals(s, c, &c->vfix, &c->vbytes, &c->valbuf, &rv, err);
+			c->slack = own && (enc == PQ_PLAIN || enc == PQ_DELTA_LENGTH_BYTE_ARRAY);
+		}
+		if (rc < 0)
+			return floe_error_locate(err, r->name, poff);
+		c->pg_rows = nv;
+		c->pg_pos = 0;
+		c->pg_vpos = 0;
+		return 0;
+	}
+}
+
+/* Start the cursor of column `c` on its chunk in row group `rg`. */
+static int open_chunk(floe_parquet_scan *s, scan_col *c, const pq_row_group *rg, floe_error *err)
+{
+	floe_parquet_reader *r = s->r;
+	const pq_leaf *lf = c->lf;
 	const pq_column_chunk *cc = &rg->columns[lf->chunk];
 	const pq_column_meta *cm = &cc->meta;
-	chunk_ctx c = { s, lf, r->name, { 0, NULL, NULL }, false };
-	int64_t nrows = rg->num_rows;
-	int rc = 0;
 
 	if (cc->encrypted)
 		return floe_error_set(err, FLOE_EUNSUPPORTED, "%s: encrypted column chunk", r->name);
@@ -675,287 +1004,320 @@ static int load_chunk(floe_parquet_scan *s, scan_col *col, const pq_row_group *r
 		return floe_error_corrupt(err, r->name, (uint64_t)(start < 0 ? 0 : start),
 		                          "column chunk range [%lld, +%lld) outside the data before the footer at %llu",
 		                          (long long)start, (long long)len, (unsigned long long)r->footer_offset);
-	if (cm->num_values != nrows)
+	if (cm->num_values != rg->num_rows)
 		return floe_error_corrupt(err, r->name, (uint64_t)start,
 		                          "column chunk has %lld values for %lld rows", (long long)cm->num_values,
-		                          (long long)nrows);
-	const uint8_t *chunk;
-	if (r->mem) {
-		chunk = r->mem + start;
-	} else {
-		/* values may point into the chunk's bytes until the row group is
-		 * emitted, so the bytes live in the row-group arena */
-		uint8_t *buf = floe_arena_alloc(s->rg_arena, (size_t)len ? (size_t)len : 1);
-		if (!buf)
-			return floe_error_set(err, FLOE_ENOMEM, "out of memory for a %lld byte column chunk", (long long)len);
-		rc = pq_read_at(r, buf, (size_t)len, (uint64_t)start, err);
-		if (rc < 0)
-			return rc;
-		chunk = buf;
+		                          (long long)rg->num_rows);
+	c->cm = cm;
+	c->start = (uint64_t)start;
+	c->len = (size_t)len;
+	c->pos = 0;
+	c->row = 0;
+	c->nrows = rg->num_rows;
+	c->mem = r->mem ? r->mem + start : NULL;
+	if (r->mem)
+		s->stats.bytes_read += len;
+	c->win_off = 0;
+	c->win_len = 0;
+	c->has_dict = false;
+	c->dict_n = 0;
+	c->pg_rows = c->pg_pos = 0;
+	c->dpage = 0;
+	memset(&c->pi, 0, sizeof(c->pi));
+	if (!c->page_arena) {
+		c->page_arena = floe_arena_new(0);
+		if (!c->page_arena)
+			return floe_error_set(err, FLOE_ENOMEM, "out of memory");
 	}
-	s->stats.bytes_read += len;
+	if (s->rowsel)
+		return read_index(s, cc, &c->pi, false, err);
+	return 0;
+}
 
-	/* every row costs a validity byte plus its value slot while the row
-	 * group is decoded; refuse sizes no sane file needs (hostile counts) */
-	if ((uint64_t)nrows > (UINT64_C(1) << 34) / (uint64_t)(1 + (col->owidth ? col->owidth : 16)))
-		return floe_error_set(err, FLOE_EUNSUPPORTED, "%s: row group of %lld rows is too large to decode",
-		                      r->name, (long long)nrows);
-	col->valid = floe_arena_calloc(s->rg_arena, (size_t)nrows + 1, 1);
-	if (col->owidth)
-		col->vals = floe_arena_calloc(s->rg_arena, (size_t)nrows + 1, (size_t)col->owidth);
-	else
-		col->bvals = floe_arena_calloc(s->rg_arena, (size_t)nrows + 1, sizeof(pq_bytes));
-	if (!col->valid || (!col->vals && !col->bvals))
-		return floe_error_set(err, FLOE_ENOMEM, "out of memory");
-
-	page_index pi;
-	memset(&pi, 0, sizeof(pi));
-	if (s->rowsel) {
-		rc = read_index(s, cc, &pi, false, err);
-		if (rc < 0)
-			return rc;
-	}
-	uint32_t dpage = 0;
-	int64_t row = 0;
-	size_t pos = 0;
-	while (row < nrows) {
-		uint64_t poff = (uint64_t)start + pos;
-		pq_page_header h;
-		size_t hl;
-		if (pos >= (size_t)len)
-			return floe_error_corrupt(err, r->name, poff, "column chunk ends after %lld of %lld rows",
-			                          (long long)row, (long long)nrows);
-		rc = pq_meta_decode_page_header(&h, &hl, chunk + pos, (size_t)len - pos, r->name, poff,
-		                                s->rg_arena, err);
-		if (rc < 0)
-			return rc;
-		if (h.compressed_page_size < 0 || h.uncompressed_page_size < 0 ||
-		    (size_t)h.compressed_page_size > (size_t)len - pos - hl)
-			return floe_error_corrupt(err, r->name, poff, "page of %d bytes runs past the column chunk",
-			                          h.compressed_page_size);
-		if (h.uncompressed_page_size > (1 << 30))
-			return floe_error_set(err, FLOE_EUNSUPPORTED, "%s: page at byte %llu of %d bytes (limit 1 GiB)",
-			                      r->name, (unsigned long long)poff, h.uncompressed_page_size);
-		const uint8_t *pb = chunk + pos + hl;
-		size_t pn = (size_t)h.compressed_page_size;
-		pos += hl + pn;
-		if (h.type == PQ_INDEX_PAGE)
-			continue;
-		if (s->verify_crc && h.has_crc && (uint32_t)h.crc != pq_crc32(pb, pn))
-			return floe_error_corrupt(err, r->name, poff, "page CRC mismatch");
-		if (h.type == PQ_DICTIONARY_PAGE) {
-			if (!h.has_dict)
-				return floe_error_corrupt(err, r->name, poff, "dictionary page without its header");
-			if (c.has_dict)
-				return floe_error_corrupt(err, r->name, poff, "second dictionary page in a column chunk");
-			if (h.dict.num_values < 0)
-				return floe_error_corrupt(err, r->name, poff, "negative dictionary size");
-			{
-				/* PLAIN needs at least this many bits per entry */
-				uint64_t bits = lf->phys == PQ_BOOLEAN ? 1
-				              : lf->phys == PQ_BYTE_ARRAY ? 32
-				              : lf->phys == PQ_FIXED_LEN_BYTE_ARRAY ? (uint64_t)lf->type_length * 8
-				              : (uint64_t)lf->pwidth * 8;
-				if ((uint64_t)h.dict.num_values * bits > (uint64_t)h.uncompressed_page_size * 8)
-					return floe_error_corrupt(err, r->name, poff, "dictionary of %d entries in %d bytes",
-					                          h.dict.num_values, h.uncompressed_page_size);
-			}
-			if (h.dict.encoding != PQ_PLAIN && h.dict.encoding != PQ_PLAIN_DICTIONARY)
-				return floe_error_corrupt(err, r->name, poff, "dictionary page encoding %d", h.dict.encoding);
-			uint8_t *data;
-			rc = decompress(&data, &c, cm->codec, pb, pn, (size_t)h.uncompressed_page_size, err);
-			if (rc == 0)
-				rc = decode_values(&c, &c.dict, PQ_PLAIN, data, (size_t)h.uncompressed_page_size,
-				                   (size_t)h.dict.num_values, err);
+/* Pass over `n` rows of the column. */
+static int col_skip(floe_parquet_scan *s, scan_col *c, int64_t n, floe_error *err)
+{
+	while (n > 0) {
+		if (c->pg_pos == c->pg_rows) {
+			int64_t skipped;
+			int rc = next_page(s, c, n, &skipped, err);
 			if (rc < 0)
-				return floe_error_locate(err, r->name, poff);
-			c.has_dict = true;
+				return rc;
+			n -= skipped;
 			continue;
 		}
-		if (h.type != PQ_DATA_PAGE && h.type != PQ_DATA_PAGE_V2)
-			return floe_error_corrupt(err, r->name, poff, "unknown page type %d", h.type);
-		s->stats.pages++;
-		if (pi.has_oi && dpage < pi.oi.num_pages) {
-			int64_t lo, hi;
-			bool any = false;
-			uint32_t k = dpage++;
-			if (page_rows(&pi.oi, k, nrows, &lo, &hi) && lo == row) {
-				for (int64_t q = lo; q < hi && !any; q++)
-					any = s->rowsel[q];
-				if (!any) {
-					s->stats.pages_skipped++;
-					row = hi;
-					continue;
-				}
-			}
-		}
-		int32_t nv = h.type == PQ_DATA_PAGE ? h.data.num_values : h.data_v2.num_values;
-		if ((h.type == PQ_DATA_PAGE && !h.has_data) || (h.type == PQ_DATA_PAGE_V2 && !h.has_data_v2))
-			return floe_error_corrupt(err, r->name, poff, "data page without its header");
-		if (nv < 0 || nv > nrows - row)
-			return floe_error_corrupt(err, r->name, poff, "page of %d values exceeds the %lld rows left",
-			                          nv, (long long)(nrows - row));
-		uint32_t *defs = NULL;
-		const uint8_t *vsrc;
-		size_t vn;
-		int enc;
-		if (h.type == PQ_DATA_PAGE) {
-			uint8_t *data;
-			size_t un = (size_t)h.uncompressed_page_size;
-			rc = decompress(&data, &c, cm->codec, pb, pn, un, err);
-			if (rc < 0)
-				return floe_error_locate(err, r->name, poff);
-			size_t p = 0;
-			if (lf->max_def > 0) {
-				if (h.data.definition_level_encoding == PQ_RLE) {
-					if (un < 4 || floe_load_u32le(data) > un - 4)
-						return floe_error_corrupt(err, r->name, poff, "definition levels run past the page");
-					uint32_t dl = floe_load_u32le(data);
-					rc = decode_levels(&defs, &c, PQ_RLE, data + 4, dl, (size_t)nv, err);
-					p = 4 + (size_t)dl;
-				} else {
-					size_t bytes = ((size_t)nv + 7) / 8;
-					if (bytes > un)
-						return floe_error_corrupt(err, r->name, poff, "definition levels run past the page");
-					rc = decode_levels(&defs, &c, h.data.definition_level_encoding, data, bytes,
-					                   (size_t)nv, err);
-					p = bytes;
-				}
-				if (rc < 0)
-					return floe_error_locate(err, r->name, poff);
-			}
-			vsrc = data + p;
-			vn = un - p;
-			enc = h.data.encoding;
+		int64_t m = c->pg_rows - c->pg_pos;
+		if (m > n)
+			m = n;
+		if (c->defs) {
+			size_t v = 0;
+			const uint32_t *d = c->defs + c->pg_pos;
+			for (int64_t i = 0; i < m; i++)
+				v += d[i] == (uint32_t)c->lf->max_def;
+			c->pg_vpos += v;
 		} else {
-			const pq_data_page_header_v2 *v2 = &h.data_v2;
-			int32_t rl = v2->repetition_levels_byte_length, dl = v2->definition_levels_byte_length;
-			if (rl < 0 || dl < 0 || (size_t)rl + (size_t)dl > pn ||
-			    (size_t)rl + (size_t)dl > (size_t)h.uncompressed_page_size)
-				return floe_error_corrupt(err, r->name, poff, "level lengths exceed the page");
-			if (v2->num_rows != nv)
-				return floe_error_corrupt(err, r->name, poff, "flat column page with %d rows and %d values",
-				                          v2->num_rows, nv);
-			if (lf->max_def > 0) {
-				rc = decode_levels(&defs, &c, PQ_RLE, pb + rl, (size_t)dl, (size_t)nv, err);
-				if (rc < 0)
-					return floe_error_locate(err, r->name, poff);
-			} else if (dl != 0) {
-				return floe_error_corrupt(err, r->name, poff, "definition levels in a required column");
-			}
-			size_t lv = (size_t)rl + (size_t)dl;
-			size_t un = (size_t)h.uncompressed_page_size - lv;
-			uint8_t *data;
-			if (v2->is_compressed && cm->codec != FLOE_PARQUET_UNCOMPRESSED && pn - lv > 0)
-				rc = decompress(&data, &c, cm->codec, pb + lv, pn - lv, un, err);
-			else
-				rc = decompress(&data, &c, FLOE_PARQUET_UNCOMPRESSED, pb + lv, pn - lv, un, err);
-			if (rc < 0)
-				return floe_error_locate(err, r->name, poff);
-			vsrc = data;
-			vn = un;
-			enc = v2->encoding;
+			c->pg_vpos += (size_t)m;
 		}
-		size_t nvalid = count_valid(defs, (size_t)nv, lf->max_def);
-		raw_vals rv;
-		rc = decode_values(&c, &rv, enc, vsrc, vn, nvalid, err);
-		if (rc == 0)
-			rc = scatter(&c, col, row, defs, (size_t)nv, &rv, err);
+		c->pg_pos += m;
+		c->row += m;
+		n -= m;
+	}
+	return 0;
+}
+
+/* Gather fixed-width dictionary entries. */
+static void gather_fixed(uint8_t *dst, const uint8_t *dict, const uint32_t *idx, int64_t n, int w)
+{
+	if (w == 8) {
+		for (int64_t i = 0; i < n; i++)
+			memcpy(dst + i * 8, dict + (size_t)idx[i] * 8, 8);
+	} else if (w == 4) {
+		for (int64_t i = 0; i < n; i++)
+			memcpy(dst + i * 4, dict + (size_t)idx[i] * 4, 4);
+	} else {
+		for (int64_t i = 0; i < n; i++)
+			memcpy(dst + i * w, dict + (size_t)idx[i] * (size_t)w, (size_t)w);
+	}
+}
+
+/* Append m rows of the current page to output rows [k, k+m). */
+static int fill(floe_parquet_scan *s, scan_col *c, int64_t k, int64_t m, floe_error *err)
+{
+	const uint32_t *defs = c->defs ? c->defs + c->pg_pos : NULL;
+	uint32_t maxd = (uint32_t)c->lf->max_def;
+	size_t v0 = c->pg_vpos, nv = (size_t)m;
+	int64_t nulls = 0;
+	if (defs) {
+		uint8_t *bits = c->out_valid.p;
+		nv = 0;
+		for (int64_t i = 0; i < m; i++) {
+			bool ok = defs[i] == maxd;
+			nv += ok;
+			bits[(k + i) >> 3] |= (uint8_t)((unsigned)ok << ((k + i) & 7));
+		}
+		nulls = m - (int64_t)nv;
+		c->null_count += nulls;
+	} else if (c->lf->max_def > 0) {
+		uint8_t *bits = c->out_valid.p;
+		for (int64_t i = 0; i < m; i++)
+			bits[(k + i) >> 3] |= (uint8_t)(1u << ((k + i) & 7));
+	}
+	if (nv > c->pg_nvalid - v0)
+		return floe_error_set(err, FLOE_ECORRUPT, "%s: fewer values than definition levels say", s->r->name);
+	if (c->owidth) {
+		size_t w = (size_t)c->owidth;
+		uint8_t *dst = c->out_vals.p + (size_t)k * w;
+		if (!defs) {
+			if (c->vidx)
+				gather_fixed(dst, c->dictvals.p, c->vidx + v0, m, c->owidth);
+			else
+				memcpy(dst, c->vfix + v0 * w, (size_t)m * w);
+		} else {
+			size_t v = v0;
+			for (int64_t i = 0; i < m; i++) {
+				if (defs[i] == maxd) {
+					const uint8_t *src = c->vidx ? c->dictvals.p + (size_t)c->vidx[v] * w : c->vfix + v * w;
+					memcpy(dst + (size_t)i * w, src, w);
+					v++;
+				} else {
+					memset(dst + (size_t)i * w, 0, w);
+				}
+			}
+		}
+	} else {
+		/* offsets in a tight loop, then one pass of copies */
+		const pq_bytes *dict = (const pq_bytes *)(void *)c->dictvals.p;
+		const uint32_t *idx = c->vidx ? c->vidx + v0 : NULL;
+		const pq_bytes *vb = c->vbytes ? c->vbytes + v0 : NULL;
+		int64_t *off = (int64_t *)(void *)c->out_offs.p + k;
+		uint64_t total = (uint64_t)off[0];
+		uint32_t mx = 0;
+		if (!defs) {
+			if (idx) {
+				for (int64_t i = 0; i < m; i++) {
+					total += dict[idx[i]].len;
+					off[i + 1] = (int64_t)total;
+				}
+				mx = c->dict_maxlen;
+			} else {
+				for (int64_t i = 0; i < m; i++) {
+					uint32_t l = vb[i].len;
+					mx = l > mx ? l : mx;
+					total += l;
+					off[i + 1] = (int64_t)total;
+				}
+			}
+		} else {
+			size_t v = 0;
+			for (int64_t i = 0; i < m; i++) {
+				if (defs[i] == maxd) {
+					uint32_t l = idx ? dict[idx[v]].len : vb[v].len;
+					mx = l > mx ? l : mx;
+					total += l;
+					v++;
+				}
+				off[i + 1] = (int64_t)total;
+			}
+		}
+		if (total > (uint64_t)INT64_MAX / 2)
+			return floe_error_set(err, FLOE_ENOMEM, "batch too large");
+		int rc = sbuf_need(s, &c->out_data, (size_t)total + SLACK, err);
 		if (rc < 0)
-			return floe_error_locate(err, r->name, poff);
-		row += nv;
+			return rc;
+		uint8_t *data = c->out_data.p;
+		bool wide = !(c->slack && mx <= SLACK);
+		size_t v = 0;
+		for (int64_t i = 0; i < m; i++) {
+			if (defs && defs[i] != maxd)
+				continue;
+			const pq_bytes *b = idx ? &dict[idx[v]] : &vb[v];
+			v++;
+			if (!wide)
+				memcpy(data + off[i], b->ptr, SLACK);
+			else if (b->len)
+				memcpy(data + off[i], b->ptr, b->len);
+		}
+	}
+	c->pg_vpos += nv;
+	c->pg_pos += m;
+	c->row += m;
+	return 0;
+}
+
+/* Read `n` rows of the column into output rows [k, k+n). */
+static int col_read(floe_parquet_scan *s, scan_col *c, int64_t k, int64_t n, floe_error *err)
+{
+	while (n > 0) {
+		if (c->pg_pos == c->pg_rows) {
+			int64_t skipped;
+			int rc = next_page(s, c, 0, &skipped, err);
+			if (rc < 0)
+				return rc;
+			continue;
+		}
+		int64_t m = c->pg_rows - c->pg_pos;
+		if (m > n)
+			m = n;
+		int rc = fill(s, c, k, m, err);
+		if (rc < 0)
+			return rc;
+		k += m;
+		n -= m;
 	}
 	return 0;
 }
 
 /* ---- batches ----------------------------------------------------------- */
 
-static int emit(floe_parquet_scan *s, int64_t n, floe_error *err)
+/* Size the output buffers of every column for `n` rows. */
+static int batch_begin(floe_parquet_scan *s, int64_t n, floe_error *err)
 {
-	floe_arena *a = s->batch_arena;
-	floe_arena_reset(a);
-	floe_column *cols = floe_arena_calloc(a, (size_t)s->ncols + 1, sizeof(floe_column));
-	if (!cols)
-		return floe_error_set(err, FLOE_ENOMEM, "out of memory");
-	int64_t base = s->rg_pos;
-	int64_t *rows = NULL;
-	if (s->sel) {
-		rows = floe_arena_alloc(a, (size_t)n * sizeof(int64_t) + 1);
-		if (!rows)
-			return floe_error_set(err, FLOE_ENOMEM, "out of memory");
-		memcpy(rows, s->sel + base, (size_t)n * sizeof(int64_t));
-	} else {
-		rows = floe_arena_alloc(a, (size_t)n * sizeof(int64_t) + 1);
-		if (!rows)
-			return floe_error_set(err, FLOE_ENOMEM, "out of memory");
-		for (int64_t k = 0; k < n; k++)
-			rows[k] = base + k;
-	}
 	for (int i = 0; i < s->ncols; i++) {
-		scan_col *sc = &s->cols[i];
-		floe_column *c = &cols[i];
-		c->type = sc->lf->type;
-		int64_t nulls = 0;
-		for (int64_t k = 0; k < n; k++)
-			nulls += !sc->valid[rows[k]];
-		c->null_count = nulls;
-		if (nulls) {
-			c->validity = floe_arena_calloc(a, (size_t)(n + 7) / 8 + 1, 1);
-			if (!c->validity)
-				return floe_error_set(err, FLOE_ENOMEM, "out of memory");
-			for (int64_t k = 0; k < n; k++)
-				if (sc->valid[rows[k]])
-					floe_bitmap_set(c->validity, k, true);
+		scan_col *c = &s->cols[i];
+		int rc = 0;
+		c->null_count = 0;
+		if (c->owidth)
+			rc = sbuf_need(s, &c->out_vals, (size_t)n * (size_t)c->owidth + 1, err);
+		else {
+			rc = sbuf_need(s, &c->out_offs, ((size_t)n + 1) * sizeof(int64_t), err);
+			if (rc == 0)
+				rc = sbuf_need(s, &c->out_data, SLACK, err);
+			if (rc == 0)
+				((int64_t *)(void *)c->out_offs.p)[0] = 0;
 		}
-		if (sc->owidth) {
-			size_t bytes = (size_t)n * (size_t)sc->owidth;
-			c->values = floe_arena_alloc(a, bytes ? bytes : 1);
-			if (!c->values)
-				return floe_error_set(err, FLOE_ENOMEM, "out of memory");
-			for (int64_t k = 0; k < n; k++)
-				memcpy((uint8_t *)c->values + (size_t)k * (size_t)sc->owidth,
-				       sc->vals + (size_t)rows[k] * (size_t)sc->owidth, (size_t)sc->owidth);
-			continue;
+		if (rc == 0 && c->lf->max_def > 0) {
+			rc = sbuf_need(s, &c->out_valid, (size_t)(n + 7) / 8 + 1, err);
+			if (rc == 0)
+				memset(c->out_valid.p, 0, (size_t)(n + 7) / 8 + 1);
 		}
-		c->offsets = floe_arena_alloc(a, ((size_t)n + 1) * sizeof(int64_t));
-		if (!c->offsets)
-			return floe_error_set(err, FLOE_ENOMEM, "out of memory");
-		size_t total = 0;
-		for (int64_t k = 0; k < n; k++) {
-			c->offsets[k] = (int64_t)total;
-			if (sc->valid[rows[k]] && floe_add_overflow(total, sc->bvals[rows[k]].len, &total))
-				return floe_error_set(err, FLOE_ENOMEM, "batch too large");
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static void batch_end(floe_parquet_scan *s, int64_t n)
+{
+	for (int i = 0; i < s->ncols; i++) {
+		scan_col *c = &s->cols[i];
+		floe_column *o = &s->out[i];
+		memset(o, 0, sizeof(*o));
+		o->type = c->lf->type;
+		o->null_count = c->null_count;
+		o->validity = c->null_count ? c->out_valid.p : NULL;
+		if (c->owidth)
+			o->values = c->out_vals.p;
+		else {
+			o->offsets = (int64_t *)(void *)c->out_offs.p;
+			o->data = c->out_data.p;
 		}
-		c->offsets[n] = (int64_t)total;
-		c->data = floe_arena_alloc(a, total ? total : 1);
-		if (!c->data)
-			return floe_error_set(err, FLOE_ENOMEM, "out of memory");
-		for (int64_t k = 0; k < n; k++)
-			if (sc->valid[rows[k]] && sc->bvals[rows[k]].len)
-				memcpy(c->data + c->offsets[k], sc->bvals[rows[k]].ptr, sc->bvals[rows[k]].len);
 	}
 	s->batch.nrows = n;
 	s->batch.ncols = s->ncols;
-	s->batch.cols = cols;
-	s->rg_pos += n;
+	s->batch.cols = s->out;
 	s->stats.rows_returned += n;
-	return 1;
+}
+
+/* Start row group s->rg - 1: row selection, column cursors. */
+static int open_rg(floe_parquet_scan *s, const pq_row_group *rg, floe_error *err)
+{
+	floe_arena_reset(s->rg_arena);
+	int rc = s->npreds ? select_rows(s, rg, err) : 0;
+	for (int i = 0; rc == 0 && i < s->ncols; i++)
+		rc = open_chunk(s, &s->cols[i], rg, err);
+	if (rc < 0)
+		return rc;
+	s->rg_rows = rg->num_rows;
+	s->rg_pos = 0;
+	s->loaded = true;
+	return 0;
 }
 
 int floe_parquet_scan_next(floe_parquet_scan *s, const floe_batch **out, floe_error *err)
 {
 	const pq_file_meta *m = &s->r->meta;
+	int rc;
 	*out = NULL;
 	for (;;) {
 		if (s->loaded && s->rg_pos < s->rg_rows) {
-			int64_t n = s->rg_rows - s->rg_pos;
-			if (n > s->batch_rows)
-				n = s->batch_rows;
-			int rc = emit(s, n, err);
+			int64_t want = s->rg_rows - s->rg_pos, k = 0;
+			if (want > s->batch_rows)
+				want = s->batch_rows;
+			rc = batch_begin(s, want, err);
 			if (rc < 0)
 				return rc;
-			*out = &s->batch;
-			return 1;
+			while (k < want && s->rg_pos < s->rg_rows) {
+				/* next run [a, b) of selected rows */
+				int64_t a = s->rg_pos, b;
+				if (s->rowsel)
+					while (a < s->rg_rows && !s->rowsel[a])
+						a++;
+				b = a;
+				if (s->rowsel)
+					while (b < s->rg_rows && b - a < want - k && s->rowsel[b])
+						b++;
+				else
+					b = a + (want - k < s->rg_rows - a ? want - k : s->rg_rows - a);
+				for (int i = 0; i < s->ncols; i++) {
+					scan_col *c = &s->cols[i];
+					/* once no row is selected, walk the pages to the end of
+					 * the chunk (page index skips them unread) */
+					int64_t to = a < s->rg_rows ? a : s->rg_rows;
+					rc = col_skip(s, c, to - c->row, err);
+					if (rc == 0)
+						rc = col_read(s, c, k, b - a, err);
+					if (rc < 0)
+						return rc;
+				}
+				k += b - a;
+				s->rg_pos = b;
+			}
+			if (k > 0) {
+				batch_end(s, k);
+				*out = &s->batch;
+				return 1;
+			}
+			continue;
 		}
 		s->loaded = false;
 		if ((uint32_t)s->rg >= m->num_row_groups)
@@ -970,28 +1332,8 @@ int floe_parquet_scan_next(floe_parquet_scan *s, const floe_batch **out, floe_er
 		if (rg->num_rows > INT32_MAX)
 			return floe_error_set(err, FLOE_EUNSUPPORTED, "%s: row group %d has %lld rows (limit 2^31)",
 			                      s->r->name, s->rg - 1, (long long)rg->num_rows);
-		floe_arena_reset(s->rg_arena);
-		s->sel = NULL;
-		int rc = s->npreds ? select_rows(s, rg, err) : 0;
+		rc = open_rg(s, rg, err);
 		if (rc < 0)
 			return rc;
-		int64_t nsel = rg->num_rows;
-		if (s->rowsel) {
-			s->sel = floe_arena_alloc(s->rg_arena, (size_t)rg->num_rows * sizeof(int64_t) + 1);
-			if (!s->sel)
-				return floe_error_set(err, FLOE_ENOMEM, "out of memory");
-			nsel = 0;
-			for (int64_t q = 0; q < rg->num_rows; q++)
-				if (s->rowsel[q])
-					s->sel[nsel++] = q;
-		}
-		for (int i = 0; i < s->ncols; i++) {
-			rc = load_chunk(s, &s->cols[i], rg, err);
-			if (rc < 0)
-				return rc;
-		}
-		s->rg_rows = nsel;
-		s->rg_pos = 0;
-		s->loaded = true;
 	}
 }

@@ -8,6 +8,7 @@
 
 #include "floe/parquet.h"
 #include "harness.h"
+#include "parquet/reader_int.h"
 
 #define NROWS 5000
 
@@ -495,4 +496,193 @@ TEST(pq_reader_skip_pages_page_index)
 	CHECK_EQ_INT(st.rows_returned, rows);
 	floe_parquet_scan_free(s);
 	floe_parquet_reader_free(r);
+}
+
+/* Streaming: one row group of ~10 MiB read in batches of 1000 rows keeps
+ * the scan's buffers near a few pages per column (plus its read window),
+ * not the row group. Values are checked row by row, through the file and
+ * the in-memory reader, with nulls and a dictionary that falls back to
+ * PLAIN inside the chunk. */
+#define STREAM_ROWS 1000000
+
+static int stream_value(char *text, int64_t r)
+{
+	return snprintf(text, 32, "row%07lld", (long long)r);
+}
+
+static void stream_check(floe_parquet_reader *r, int64_t page_bytes, int64_t *peak)
+{
+	floe_parquet_scan *s = NULL;
+	floe_error err = { 0 }, *ep = &err;
+	floe_parquet_scan_options so;
+	const floe_batch *b;
+	int64_t row = 0, bad = 0, batches = 0;
+	char text[32];
+	int rc;
+	floe_parquet_scan_options_init(&so);
+	so.batch_rows = 1000;
+	REQUIRE_OK(floe_parquet_scan_open(&s, r, &so, ep), ep);
+	while ((rc = floe_parquet_scan_next(s, &b, &err)) == 1) {
+		const int64_t *id = b->cols[0].values;
+		const floe_column *sc = &b->cols[1];
+		const double *d = b->cols[2].values;
+		batches++;
+		if (b->nrows > 1000 || b->cols[0].validity != NULL)
+			bad++;
+		for (int64_t k = 0; k < b->nrows; k++, row++) {
+			bool null = row % 7 == 3;
+			int n = stream_value(text, row);
+			if (id[k] != row)
+				bad++;
+			if (floe_column_is_valid(sc, k) == null || floe_column_is_valid(&b->cols[2], k) == null)
+				bad++;
+			if (!null && (sc->offsets[k + 1] - sc->offsets[k] != n ||
+			              memcmp(sc->data + sc->offsets[k], text, (size_t)n) != 0 || d[k] != (double)row * 0.5))
+				bad++;
+			if (null && sc->offsets[k + 1] != sc->offsets[k])
+				bad++;
+		}
+	}
+	CHECK_EQ_INT(rc, 0);
+	CHECK_EQ_INT(row, STREAM_ROWS);
+	CHECK_EQ_INT(batches, STREAM_ROWS / 1000);
+	CHECK_EQ_INT(bad, 0);
+	*peak = pq_scan_buffer_peak(s);
+	CHECK(*peak > 0);
+	/* per column: a 256 KiB read window and about one page of decoded
+	 * values; generous, yet far below the row group */
+	CHECK(*peak < 3 * (256 << 10) + 3 * 8 * page_bytes);
+	floe_parquet_scan_free(s);
+}
+
+TEST(pq_reader_streams_large_row_group)
+{
+	const char *path = th_path("stream.parquet");
+	floe_arena *arena = floe_arena_new(0);
+	floe_schema *schema = NULL;
+	floe_batch_builder *bld = NULL;
+	floe_parquet_writer *w = NULL;
+	floe_parquet_reader *r = NULL;
+	floe_error err = { 0 }, *ep = &err;
+	floe_parquet_file_info info = { 0 };
+	char text[32];
+	REQUIRE(arena != NULL);
+	REQUIRE_OK(floe_schema_parse(&schema, "id long not null, s string, d double", arena, ep), ep);
+	floe_parquet_write_options wo;
+	floe_parquet_write_options_init(&wo);
+	wo.codec = FLOE_PARQUET_UNCOMPRESSED;
+	wo.row_group_bytes = (int64_t)1 << 30;
+	wo.page_bytes = 32 << 10;
+	wo.dictionary_bytes = 16 << 10; /* dictionary pages, then PLAIN */
+	REQUIRE_OK(floe_parquet_writer_open(&w, path, schema, &wo, ep), ep);
+	REQUIRE_OK(floe_batch_builder_new(&bld, schema, ep), ep);
+	for (int64_t row = 0; row < STREAM_ROWS; row++) {
+		int n = stream_value(text, row);
+		REQUIRE_OK(floe_batch_builder_i64(bld, 0, row, ep), ep);
+		if (row % 7 == 3) {
+			REQUIRE_OK(floe_batch_builder_null(bld, 1, ep), ep);
+			REQUIRE_OK(floe_batch_builder_null(bld, 2, ep), ep);
+		} else {
+			REQUIRE_OK(floe_batch_builder_bytes(bld, 1, text, n, ep), ep);
+			REQUIRE_OK(floe_batch_builder_f64(bld, 2, (double)row * 0.5, ep), ep);
+		}
+		if (floe_batch_builder_rows(bld) == 10000) {
+			REQUIRE_OK(floe_parquet_writer_write(w, floe_batch_builder_view(bld), ep), ep);
+			floe_batch_builder_clear(bld);
+		}
+	}
+	REQUIRE_OK(floe_parquet_writer_close(w, &info, ep), ep);
+	CHECK_EQ_INT(info.num_row_groups, 1);
+	CHECK(info.file_bytes > 16 << 20);
+
+	int64_t peak_file = 0, peak_mem = 0;
+	REQUIRE_OK(floe_parquet_reader_open(&r, path, ep), ep);
+	stream_check(r, wo.page_bytes, &peak_file);
+	floe_parquet_reader_free(r);
+	r = NULL;
+
+	size_t len = 0;
+	char *file = th_read_file(path, &len);
+	REQUIRE(file != NULL);
+	REQUIRE_OK(floe_parquet_reader_open_memory(&r, file, len, "stream.parquet", ep), ep);
+	stream_check(r, wo.page_bytes, &peak_mem);
+	/* the footprint is a fraction of the row group it streamed through */
+	CHECK(peak_file * 8 < info.file_bytes);
+	CHECK(peak_mem * 8 < info.file_bytes);
+	floe_parquet_reader_free(r);
+	free(file);
+	floe_batch_builder_free(bld);
+	floe_arena_free(arena);
+}
+
+/* Full scan of `n` bytes, from memory or through a file; the return code. */
+static int scan_rc(const char *copy, size_t n, const char *path, floe_error *e)
+{
+	floe_parquet_reader *r = NULL;
+	floe_parquet_scan *s = NULL;
+	const floe_batch *b;
+	int rc;
+	if (path) {
+		FILE *f = fopen(path, "wb");
+		if (!f || fwrite(copy, 1, n, f) != n) {
+			if (f)
+				fclose(f);
+			return -1000;
+		}
+		fclose(f);
+		rc = floe_parquet_reader_open(&r, path, e);
+	} else {
+		rc = floe_parquet_reader_open_memory(&r, copy, n, "hostile.parquet", e);
+	}
+	if (rc == 0) {
+		floe_parquet_scan_options so;
+		floe_parquet_scan_options_init(&so);
+		so.batch_rows = 333;
+		rc = floe_parquet_scan_open(&s, r, &so, e);
+		while (rc == 0 && (rc = floe_parquet_scan_next(s, &b, e)) == 1)
+			rc = 0;
+	}
+	floe_parquet_scan_free(s);
+	floe_parquet_reader_free(r);
+	return rc;
+}
+
+/* Damaged copies read through a file (page by page with pread into the
+ * scan's window) fail exactly as the same bytes read from memory do. */
+TEST(pq_reader_hostile_file_matches_memory)
+{
+	floe_arena *arena = floe_arena_new(0);
+	floe_schema *schema = NULL;
+	floe_error err = { 0 }, *ep = &err;
+	floe_parquet_write_options wo;
+	floe_parquet_write_options_init(&wo);
+	wo.page_bytes = 2048;
+	const char *path = th_path("hf.parquet");
+	REQUIRE_OK(write_file(path, &wo, &schema, arena, ep), ep);
+	size_t len = 0;
+	char *file = th_read_file(path, &len);
+	REQUIRE(file != NULL && len > 100);
+	char *copy = malloc(len);
+	REQUIRE(copy != NULL);
+	size_t step = len / 61 + 1;
+	int failures = 0;
+	for (size_t off = 0; off < len; off += step) {
+		for (int mode = 0; mode < 2; mode++) {
+			floe_error em = { 0 }, ef = { 0 };
+			memcpy(copy, file, len);
+			copy[off] = mode ? 0x7f : (char)(copy[off] ^ 0xff);
+			int rm = scan_rc(copy, len, NULL, &em);
+			int rf = scan_rc(copy, len, th_path("hf_copy.parquet"), &ef);
+			if (rm != rf)
+				th_fail(__FILE__, __LINE__, "offset %zu mode %d: memory %d (%s), file %d (%s)", off, mode,
+				        rm, em.msg, rf, ef.msg);
+			if (rf < 0 && rf != FLOE_ECORRUPT && rf != FLOE_EUNSUPPORTED)
+				th_fail(__FILE__, __LINE__, "offset %zu: code %d: %s", off, rf, ef.msg);
+			failures += rf < 0;
+		}
+	}
+	CHECK(failures > 0);
+	free(copy);
+	free(file);
+	floe_arena_free(arena);
 }
