@@ -15,8 +15,8 @@
 #include "parquet/meta.h"
 #include "util/buf.h"
 
-#define WR_SLICE_ROWS 4096
-#define WR_PAGE_MAX_ROWS 20000
+#define WR_SLICE_ROWS 4096      /* rows per column between row-group size checks */
+#define WR_PAGE_MAX_ROWS 20000  /* a page is cut at this many rows whatever its size */
 #define WR_OUT_BUF (4u << 20)
 
 /* Sort order of a column's min/max (parquet.thrift ColumnOrder TYPE_ORDER). */
@@ -31,7 +31,10 @@ typedef struct wr_stats {
 
 typedef struct wr_page_loc {
 	int64_t offset; /* within the chunk's data pages */
-	int32_t size;
+	int32_t size;   /* header + body */
+	uint32_t hdr_len;
+	size_t hdr_off;  /* into col->hdrs */
+	size_t body_off; /* into col->chunk */
 	int64_t first_row;
 	int64_t nulls;
 	bool all_null;
@@ -48,12 +51,15 @@ typedef struct wr_col {
 	/* dictionary */
 	bool use_dict;       /* this chunk is still dictionary-encoded */
 	bool had_dict;       /* this chunk wrote dictionary-encoded pages */
-	uint32_t *slots;     /* open addressing: 0 empty, else index + 1 */
-	uint32_t *shash;     /* high 32 hash bits of each slot's entry */
+	uint64_t *slots;     /* open addressing: 0 empty, else hash << 32 | index + 1 */
 	uint32_t nslots;
 	uint32_t ndict;
 	floe_buf dict;       /* PLAIN-encoded entries */
-	floe_buf dict_off;   /* uint64 start offsets of entries in dict */
+	floe_buf dict_off;   /* BYTE_ARRAY: uint64 start offsets of entries in dict */
+	floe_buf ehash;      /* uint32 hash of each entry (for growing the table) */
+	floe_buf ekey, elen; /* BYTE_ARRAY: uint64 wr_key8 (len <= 8), uint32 length */
+	bool dict_checked;   /* the pay-off check after the first page was made */
+	int64_t page_plain_bytes; /* PLAIN size of the page's dictionary-coded values */
 	floe_buf stamp;      /* uint32 per entry: last page that used it */
 	uint32_t page_seq;
 	/* current page */
@@ -64,7 +70,9 @@ typedef struct wr_col {
 	int64_t page_first_row;
 	wr_stats ps;
 	/* chunk */
-	floe_buf chunk;      /* header + body of each data page */
+	floe_buf chunk;      /* body of each data page */
+	floe_buf hdrs;       /* header of each data page */
+	int64_t data_bytes;  /* headers + bodies so far */
 	int64_t chunk_uncompressed;
 	int64_t chunk_values;
 	wr_stats cs;
@@ -86,7 +94,9 @@ struct floe_parquet_writer {
 	int64_t rg_rows, total_rows;
 	floe_buf rgs;        /* pq_row_group */
 	floe_buf kvs;        /* pq_key_value */
-	floe_buf scratch, scratch2, tmp, comp;
+	floe_buf scratch, tmp, comp;
+	floe_buf rowpos, conv, vp, vl, hashes; /* per-slice gathering */
+	floe_arena *page_arena; /* page statistics, reset per page */
 	floe_buf ci_all, oi_all; /* encoded page indexes, in chunk order */
 	floe_buf ci_pos;      /* int64 pairs (offset, length) into ci_all/oi_all */
 };
@@ -174,6 +184,30 @@ static int wr_emit(floe_parquet_writer *w, const void *p, size_t n, floe_error *
 
 /* ---- statistics ------------------------------------------------------- */
 
+/* Unsigned lexicographic order of byte strings: 8 bytes at a time as
+ * big-endian words (little-endian hosts only, see util/buf.h). */
+static inline int wr_cmp_ub(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
+{
+	size_t n = alen < blen ? alen : blen;
+	size_t k = 0;
+	for (; k + 8 <= n; k += 8) {
+		uint64_t x, y;
+		memcpy(&x, a + k, 8);
+		memcpy(&y, b + k, 8);
+		if (x != y) {
+			x = __builtin_bswap64(x);
+			y = __builtin_bswap64(y);
+			return x < y ? -1 : 1;
+		}
+	}
+	while (k < n && a[k] == b[k])
+		k++;
+	int c = k < n ? (int)a[k] - (int)b[k] : 0;
+	if (c)
+		return c;
+	return (alen > blen) - (alen < blen);
+}
+
 /* <0, 0, >0 comparing two PLAIN values of the column's order. */
 static inline int wr_cmp(int order, int ptype, const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
 {
@@ -208,16 +242,8 @@ static inline int wr_cmp(int order, int ptype, const uint8_t *a, size_t alen, co
 		if (alen && (a[0] ^ b[0]) & 0x80)
 			return (a[0] & 0x80) ? -1 : 1;
 		return memcmp(a, b, alen);
-	default: {
-		size_t n = alen < blen ? alen : blen;
-		size_t k = 0;
-		while (k < n && a[k] == b[k]) /* short strings: no call */
-			k++;
-		int c = k < n ? (int)a[k] - (int)b[k] : 0;
-		if (c)
-			return c;
-		return (alen > blen) - (alen < blen);
-	}
+	default:
+		return wr_cmp_ub(a, alen, b, blen);
 	}
 }
 
@@ -239,7 +265,7 @@ static bool wr_is_nan(int ptype, const uint8_t *p)
 static int wr_set(floe_buf *b, const uint8_t *p, size_t n)
 {
 	floe_buf_clear(b);
-	return floe_buf_append(b, p, n);
+	return n ? floe_buf_append(b, p, n) : 0;
 }
 
 static inline int wr_stats_add(wr_stats *s, const wr_col *c, const uint8_t *p, size_t n)
@@ -329,35 +355,73 @@ static void wr_truncate(const wr_col *c, int32_t limit, const uint8_t *min, size
 
 /* ---- dictionary ------------------------------------------------------- */
 
+/* 64 -> 32 bit mix for open addressing: one 64x64->128 multiply folded
+ * (as in wyhash), else the murmur3 finalizer. Equal entries are confirmed
+ * by comparing the values. */
+static inline uint32_t wr_mix(uint64_t x)
+{
+#ifdef __SIZEOF_INT128__
+	unsigned __int128 m = (unsigned __int128)(x ^ 0xa0761d6478bd642full) * 0xe7037ed1a0b428dbull;
+	uint64_t f = (uint64_t)m ^ (uint64_t)(m >> 64);
+	return (uint32_t)f ^ (uint32_t)(f >> 32);
+#else
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ull;
+	x ^= x >> 33;
+	return (uint32_t)x;
+#endif
+}
+
+/* Values of at most 8 bytes as one word, one-to-one for a given length:
+ * two overlapping 4-byte loads, or 3 picked bytes when shorter. */
+static inline uint64_t wr_key8(const uint8_t *p, size_t n)
+{
+	if (n >= 4) {
+		uint32_t x, y;
+		memcpy(&x, p, 4);
+		memcpy(&y, p + n - 4, 4);
+		return (uint64_t)x | (uint64_t)y << 32;
+	}
+	if (n)
+		return (uint64_t)p[0] | (uint64_t)p[n / 2] << 8 | (uint64_t)p[n - 1] << 16;
+	return 0;
+}
+
+/* Hash of n bytes: short values (<= 16 bytes, the usual strings) by two
+ * overlapping word loads, longer ones by XXH3. */
+static inline uint32_t wr_hash_bytes(const uint8_t *p, size_t n)
+{
+	if (n > 16)
+		return (uint32_t)XXH3_64bits(p, n);
+	if (n <= 8)
+		return wr_mix(wr_key8(p, n) ^ (uint64_t)n << 59);
+	uint64_t a, b;
+	memcpy(&a, p, 8);
+	memcpy(&b, p + n - 8, 8);
+	return wr_mix(a ^ wr_mix(b ^ (uint64_t)n << 59));
+}
+
+/* Double the slot table; entries are placed again from their stored
+ * hashes (c->ehash), so nothing is hashed twice. */
 static int wr_dict_grow(wr_col *c)
 {
 	uint32_t n = c->nslots ? c->nslots * 2 : 1024;
-	uint32_t *s = calloc(n, sizeof *s);
-	uint32_t *sh = calloc(n, sizeof *sh);
-	if (!s || !sh) {
-		free(s);
-		free(sh);
+	if (n < c->nslots)
 		return FLOE_ENOMEM;
-	}
-	const uint64_t *off = (const uint64_t *)c->dict_off.data;
+	uint64_t *s = calloc(n, sizeof *s);
+	if (!s)
+		return FLOE_ENOMEM;
+	const uint32_t *eh = (const uint32_t *)c->ehash.data;
 	for (uint32_t i = 0; i < c->ndict; i++) {
-		const uint8_t *p = c->dict.data + off[i];
-		size_t len = (size_t)(off[i + 1] - off[i]);
-		if (c->ptype == PQ_BYTE_ARRAY) {
-			p += 4;
-			len -= 4;
-		}
-		uint64_t h = XXH3_64bits(p, len);
-		uint32_t j = (uint32_t)h & (n - 1);
+		uint32_t j = eh[i] & (n - 1);
 		while (s[j])
 			j = (j + 1) & (n - 1);
-		s[j] = i + 1;
-		sh[j] = (uint32_t)(h >> 32);
+		s[j] = (uint64_t)eh[i] << 32 | (i + 1);
 	}
 	free(c->slots);
-	free(c->shash);
 	c->slots = s;
-	c->shash = sh;
 	c->nslots = n;
 	return 0;
 }
@@ -375,69 +439,169 @@ static inline bool wr_eq(const uint8_t *p, const uint8_t *q, size_t n)
 		memcpy(&d, q + n - 8, 8);
 		return a == b && c == d;
 	}
+	if (n >= 4) {
+		uint32_t a, b, c, d;
+		memcpy(&a, p, 4);
+		memcpy(&b, q, 4);
+		memcpy(&c, p + n - 4, 4);
+		memcpy(&d, q + n - 4, 4);
+		return a == b && c == d;
+	}
 	for (size_t i = 0; i < n; i++)
 		if (p[i] != q[i])
 			return false;
 	return true;
 }
 
-/* Index of value p[0..len) in the dictionary, adding it. -1 = the
- * dictionary would outgrow `limit`; FLOE_ENOMEM as -2. */
-static int64_t wr_dict_index(wr_col *c, const uint8_t *p, size_t len, int64_t limit)
+/* Add entry p[0..len) with hash h at free slot j; returns its index, -1
+ * when the dictionary would outgrow `limit`, -2 when out of memory. */
+static int64_t wr_dict_insert(wr_col *c, uint32_t j, uint32_t h, const uint8_t *p, size_t len,
+                              int64_t limit)
 {
-	if ((uint64_t)c->ndict * 2 >= c->nslots && wr_dict_grow(c))
-		return -2;
-	uint64_t h = XXH3_64bits(p, len);
-	uint32_t mask = c->nslots - 1, j = (uint32_t)h & mask;
-	const uint64_t *off = (const uint64_t *)c->dict_off.data;
 	bool ba = c->ptype == PQ_BYTE_ARRAY;
-	uint32_t hi = (uint32_t)(h >> 32);
-	for (;;) {
-		uint32_t s = c->slots[j];
-		if (!s)
-			break;
-		if (c->shash[j] != hi) {
-			j = (j + 1) & mask;
-			continue;
-		}
-		const uint8_t *q = c->dict.data + off[s - 1];
-		size_t qlen = (size_t)(off[s] - off[s - 1]);
-		if (ba) {
-			q += 4;
-			qlen -= 4;
-		}
-		if (qlen == len && wr_eq(p, q, len))
-			return s - 1;
-		j = (j + 1) & mask;
-	}
-	if ((int64_t)(c->dict.len + len + 4) > limit || c->ndict >= INT32_MAX - 1)
+	if ((int64_t)(c->dict.len + len + (ba ? 4 : 0)) > limit || c->ndict >= INT32_MAX - 1)
 		return -1;
 	if (ba && floe_buf_put_u32le(&c->dict, (uint32_t)len))
 		return -2;
 	if (floe_buf_append(&c->dict, p, len))
 		return -2;
-	uint64_t end = c->dict.len;
 	uint32_t zero = 0;
-	if (floe_buf_append(&c->dict_off, &end, 8) || floe_buf_append(&c->stamp, &zero, 4))
+	if (floe_buf_append(&c->stamp, &zero, 4) || floe_buf_append(&c->ehash, &h, 4))
 		return -2;
-	c->slots[j] = ++c->ndict;
-	c->shash[j] = hi;
-	return c->ndict - 1;
+	if (ba) {
+		uint64_t end = c->dict.len;
+		uint64_t key = len <= 8 ? wr_key8(p, len) : 0;
+		uint32_t l32 = (uint32_t)len;
+		if (floe_buf_append(&c->dict_off, &end, 8) || floe_buf_append(&c->ekey, &key, 8) ||
+		    floe_buf_append(&c->elen, &l32, 4))
+			return -2;
+	}
+	c->slots[j] = (uint64_t)h << 32 | ++c->ndict;
+	int64_t k = c->ndict - 1;
+	if ((uint64_t)c->ndict * 2 >= c->nslots && wr_dict_grow(c))
+		return -2;
+	return k;
+}
+
+/* Dictionary indices of n fixed-width (4 or 8 byte) PLAIN values v into
+ * out. Returns how many values were indexed: fewer than n when the
+ * dictionary filled up, -2 when out of memory. */
+static inline uint64_t wr_load_fixed(const uint8_t *p, int width)
+{
+	if (width == 8) {
+		uint64_t x;
+		memcpy(&x, p, 8);
+		return x;
+	}
+	uint32_t y;
+	memcpy(&y, p, 4);
+	return y;
+}
+
+/* Hashes come first for the whole slice so the probe loop can prefetch
+ * the slot of a value WR_PREFETCH ahead (large dictionaries miss the
+ * cache on nearly every probe otherwise). */
+#define WR_PREFETCH 8
+
+static inline int64_t wr_dict_fixed(wr_col *c, const uint8_t *v, int64_t n, int width,
+                                    uint32_t *out, const uint32_t *hs, int64_t limit)
+{
+	for (int64_t i = 0; i < n; i++) {
+		uint64_t x = wr_load_fixed(v + i * width, width);
+		uint32_t h = hs[i];
+		uint32_t mask = c->nslots - 1, j = h & mask;
+		if (i + WR_PREFETCH < n)
+			__builtin_prefetch(&c->slots[hs[i + WR_PREFETCH] & mask]);
+		for (;;) {
+			uint64_t s = c->slots[j];
+			if (!s) {
+				int64_t k = wr_dict_insert(c, j, h, v + i * width, (size_t)width, limit);
+				if (k == -1)
+					return i;
+				if (k < 0)
+					return -2;
+				out[i] = (uint32_t)k;
+				break;
+			}
+			if ((uint32_t)(s >> 32) == h) {
+				uint32_t k = (uint32_t)s - 1;
+				uint64_t y = 0;
+				memcpy(&y, c->dict.data + (size_t)k * (size_t)width, (size_t)width);
+				if (y == x) {
+					out[i] = k;
+					break;
+				}
+			}
+			j = (j + 1) & mask;
+		}
+	}
+	return n;
+}
+
+/* The same for byte values: value i is p[i][0..len[i]). */
+static int64_t wr_dict_bytes(wr_col *c, const uint8_t *const *p, const uint32_t *len, int64_t n,
+                             uint32_t *out, const uint32_t *hs, int64_t limit)
+{
+	bool ba = c->ptype == PQ_BYTE_ARRAY;
+	for (int64_t i = 0; i < n; i++) {
+		uint32_t h = hs[i];
+		uint32_t mask = c->nslots - 1, j = h & mask;
+		if (i + WR_PREFETCH < n)
+			__builtin_prefetch(&c->slots[hs[i + WR_PREFETCH] & mask]);
+		for (;;) {
+			uint64_t s = c->slots[j];
+			if (!s) {
+				int64_t k = wr_dict_insert(c, j, h, p[i], len[i], limit);
+				if (k == -1)
+					return i;
+				if (k < 0)
+					return -2;
+				out[i] = (uint32_t)k;
+				break;
+			}
+			if ((uint32_t)(s >> 32) == h) {
+				uint32_t k = (uint32_t)s - 1;
+				bool eq;
+				if (ba) {
+					/* short values: one word compare, no trip to c->dict */
+					const uint32_t *el = (const uint32_t *)(void *)c->elen.data;
+					const uint64_t *ek = (const uint64_t *)(void *)c->ekey.data;
+					const uint64_t *off = (const uint64_t *)(void *)c->dict_off.data;
+					eq = el[k] == len[i] &&
+					     (len[i] <= 8 ? ek[k] == wr_key8(p[i], len[i])
+							  : wr_eq(p[i], c->dict.data + off[k] + 4, len[i]));
+				} else {
+					eq = wr_eq(p[i], c->dict.data + (size_t)k * (size_t)c->width,
+						   (size_t)c->width);
+				}
+				if (eq) {
+					out[i] = k;
+					break;
+				}
+			}
+			j = (j + 1) & mask;
+		}
+	}
+	return n;
 }
 
 /* ---- pages ------------------------------------------------------------ */
 
+/* Uncompressed bytes the buffered page would take. */
 static int64_t wr_page_estimate(const wr_col *c)
 {
+	int64_t levels = c->optional ? c->page_rows / 8 : 0;
 	if (c->use_dict)
-		return (int64_t)(c->idx.len / 4) * (pq_bit_width(c->ndict) + 1) / 8 + 8;
-	return (int64_t)c->vals.len;
+		return c->page_vals * (pq_bit_width(c->ndict) + 1) / 8 + 8 + levels;
+	if (c->ptype == PQ_BOOLEAN)
+		return (int64_t)c->vals.len / 8 + levels;
+	return (int64_t)c->vals.len + levels;
 }
 
+/* Append the compressed form of p[0..n) to dst. */
 static int wr_compress(floe_parquet_writer *w, floe_buf *dst, const uint8_t *p, size_t n,
                        floe_error *err)
 {
-	floe_buf_clear(dst);
 	if (w->o.codec == FLOE_PARQUET_UNCOMPRESSED)
 		return floe_buf_append(dst, p, n) ? floe_error_set(err, FLOE_ENOMEM, "out of memory") : 0;
 	return pq_codec_compress(dst, w->o.codec, w->o.codec_level, p, n, err);
@@ -461,13 +625,14 @@ static void wr_fill_stats(floe_parquet_writer *w, const wr_col *c, const wr_stat
 	uint8_t *mn = floe_arena_alloc(a, minlen + 1);
 	if (!mn)
 		return;
-	memcpy(mn, s->min.data, minlen);
+	if (minlen) /* an empty string has no bytes (data may be NULL) */
+		memcpy(mn, s->min.data, minlen);
 	st->min_value.ptr = mn;
 	st->min_value.len = (uint32_t)minlen;
 	st->is_min_value_exact = mine;
 	st->has_is_min_value_exact = true;
 	if (hasmax) {
-		if (maxe)
+		if (maxe && maxlen)
 			memcpy(mb, s->max.data, maxlen);
 		st->max_value.ptr = mb;
 		st->max_value.len = (uint32_t)maxlen;
@@ -481,6 +646,46 @@ static void wr_fill_stats(floe_parquet_writer *w, const wr_col *c, const wr_stat
 	*trunc = mb;
 }
 
+/* Page statistics of a dictionary-encoded page from the entries it used
+ * (each entry looked at once per page, marked in c->stamp). */
+static int wr_dict_page_stats(wr_col *c, uint32_t *maxi_out)
+{
+	c->page_seq++;
+	const uint32_t *ix = (const uint32_t *)c->idx.data;
+	uint32_t *st = (uint32_t *)c->stamp.data;
+	const uint64_t *off = (const uint64_t *)c->dict_off.data;
+	bool ba = c->ptype == PQ_BYTE_ARRAY;
+	uint32_t maxi = 0;
+	int64_t nv = c->page_vals;
+	for (int64_t i = 0; i < nv; i++) {
+		uint32_t k = ix[i];
+		if (k > maxi)
+			maxi = k;
+		if (st[k] == c->page_seq)
+			continue;
+		st[k] = c->page_seq;
+		const uint8_t *p;
+		size_t len;
+		if (ba) {
+			p = c->dict.data + off[k] + 4;
+			len = (size_t)(off[k + 1] - off[k] - 4);
+		} else {
+			p = c->dict.data + (size_t)k * (size_t)c->width;
+			len = (size_t)c->width;
+		}
+		if (wr_stats_add(&c->ps, c, p, len))
+			return FLOE_ENOMEM;
+	}
+	*maxi_out = maxi;
+	return 0;
+}
+
+static int wr_stats_fixed(wr_col *c, const uint8_t *v, int64_t n);
+
+/* Encode, compress and keep the buffered page. The page body is built
+ * once in w->comp (levels, then values) or, for a required PLAIN page,
+ * compressed straight from c->vals; compressed bytes go straight into
+ * c->chunk and the header into c->hdrs. */
 static int wr_page_flush(floe_parquet_writer *w, wr_col *c, floe_error *err)
 {
 	int rc = 0;
@@ -489,88 +694,110 @@ static int wr_page_flush(floe_parquet_writer *w, wr_col *c, floe_error *err)
 	int nv = (int)c->page_vals;
 	int nrows = (int)c->page_rows;
 	int64_t nulls = c->page_rows - c->page_vals;
-	floe_buf *lv = &w->scratch, *body = &w->scratch2;
+	bool v2 = w->o.data_page_version == 2;
+	floe_buf *lv = &w->scratch, *enc = &w->comp;
 	floe_buf_clear(lv);
-	floe_buf_clear(body);
+	floe_buf_clear(enc);
 	int encoding = PQ_PLAIN;
 
-	/* page statistics from the dictionary entries it used */
+	/* definition levels: RLE hybrid, bit width 1; DataPage v1 prefixes
+	 * them with their 4-byte length, v2 keeps them uncompressed apart */
+	if (c->optional && pq_rle_encode(lv, (const uint32_t *)c->defs.data, (size_t)nrows, 1))
+		goto oom;
+	if (!v2 && c->optional &&
+	    (floe_buf_put_u32le(enc, (uint32_t)lv->len) || floe_buf_append(enc, lv->data, lv->len)))
+		goto oom;
+	size_t body_at = enc->len;
+	const uint8_t *src = NULL; /* bytes to compress */
+	size_t srclen = 0;
+
 	c->ps.nulls = nulls;
+	bool was_dict = c->use_dict;
 	if (c->use_dict) {
-		c->page_seq++;
-		const uint32_t *ix = (const uint32_t *)c->idx.data;
-		uint32_t *st = (uint32_t *)c->stamp.data;
-		const uint64_t *off = (const uint64_t *)c->dict_off.data;
 		uint32_t maxi = 0;
-		for (int i = 0; i < nv; i++) {
-			uint32_t k = ix[i];
-			if (k > maxi)
-				maxi = k;
-			if (st[k] == c->page_seq)
-				continue;
-			st[k] = c->page_seq;
-			const uint8_t *p = c->dict.data + off[k];
-			size_t len = (size_t)(off[k + 1] - off[k]);
-			if (c->ptype == PQ_BYTE_ARRAY) {
-				p += 4;
-				len -= 4;
-			}
-			if ((rc = wr_stats_add(&c->ps, c, p, len)))
+		if (w->o.statistics && c->ptype != PQ_BYTE_ARRAY &&
+		    c->ptype != PQ_FIXED_LEN_BYTE_ARRAY) {
+			/* 4/8-byte values: look them up and take min/max typed */
+			const uint32_t *ix = (const uint32_t *)c->idx.data;
+			size_t width = (size_t)c->width;
+			floe_buf_clear(&w->conv);
+			if (floe_buf_reserve(&w->conv, (size_t)nv * width + 8))
 				goto oom;
+			uint8_t *d = w->conv.data;
+			if (width == 8) {
+				for (int i = 0; i < nv; i++) {
+					maxi = ix[i] > maxi ? ix[i] : maxi;
+					memcpy(d + (size_t)i * 8, c->dict.data + (size_t)ix[i] * 8, 8);
+				}
+			} else {
+				for (int i = 0; i < nv; i++) {
+					maxi = ix[i] > maxi ? ix[i] : maxi;
+					memcpy(d + (size_t)i * 4, c->dict.data + (size_t)ix[i] * 4, 4);
+				}
+			}
+			if (wr_stats_fixed(c, d, nv))
+				goto oom;
+		} else if (w->o.statistics) {
+			if (wr_dict_page_stats(c, &maxi))
+				goto oom;
+		} else {
+			const uint32_t *ix = (const uint32_t *)c->idx.data;
+			for (int i = 0; i < nv; i++)
+				maxi = ix[i] > maxi ? ix[i] : maxi;
 		}
 		/* bit width of the largest index, at least 1 */
 		int bw = pq_bit_width(maxi);
 		if (bw < 1)
 			bw = 1;
-		if (floe_buf_putc(body, (uint8_t)bw) ||
-		    pq_rle_encode(body, ix, (size_t)nv, bw))
+		if (floe_buf_putc(enc, (uint8_t)bw) ||
+		    pq_rle_encode(enc, (const uint32_t *)c->idx.data, (size_t)nv, bw))
 			goto oom;
 		encoding = PQ_RLE_DICTIONARY;
 		c->enc_dict = true;
 	} else if (c->ptype == PQ_BOOLEAN) {
-		if (pq_plain_encode_bool(body, c->vals.data, (size_t)nv))
+		if (pq_plain_encode_bool(enc, c->vals.data, (size_t)nv))
 			goto oom;
 		c->enc_plain = true;
 	} else {
 		bool done = false;
 		if (w->o.delta && (c->ptype == PQ_INT32 || c->ptype == PQ_INT64) && nv > 0) {
 			if (c->ptype == PQ_INT32)
-				rc = pq_delta_encode_i32(body, (const int32_t *)c->vals.data, (size_t)nv);
+				rc = pq_delta_encode_i32(enc, (const int32_t *)c->vals.data, (size_t)nv);
 			else
-				rc = pq_delta_encode_i64(body, (const int64_t *)c->vals.data, (size_t)nv);
+				rc = pq_delta_encode_i64(enc, (const int64_t *)c->vals.data, (size_t)nv);
 			if (rc)
 				goto oom;
-			if (body->len < c->vals.len) {
+			if (enc->len - body_at < c->vals.len) {
 				encoding = PQ_DELTA_BINARY_PACKED;
 				c->enc_delta = true;
 				done = true;
 			} else {
-				floe_buf_clear(body);
+				enc->len = body_at;
 			}
 		}
 		if (!done) {
-			if (floe_buf_append(body, c->vals.data, c->vals.len))
-				goto oom;
 			c->enc_plain = true;
+			if (enc->len == 0) { /* nothing before the values: no copy */
+				src = c->vals.data;
+				srclen = c->vals.len;
+			} else if (floe_buf_append(enc, c->vals.data, c->vals.len)) {
+				goto oom;
+			}
 		}
 	}
-
-	/* definition levels: RLE hybrid, bit width 1 */
-	if (c->optional && pq_rle_encode(lv, (const uint32_t *)c->defs.data, (size_t)nrows, 1))
-		goto oom;
+	if (!src) {
+		src = enc->data;
+		srclen = enc->len;
+	}
 
 	pq_page_header h;
 	memset(&h, 0, sizeof h);
-	floe_buf *tmp = &w->tmp;
-	floe_buf_clear(tmp);
+	size_t body_off = c->chunk.len;
 	size_t uncompressed;
-	if (w->o.data_page_version == 2) {
-		if ((rc = wr_compress(w, &w->comp, body->data, body->len, err)))
-			return rc;
-		if (floe_buf_append(tmp, lv->data, lv->len) ||
-		    floe_buf_append(tmp, w->comp.data, w->comp.len))
+	if (v2) {
+		if (floe_buf_append(&c->chunk, lv->data, lv->len))
 			goto oom;
-		uncompressed = lv->len + body->len;
+		uncompressed = lv->len + srclen;
 		h.type = PQ_DATA_PAGE_V2;
 		h.has_data_v2 = true;
 		h.data_v2.num_values = nrows;
@@ -581,16 +808,7 @@ static int wr_page_flush(floe_parquet_writer *w, wr_col *c, floe_error *err)
 		h.data_v2.repetition_levels_byte_length = 0;
 		h.data_v2.is_compressed = w->o.codec != FLOE_PARQUET_UNCOMPRESSED;
 	} else {
-		floe_buf *raw = &w->comp;
-		floe_buf_clear(raw);
-		if (c->optional && floe_buf_put_u32le(raw, (uint32_t)lv->len))
-			goto oom;
-		if (floe_buf_append(raw, lv->data, lv->len) ||
-		    floe_buf_append(raw, body->data, body->len))
-			goto oom;
-		uncompressed = raw->len;
-		if ((rc = wr_compress(w, tmp, raw->data, raw->len, err)))
-			return rc;
+		uncompressed = srclen;
 		h.type = PQ_DATA_PAGE;
 		h.has_data = true;
 		h.data.num_values = nrows;
@@ -598,34 +816,37 @@ static int wr_page_flush(floe_parquet_writer *w, wr_col *c, floe_error *err)
 		h.data.definition_level_encoding = PQ_RLE;
 		h.data.repetition_level_encoding = PQ_RLE;
 	}
-	if (uncompressed > INT32_MAX || tmp->len > INT32_MAX)
+	if ((rc = wr_compress(w, &c->chunk, src, srclen, err)))
+		return rc;
+	size_t body_len = c->chunk.len - body_off;
+	if (uncompressed > INT32_MAX || body_len > INT32_MAX)
 		return floe_error_set(err, FLOE_EINVALID, "parquet page larger than 2 GiB");
 	h.uncompressed_page_size = (int32_t)uncompressed;
-	h.compressed_page_size = (int32_t)tmp->len;
+	h.compressed_page_size = (int32_t)body_len;
 
 	wr_fix_zero(c, &c->ps);
-	floe_arena *pa = floe_arena_new(1024);
-	if (!pa)
-		goto oom;
+	floe_arena_reset(w->page_arena);
 	uint8_t *unused = NULL;
 	if (w->o.statistics) {
-		pq_statistics *st = h.type == PQ_DATA_PAGE_V2 ? &h.data_v2.statistics : &h.data.statistics;
-		wr_fill_stats(w, c, &c->ps, st, &unused, pa, false);
-		if (h.type == PQ_DATA_PAGE_V2)
+		pq_statistics *st = v2 ? &h.data_v2.statistics : &h.data.statistics;
+		wr_fill_stats(w, c, &c->ps, st, &unused, w->page_arena, false);
+		if (v2)
 			h.data_v2.has_statistics = true;
 		else
 			h.data.has_statistics = true;
 	}
-	size_t start = c->chunk.len;
-	rc = pq_meta_encode_page_header(&c->chunk, &h);
-	floe_arena_free(pa);
-	if (rc || floe_buf_append(&c->chunk, tmp->data, tmp->len))
+	size_t hdr_off = c->hdrs.len;
+	if (pq_meta_encode_page_header(&c->hdrs, &h))
 		goto oom;
+	size_t hdr_len = c->hdrs.len - hdr_off;
 
 	wr_page_loc loc;
 	memset(&loc, 0, sizeof loc);
-	loc.offset = (int64_t)start;
-	loc.size = (int32_t)(c->chunk.len - start);
+	loc.offset = c->data_bytes;
+	loc.size = (int32_t)(hdr_len + body_len);
+	loc.hdr_off = hdr_off;
+	loc.hdr_len = (uint32_t)hdr_len;
+	loc.body_off = body_off;
 	loc.first_row = c->page_first_row;
 	loc.nulls = nulls;
 	loc.all_null = nv == 0;
@@ -642,13 +863,27 @@ static int wr_page_flush(floe_parquet_writer *w, wr_col *c, floe_error *err)
 	}
 	if (floe_buf_append(&c->pages, &loc, sizeof loc))
 		goto oom;
-	c->chunk_uncompressed += (int64_t)(c->chunk.len - start - tmp->len) + (int64_t)uncompressed;
+	c->data_bytes += (int64_t)(hdr_len + body_len);
+	c->chunk_uncompressed += (int64_t)(hdr_len + uncompressed);
 	c->chunk_values += nrows;
 	if (wr_stats_merge(&c->cs, c, &c->ps))
 		goto oom;
 
+	/* After the first dictionary page of a chunk: keep the dictionary
+	 * only if it pays off (dictionary plus indices smaller than the
+	 * PLAIN values); mostly-unique columns go PLAIN/DELTA right away
+	 * instead of hashing every value of the chunk. */
+	if (was_dict && !c->dict_checked && nv > 0) {
+		c->dict_checked = true;
+		int64_t dict_cost = (int64_t)c->dict.len +
+				    (int64_t)nv * (pq_bit_width(c->ndict) + 1) / 8;
+		if (dict_cost >= c->page_plain_bytes)
+			c->use_dict = false;
+	}
+
 	c->page_first_row += nrows;
 	c->page_rows = c->page_vals = 0;
+	c->page_plain_bytes = 0;
 	c->ps.has = false;
 	c->ps.nulls = 0;
 	floe_buf_clear(&c->idx);
@@ -661,126 +896,401 @@ oom:
 
 /* ---- appending values ------------------------------------------------- */
 
-/* Leave dictionary mode: flush the dictionary-encoded page, then write
- * PLAIN (or DELTA) pages for the rest of the chunk. */
-static int wr_fallback(floe_parquet_writer *w, wr_col *c, floe_error *err)
+/* Rows [from, from+n) of `col` as this column's PLAIN values, gathered for
+ * the typed loops below: fixed 4/8-byte values contiguous in *fixed (the
+ * batch's own memory when nothing needs converting or skipping), other
+ * values as pointer/length pairs in w->vp/w->vl. rowpos[i] = row of value
+ * i relative to `from` (only when the slice has nulls, else NULL). Nulls
+ * in required columns were refused before (floe_parquet_writer_write). */
+/* Rows [from, from+n) of col are all valid (null_count is not trusted:
+ * the bitmap decides), whole bitmap bytes at a time. */
+static bool wr_all_valid(const floe_column *col, int64_t from, int64_t n)
 {
-	int rc = wr_page_flush(w, c, err);
-	if (rc)
-		return rc;
-	c->use_dict = false;
-	return 0;
+	if (!col->validity)
+		return true;
+	int64_t r = from, end = from + n;
+	for (; r < end && (r & 7); r++)
+		if (!((col->validity[r >> 3] >> (r & 7)) & 1))
+			return false;
+	for (; r + 8 <= end; r += 8)
+		if (col->validity[r >> 3] != 0xFF)
+			return false;
+	for (; r < end; r++)
+		if (!((col->validity[r >> 3] >> (r & 7)) & 1))
+			return false;
+	return true;
 }
 
-/* Append one non-null PLAIN value p[0..len). */
-static int wr_value(floe_parquet_writer *w, wr_col *c, const uint8_t *p, size_t len,
-                    floe_error *err)
+typedef struct wr_slice {
+	int64_t nv;              /* non-null values */
+	const uint8_t *fixed;    /* width 4/8 values, or NULL */
+	const uint8_t **vp;      /* byte values */
+	uint32_t *vl;
+	const uint32_t *rowpos;
+} wr_slice;
+
+static bool wr_is_fast_fixed(const wr_col *c)
 {
-	if (c->use_dict) {
-		int64_t k = wr_dict_index(c, p, len, w->o.dictionary_bytes);
-		if (k == -2)
-			return floe_error_set(err, FLOE_ENOMEM, "out of memory");
-		if (k >= 0) {
-			uint32_t u = (uint32_t)k;
-			if (floe_buf_append(&c->idx, &u, 4))
-				return floe_error_set(err, FLOE_ENOMEM, "out of memory");
-			c->page_vals++;
-			return 0;
-		}
-		/* the current row's definition level is already recorded;
-		 * keep it with this value on the new page */
-		bool def_pending = c->optional;
-		if (def_pending)
-			c->defs.len -= 4;
-		c->page_rows--;
-		int rc = wr_fallback(w, c, err);
-		if (rc)
-			return rc;
-		c->page_rows++;
-		if (def_pending) {
-			uint32_t one = 1;
-			if (floe_buf_append(&c->defs, &one, 4))
-				return floe_error_set(err, FLOE_ENOMEM, "out of memory");
-		}
-	}
-	if (c->ptype == PQ_BYTE_ARRAY && floe_buf_put_u32le(&c->vals, (uint32_t)len))
-		return floe_error_set(err, FLOE_ENOMEM, "out of memory");
-	if (floe_buf_append(&c->vals, p, len))
-		return floe_error_set(err, FLOE_ENOMEM, "out of memory");
-	c->page_vals++;
-	if (w->o.statistics && wr_stats_add(&c->ps, c, p, len))
-		return floe_error_set(err, FLOE_ENOMEM, "out of memory");
-	return 0;
+	return c->ptype == PQ_INT32 || c->ptype == PQ_INT64 || c->ptype == PQ_FLOAT ||
+	       c->ptype == PQ_DOUBLE;
 }
 
-/* Physical bytes of row r of column `col` into buf (returns length). */
-static size_t wr_physical(const wr_col *c, const floe_column *col, int64_t r, uint8_t *buf,
-                          const uint8_t **p)
+static int wr_gather(floe_parquet_writer *w, const wr_col *c, const floe_column *col, int64_t from,
+                     int64_t n, wr_slice *s, floe_error *err)
 {
 	const floe_type *t = &c->field->type;
-	switch (t->id) {
-	case FLOE_TYPE_BOOLEAN:
-		buf[0] = ((const uint8_t *)col->values)[r] ? 1 : 0;
-		*p = buf;
-		return 1;
-	case FLOE_TYPE_INT:
-	case FLOE_TYPE_DATE:
-		*p = (const uint8_t *)col->values + r * 4;
-		return 4;
-	case FLOE_TYPE_FLOAT:
-		*p = (const uint8_t *)col->values + r * 4;
-		return 4;
-	case FLOE_TYPE_DECIMAL:
-		if (t->precision <= 9) {
-			int64_t v;
-			memcpy(&v, (const uint8_t *)col->values + r * 8, 8);
-			int32_t x = (int32_t)v;
-			memcpy(buf, &x, 4);
-			*p = buf;
-			return 4;
+	bool nulls = !wr_all_valid(col, from, n);
+	uint32_t *pos = NULL;
+	memset(s, 0, sizeof *s);
+	if (nulls) {
+		floe_buf_clear(&w->rowpos);
+		if (floe_buf_reserve(&w->rowpos, (size_t)n * 4))
+			goto oom;
+		pos = (uint32_t *)w->rowpos.data;
+		int64_t k = 0;
+		for (int64_t i = 0; i < n; i++) {
+			int64_t r = from + i;
+			pos[k] = (uint32_t)i;
+			k += (col->validity[r >> 3] >> (r & 7)) & 1;
 		}
-		if (t->precision <= 18) {
-			*p = (const uint8_t *)col->values + r * 8;
-			return 8;
+		if (k == n)
+			pos = NULL;
+		s->nv = k;
+	} else {
+		s->nv = n;
+	}
+	s->rowpos = pos;
+	int64_t nv = s->nv;
+	bool dec9 = t->id == FLOE_TYPE_DECIMAL && t->precision <= 9;
+	if (wr_is_fast_fixed(c) || c->ptype == PQ_BOOLEAN) {
+		size_t width = c->ptype == PQ_BOOLEAN ? 1 : (size_t)c->width;
+		if (!pos && !dec9 && c->ptype != PQ_BOOLEAN) {
+			s->fixed = (const uint8_t *)col->values + (size_t)from * width;
+			return 0;
 		}
-		*p = (const uint8_t *)col->values + r * 16 + (16 - c->width);
-		return (size_t)c->width;
-	case FLOE_TYPE_UUID:
-	case FLOE_TYPE_FIXED:
-		*p = (const uint8_t *)col->values + r * c->width;
-		return (size_t)c->width;
-	case FLOE_TYPE_STRING:
-	case FLOE_TYPE_BINARY:
-	case FLOE_TYPE_JSON:
-		*p = col->data + col->offsets[r];
-		return (size_t)(col->offsets[r + 1] - col->offsets[r]);
-	default:
-		*p = (const uint8_t *)col->values + r * 8;
-		return 8;
+		floe_buf_clear(&w->conv);
+		if (floe_buf_reserve(&w->conv, (size_t)nv * width + 8))
+			goto oom;
+		uint8_t *dst = w->conv.data;
+		const uint8_t *base = (const uint8_t *)col->values;
+		for (int64_t i = 0; i < nv; i++) {
+			int64_t r = from + (pos ? pos[i] : i);
+			if (c->ptype == PQ_BOOLEAN) {
+				dst[i] = base[r] ? 1 : 0;
+			} else if (dec9) {
+				int64_t v;
+				memcpy(&v, base + r * 8, 8);
+				int32_t x = (int32_t)v;
+				memcpy(dst + i * 4, &x, 4);
+			} else {
+				memcpy(dst + (size_t)i * width, base + (size_t)r * width, width);
+			}
+		}
+		s->fixed = dst;
+		return 0;
+	}
+	floe_buf_clear(&w->vp);
+	floe_buf_clear(&w->vl);
+	if (floe_buf_reserve(&w->vp, (size_t)nv * sizeof(uint8_t *)) ||
+	    floe_buf_reserve(&w->vl, (size_t)nv * 4))
+		goto oom;
+	s->vp = (const uint8_t **)(void *)w->vp.data;
+	s->vl = (uint32_t *)w->vl.data;
+	if (c->ptype == PQ_BYTE_ARRAY) {
+		const int64_t *off = col->offsets;
+		for (int64_t i = 0; i < nv; i++) {
+			int64_t r = from + (pos ? pos[i] : i);
+			int64_t len = off[r + 1] - off[r];
+			if (len < 0 || len > INT32_MAX)
+				return floe_error_set(err, FLOE_EINVALID,
+						      "column '%s': value of %lld bytes",
+						      c->field->name, (long long)len);
+			s->vp[i] = col->data + off[r];
+			s->vl[i] = (uint32_t)len;
+		}
+	} else { /* FIXED_LEN_BYTE_ARRAY: decimal P>18 is the tail of 16 bytes */
+		size_t stride = t->id == FLOE_TYPE_DECIMAL ? 16 : (size_t)c->width;
+		size_t skip = stride - (size_t)c->width;
+		const uint8_t *base = (const uint8_t *)col->values;
+		for (int64_t i = 0; i < nv; i++) {
+			int64_t r = from + (pos ? pos[i] : i);
+			s->vp[i] = base + (size_t)r * stride + skip;
+			s->vl[i] = (uint32_t)c->width;
+		}
+	}
+	return 0;
+oom:
+	return floe_error_set(err, FLOE_ENOMEM, "out of memory");
+}
+
+/* Typed min and max (n bytes each) into the page statistics. */
+static int wr_stats_pair(wr_col *c, const void *mn, const void *mx, size_t n)
+{
+	uint8_t a[8] = { 0 }, b[8] = { 0 };
+	memcpy(a, mn, n);
+	memcpy(b, mx, n);
+	return wr_stats_add(&c->ps, c, a, n) || wr_stats_add(&c->ps, c, b, n) ? FLOE_ENOMEM : 0;
+}
+
+/* min/max of n fixed values in one typed pass, then into the page stats. */
+static int wr_stats_fixed(wr_col *c, const uint8_t *v, int64_t n)
+{
+	if (n == 0)
+		return 0;
+	switch (c->ptype) {
+	case PQ_BOOLEAN: {
+		uint8_t mn = 1, mx = 0;
+		for (int64_t i = 0; i < n; i++) {
+			mn &= v[i];
+			mx |= v[i];
+		}
+		return wr_stats_pair(c, &mn, &mx, 1);
+	}
+	case PQ_INT32: {
+		int32_t mn, mx;
+		memcpy(&mn, v, 4);
+		mx = mn;
+		for (int64_t i = 1; i < n; i++) {
+			int32_t x;
+			memcpy(&x, v + i * 4, 4);
+			mn = x < mn ? x : mn;
+			mx = x > mx ? x : mx;
+		}
+		return wr_stats_pair(c, &mn, &mx, 4);
+	}
+	case PQ_INT64: {
+		int64_t mn, mx;
+		memcpy(&mn, v, 8);
+		mx = mn;
+		for (int64_t i = 1; i < n; i++) {
+			int64_t x;
+			memcpy(&x, v + i * 8, 8);
+			mn = x < mn ? x : mn;
+			mx = x > mx ? x : mx;
+		}
+		return wr_stats_pair(c, &mn, &mx, 8);
+	}
+	case PQ_FLOAT: {
+		/* NaN is never a min or max: comparisons with it are false */
+		float mn = 0, mx = 0;
+		bool any = false;
+		for (int64_t i = 0; i < n; i++) {
+			float x;
+			memcpy(&x, v + i * 4, 4);
+			if (x != x)
+				continue;
+			if (!any) {
+				mn = mx = x;
+				any = true;
+			}
+			mn = x < mn ? x : mn;
+			mx = x > mx ? x : mx;
+		}
+		return any ? wr_stats_pair(c, &mn, &mx, 4) : 0;
+	}
+	default: { /* PQ_DOUBLE */
+		double mn = 0, mx = 0;
+		bool any = false;
+		for (int64_t i = 0; i < n; i++) {
+			double x;
+			memcpy(&x, v + i * 8, 8);
+			if (x != x)
+				continue;
+			if (!any) {
+				mn = mx = x;
+				any = true;
+			}
+			mn = x < mn ? x : mn;
+			mx = x > mx ? x : mx;
+		}
+		return any ? wr_stats_pair(c, &mn, &mx, 8) : 0;
+	}
 	}
 }
 
+/* min/max of byte values, tracked as pointers, then into the page stats. */
+static int wr_stats_bytes(wr_col *c, const uint8_t *const *p, const uint32_t *len, int64_t n)
+{
+	if (n == 0)
+		return 0;
+	int64_t mn = 0, mx = 0;
+	if (c->order == WR_UNSIGNED_BYTES) { /* strings: the compare inlined */
+		for (int64_t i = 1; i < n; i++) {
+			if (wr_cmp_ub(p[i], len[i], p[mn], len[mn]) < 0)
+				mn = i;
+			else if (wr_cmp_ub(p[i], len[i], p[mx], len[mx]) > 0)
+				mx = i;
+		}
+	} else {
+		for (int64_t i = 1; i < n; i++) {
+			if (wr_cmp(c->order, c->ptype, p[i], len[i], p[mn], len[mn]) < 0)
+				mn = i;
+			else if (wr_cmp(c->order, c->ptype, p[i], len[i], p[mx], len[mx]) > 0)
+				mx = i;
+		}
+	}
+	if (wr_stats_add(&c->ps, c, p[mn], len[mn]) || wr_stats_add(&c->ps, c, p[mx], len[mx]))
+		return FLOE_ENOMEM;
+	return 0;
+}
+
+/* Rows that still fit on the buffered page (at least 1). */
+static int64_t wr_page_room(const floe_parquet_writer *w, const wr_col *c, const floe_column *col,
+                            int64_t from, int64_t n)
+{
+	int64_t left = w->o.page_bytes - wr_page_estimate(c);
+	int64_t rows = WR_PAGE_MAX_ROWS - c->page_rows;
+	if (left < 1)
+		left = 1;
+	if (rows > n)
+		rows = n;
+	int64_t room;
+	if (c->use_dict) {
+		room = left * 8 / (pq_bit_width(c->ndict) + 1);
+	} else if (c->ptype == PQ_BOOLEAN) {
+		room = left * 8;
+	} else if (c->ptype == PQ_BYTE_ARRAY) {
+		/* walk the lengths up to the byte budget */
+		const int64_t *off = col->offsets;
+		int64_t k = 0, acc = 0;
+		while (k < rows && acc < left) {
+			acc += off[from + k + 1] - off[from + k] + 4;
+			k++;
+		}
+		room = k;
+	} else {
+		room = (left + c->width - 1) / c->width;
+	}
+	if (room < 1)
+		room = 1;
+	return room < rows ? room : rows;
+}
+
+/* Append `nrows` definition levels for rows [from, from+nrows). */
+static int wr_levels(wr_col *c, const floe_column *col, int64_t from, int64_t nrows)
+{
+	if (!c->optional || nrows == 0)
+		return 0;
+	if (floe_buf_reserve(&c->defs, (size_t)nrows * 4))
+		return FLOE_ENOMEM;
+	uint32_t *d = (uint32_t *)(void *)(c->defs.data + c->defs.len);
+	if (!wr_all_valid(col, from, nrows)) {
+		for (int64_t i = 0; i < nrows; i++) {
+			int64_t r = from + i;
+			d[i] = (col->validity[r >> 3] >> (r & 7)) & 1;
+		}
+	} else {
+		for (int64_t i = 0; i < nrows; i++)
+			d[i] = 1;
+	}
+	c->defs.len += (size_t)nrows * 4;
+	return 0;
+}
+
+/* Append up to n rows from `from`; *used = rows taken (fewer than n when
+ * the dictionary filled up: the caller flushes and goes on PLAIN). */
+static int wr_append_slice(floe_parquet_writer *w, wr_col *c, const floe_column *col, int64_t from,
+                           int64_t n, int64_t *used, floe_error *err)
+{
+	wr_slice s;
+	int rc = wr_gather(w, c, col, from, n, &s, err);
+	if (rc)
+		return rc;
+	int64_t nv = s.nv, took = nv;
+	if (nv == 0) {
+		/* only nulls: levels alone */
+	} else if (c->use_dict) {
+		if ((!c->slots && wr_dict_grow(c)) || floe_buf_reserve(&c->idx, (size_t)nv * 4))
+			goto oom;
+		floe_buf_clear(&w->hashes);
+		if (floe_buf_reserve(&w->hashes, (size_t)nv * 4))
+			goto oom;
+		uint32_t *out = (uint32_t *)(void *)(c->idx.data + c->idx.len);
+		uint32_t *hs = (uint32_t *)(void *)w->hashes.data;
+		int64_t lim = w->o.dictionary_bytes;
+		if (s.fixed && c->width == 8) {
+			for (int64_t i = 0; i < nv; i++)
+				hs[i] = wr_mix(wr_load_fixed(s.fixed + i * 8, 8));
+			took = wr_dict_fixed(c, s.fixed, nv, 8, out, hs, lim);
+		} else if (s.fixed) {
+			for (int64_t i = 0; i < nv; i++)
+				hs[i] = wr_mix(wr_load_fixed(s.fixed + i * 4, 4));
+			took = wr_dict_fixed(c, s.fixed, nv, 4, out, hs, lim);
+		} else {
+			for (int64_t i = 0; i < nv; i++)
+				hs[i] = wr_hash_bytes(s.vp[i], s.vl[i]);
+			took = wr_dict_bytes(c, s.vp, s.vl, nv, out, hs, lim);
+		}
+		if (took < 0)
+			goto oom;
+		c->idx.len += (size_t)took * 4;
+		if (s.fixed) {
+			c->page_plain_bytes += took * c->width;
+		} else {
+			int64_t b = 0;
+			for (int64_t i = 0; i < took; i++)
+				b += s.vl[i];
+			c->page_plain_bytes += b + (c->ptype == PQ_BYTE_ARRAY ? 4 * took : 0);
+		}
+	} else if (s.fixed) {
+		size_t width = c->ptype == PQ_BOOLEAN ? 1 : (size_t)c->width;
+		if (floe_buf_append(&c->vals, s.fixed, (size_t)nv * width))
+			goto oom;
+		if (w->o.statistics && wr_stats_fixed(c, s.fixed, nv))
+			goto oom;
+	} else {
+		bool ba = c->ptype == PQ_BYTE_ARRAY;
+		size_t total = 0;
+		for (int64_t i = 0; i < nv; i++)
+			total += s.vl[i] + (ba ? 4 : 0);
+		if (floe_buf_reserve(&c->vals, total))
+			goto oom;
+		uint8_t *d = c->vals.data + c->vals.len;
+		for (int64_t i = 0; i < nv; i++) {
+			uint32_t len = s.vl[i];
+			if (ba) {
+				memcpy(d, &len, 4); /* little-endian hosts only (util/buf.h) */
+				d += 4;
+			}
+			if (len) /* empty values may point nowhere */
+				memcpy(d, s.vp[i], len);
+			d += len;
+		}
+		c->vals.len += total;
+		if (w->o.statistics && wr_stats_bytes(c, s.vp, s.vl, nv))
+			goto oom;
+	}
+	int64_t rows = took == nv ? n : (s.rowpos ? (int64_t)s.rowpos[took] : took);
+	if (wr_levels(c, col, from, rows))
+		goto oom;
+	c->page_vals += took;
+	c->page_rows += rows;
+	*used = rows;
+	return 0;
+oom:
+	return floe_error_set(err, FLOE_ENOMEM, "out of memory");
+}
+
+/* Append rows [from, to) of `col`, cutting a page whenever the buffered one
+ * reaches page_bytes (estimated, uncompressed) or WR_PAGE_MAX_ROWS. */
 static int wr_append_rows(floe_parquet_writer *w, wr_col *c, const floe_column *col,
                           int64_t from, int64_t to, floe_error *err)
 {
-	uint8_t buf[16];
-	for (int64_t r = from; r < to; r++) {
-		bool valid = floe_column_is_valid(col, r);
-		if (!valid && !c->optional)
-			return floe_error_set(err, FLOE_EINVALID, "null in required column '%s'",
-					      c->field->name);
-		c->page_rows++;
-		if (c->optional) {
-			uint32_t d = valid;
-			if (floe_buf_append(&c->defs, &d, 4))
-				return floe_error_set(err, FLOE_ENOMEM, "out of memory");
-		}
-		if (!valid)
+	int rc;
+	for (int64_t r = from; r < to;) {
+		int64_t n = wr_page_room(w, c, col, r, to - r), used = 0;
+		if ((rc = wr_append_slice(w, c, col, r, n, &used, err)))
+			return rc;
+		r += used;
+		if (used < n) {
+			/* the dictionary is full: flush its page, go on PLAIN */
+			if ((rc = wr_page_flush(w, c, err)))
+				return rc;
+			c->use_dict = false;
 			continue;
-		const uint8_t *p;
-		size_t len = wr_physical(c, col, r, buf, &p);
-		int rc = wr_value(w, c, p, len, err);
-		if (rc)
+		}
+		if ((wr_page_estimate(c) >= w->o.page_bytes || c->page_rows >= WR_PAGE_MAX_ROWS) &&
+		    (rc = wr_page_flush(w, c, err)))
 			return rc;
 	}
 	return 0;
@@ -849,8 +1359,9 @@ static int wr_index(floe_parquet_writer *w, wr_col *c, int64_t chunk_data_pos, f
 				    &maxlen, &xe, &hm);
 			if (!hm)
 				ok = false; /* no upper bound: cannot write a column index */
-			memcpy(mn, c->pmm.data + pl[i].min_off, minlen);
-			if (xe)
+			if (minlen)
+				memcpy(mn, c->pmm.data + pl[i].min_off, minlen);
+			if (xe && maxlen)
 				memcpy(mb, c->pmm.data + pl[i].max_off, maxlen);
 			ci.min_values[i].ptr = mn;
 			ci.min_values[i].len = (uint32_t)minlen;
@@ -883,6 +1394,13 @@ static void wr_chunk_reset(floe_parquet_writer *w, wr_col *c)
 	floe_buf_clear(&c->dict);
 	floe_buf_clear(&c->dict_off);
 	floe_buf_clear(&c->stamp);
+	floe_buf_clear(&c->ehash);
+	floe_buf_clear(&c->ekey);
+	floe_buf_clear(&c->elen);
+	floe_buf_clear(&c->hdrs);
+	c->data_bytes = 0;
+	c->dict_checked = false;
+	c->page_plain_bytes = 0;
 	uint64_t zero = 0;
 	(void)floe_buf_append(&c->dict_off, &zero, 8); /* reserved in open */
 	c->page_seq = 0;
@@ -931,6 +1449,7 @@ static int wr_row_group(floe_parquet_writer *w, floe_error *err)
 		int64_t start = w->file_pos;
 		int64_t dict_size = 0, dict_unc = 0;
 		if (c->enc_dict) {
+			floe_buf_clear(&w->comp);
 			if ((rc = wr_compress(w, &w->comp, c->dict.data, c->dict.len, err)))
 				return rc;
 			pq_page_header h;
@@ -953,10 +1472,16 @@ static int wr_row_group(floe_parquet_writer *w, floe_error *err)
 			m->has_dictionary_page_offset = true;
 		}
 		int64_t data_pos = w->file_pos;
-		if ((rc = wr_emit(w, c->chunk.data, c->chunk.len, err)))
-			return rc;
+		const wr_page_loc *pl = (const wr_page_loc *)c->pages.data;
+		size_t np = c->pages.len / sizeof *pl;
+		for (size_t p = 0; p < np; p++) {
+			if ((rc = wr_emit(w, c->hdrs.data + pl[p].hdr_off, pl[p].hdr_len, err)) ||
+			    (rc = wr_emit(w, c->chunk.data + pl[p].body_off,
+					  (size_t)pl[p].size - pl[p].hdr_len, err)))
+				return rc;
+		}
 		m->data_page_offset = data_pos;
-		m->total_compressed_size = dict_size + (int64_t)c->chunk.len;
+		m->total_compressed_size = dict_size + c->data_bytes;
 		m->total_uncompressed_size = dict_unc + c->chunk_uncompressed;
 		cc->file_offset = start;
 		int32_t enc[4];
@@ -1149,8 +1674,9 @@ int floe_parquet_writer_open(floe_parquet_writer **out, const char *path,
 		goto done;
 	}
 	w->arena = floe_arena_new(64 * 1024);
+	w->page_arena = floe_arena_new(1024);
 	w->path = strdup(path);
-	if (!w->arena || !w->path)
+	if (!w->arena || !w->page_arena || !w->path)
 		goto oom;
 	w->o.created_by = floe_arena_strdup(w->arena, w->o.created_by ? w->o.created_by
 								       : "floe version 0.1.0");
@@ -1203,14 +1729,18 @@ int floe_parquet_writer_write(floe_parquet_writer *w, const floe_batch *b, floe_
 		if (b->cols[i].type.id != w->cols[i].field->type.id)
 			return floe_error_set(err, FLOE_EINVALID,
 					      "parquet writer: column %d type differs from schema", i);
+	/* refuse nulls in required columns before anything is buffered */
+	for (int i = 0; i < w->ncols; i++) {
+		const floe_column *col = &b->cols[i];
+		if (!w->cols[i].optional && !wr_all_valid(col, 0, b->nrows))
+			return floe_error_set(err, FLOE_EINVALID, "null in required column '%s'",
+					      w->cols[i].field->name);
+	}
 	for (int64_t r = 0; r < b->nrows;) {
 		int64_t end = r + WR_SLICE_ROWS < b->nrows ? r + WR_SLICE_ROWS : b->nrows;
 		for (int i = 0; i < w->ncols; i++) {
 			wr_col *c = &w->cols[i];
 			if ((rc = wr_append_rows(w, c, &b->cols[i], r, end, err)))
-				return rc;
-			if ((wr_page_estimate(c) >= w->o.page_bytes || c->page_rows >= WR_PAGE_MAX_ROWS) &&
-			    (rc = wr_page_flush(w, c, err)))
 				return rc;
 		}
 		w->rg_rows += end - r;
@@ -1258,19 +1788,20 @@ static void wr_free(floe_parquet_writer *w)
 	for (int i = 0; w->cols && i < w->ncols; i++) {
 		wr_col *c = &w->cols[i];
 		free(c->slots);
-		free(c->shash);
 		floe_buf *bufs[] = { &c->dict, &c->dict_off, &c->stamp, &c->idx, &c->defs, &c->vals,
 				     &c->ps.min, &c->ps.max, &c->chunk, &c->cs.min, &c->cs.max,
-				     &c->pages, &c->pmm };
+				     &c->pages, &c->pmm, &c->ehash, &c->hdrs, &c->ekey, &c->elen };
 		for (size_t j = 0; j < sizeof bufs / sizeof bufs[0]; j++)
 			floe_buf_free(bufs[j]);
 	}
 	free(w->cols);
-	floe_buf *bufs[] = { &w->out, &w->rgs, &w->kvs, &w->scratch, &w->scratch2, &w->tmp,
-			     &w->comp, &w->ci_all, &w->oi_all, &w->ci_pos };
+	floe_buf *bufs[] = { &w->out, &w->rgs, &w->kvs, &w->scratch, &w->tmp, &w->comp,
+			     &w->ci_all, &w->oi_all, &w->ci_pos, &w->rowpos, &w->conv, &w->vp,
+			     &w->vl, &w->hashes };
 	for (size_t j = 0; j < sizeof bufs / sizeof bufs[0]; j++)
 		floe_buf_free(bufs[j]);
 	floe_arena_free(w->arena);
+	floe_arena_free(w->page_arena);
 	free(w->path);
 	free(w);
 }

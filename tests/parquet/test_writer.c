@@ -533,3 +533,288 @@ TEST(pq_writer_abort_removes_file)
 	CHECK(access(path, F_OK) != 0);
 	floe_arena_free(a);
 }
+
+/* Rows per data page of chunk cc, in file order, from the page headers;
+ * returns the number of data pages (at most `cap` recorded). */
+static int page_rows(const footer *f, const pq_column_chunk *cc, int64_t *rows, int cap)
+{
+	floe_error errv, *err = &errv;
+	int64_t pos = cc->meta.has_dictionary_page_offset ? cc->meta.dictionary_page_offset
+							  : cc->meta.data_page_offset;
+	int64_t end = pos + cc->meta.total_compressed_size;
+	int n = 0;
+	if (end > (int64_t)f->len)
+		return -1;
+	while (pos < end) {
+		pq_page_header h;
+		size_t used;
+		if (pq_meta_decode_page_header(&h, &used, f->file + pos, (size_t)(end - pos), "f",
+					       (uint64_t)pos, f->arena, err)) {
+			th_fail(__FILE__, __LINE__, "page header: %s", err->msg);
+			return -1;
+		}
+		if (h.type == PQ_DATA_PAGE || h.type == PQ_DATA_PAGE_V2) {
+			if (n < cap)
+				rows[n] = h.type == PQ_DATA_PAGE ? h.data.num_values : h.data_v2.num_rows;
+			n++;
+		}
+		pos += (int64_t)used + h.compressed_page_size;
+	}
+	return n;
+}
+
+/* Small page_bytes cuts many pages per chunk, whether rows come in many
+ * small batches or one large one, and the page index lines up with them. */
+TEST(pq_writer_small_pages)
+{
+	floe_error errv, *err = &errv;
+	floe_arena *a = floe_arena_new(4096);
+	floe_schema *s = parse_schema("l long not null, s string, d double", a);
+	REQUIRE(s);
+	enum { ROWS = 20000, CAP = 4096 };
+	int64_t *rows = calloc(CAP, sizeof *rows);
+	REQUIRE(rows);
+	static const int64_t batches[] = { 100, ROWS };
+	for (int bi = 0; bi < 2; bi++) {
+		for (int v = 1; v <= 2; v++) {
+			floe_parquet_write_options o;
+			floe_parquet_write_options_init(&o);
+			o.page_bytes = 1024;
+			o.data_page_version = v;
+			const char *path = th_path("sp.parquet");
+			write_file(path, s, &o, ROWS, batches[bi], NULL);
+			footer f;
+			read_footer(&f, path);
+			REQUIRE(f.m.num_row_groups == 1);
+			const pq_row_group *rg = &f.m.row_groups[0];
+			for (uint32_t c = 0; c < rg->num_columns; c++) {
+				const pq_column_chunk *cc = &rg->columns[c];
+				int n = page_rows(&f, cc, rows, CAP);
+				REQUIRE(n > 0 && n <= CAP);
+				/* 8-byte values: 1024 bytes hold 128; strings (dictionary
+				 * indices of 50 entries) about 1000 */
+				CHECK(n >= (c == 1 ? 10 : ROWS / 256));
+				int64_t total = 0;
+				for (int p = 0; p < n; p++)
+					total += rows[p];
+				CHECK_EQ_INT(total, ROWS);
+				REQUIRE(cc->has_offset_index);
+				pq_offset_index oi;
+				REQUIRE_OK(pq_meta_decode_offset_index(&oi, f.file + cc->offset_index_offset,
+								       (size_t)cc->offset_index_length,
+								       "f", 0, f.arena, err), err);
+				CHECK_EQ_INT(oi.num_pages, (uint32_t)n);
+				int64_t first = 0;
+				for (uint32_t p = 0; p < oi.num_pages && (int)p < n; p++) {
+					CHECK_EQ_INT(oi.pages[p].first_row_index, first);
+					first += rows[p];
+				}
+			}
+			free_footer(&f);
+		}
+	}
+	free(rows);
+	floe_arena_free(a);
+}
+
+/* A predicate on the sorted column lets the reader skip pages of a file
+ * floe wrote, and the rows it keeps are the right ones. */
+TEST(pq_writer_small_pages_skipping)
+{
+	floe_error errv, *err = &errv;
+	floe_arena *a = floe_arena_new(4096);
+	floe_schema *s = parse_schema("l long not null, s string", a);
+	REQUIRE(s);
+	enum { ROWS = 20000 };
+	floe_parquet_write_options o;
+	floe_parquet_write_options_init(&o);
+	o.page_bytes = 1024;
+	const char *path = th_path("skip.parquet");
+	write_file(path, s, &o, ROWS, 100, NULL);
+
+	/* l = r * 1000003 - 7: ask for rows 5000..5099 */
+	floe_value lo = { .i = 5000 * 1000003LL - 7 }, hi = { .i = 5099 * 1000003LL - 7 };
+	floe_parquet_predicate preds[2] = {
+		{ .column = "l", .op = FLOE_PARQUET_GE, .values = &lo, .nvalues = 1 },
+		{ .column = "l", .op = FLOE_PARQUET_LE, .values = &hi, .nvalues = 1 },
+	};
+	floe_parquet_reader *r = NULL;
+	floe_parquet_scan *sc = NULL;
+	REQUIRE_OK(floe_parquet_reader_open(&r, path, err), err);
+	floe_parquet_scan_options so;
+	floe_parquet_scan_options_init(&so);
+	so.predicates = preds;
+	so.npredicates = 2;
+	REQUIRE_OK(floe_parquet_scan_open(&sc, r, &so, err), err);
+	int64_t got = 0, matched = 0;
+	for (;;) {
+		const floe_batch *b;
+		int k = floe_parquet_scan_next(sc, &b, err);
+		REQUIRE(k >= 0);
+		if (k == 0)
+			break;
+		REQUIRE(b->ncols == 2);
+		const int64_t *l = b->cols[0].values;
+		for (int64_t i = 0; i < b->nrows; i++) {
+			/* every kept row is a whole row of the file */
+			int64_t row = (l[i] + 7) / 1000003;
+			CHECK_EQ_INT(l[i], row * 1000003 - 7);
+			char want[16];
+			snprintf(want, sizeof want, "v%03d", (int)(row % 50));
+			bool valid = floe_column_is_valid(&b->cols[1], i);
+			CHECK_EQ_INT(valid, row % 7 != 3);
+			if (valid) {
+				const floe_column *sv = &b->cols[1];
+				int64_t len = sv->offsets[i + 1] - sv->offsets[i];
+				CHECK(len == (int64_t)strlen(want) &&
+				      memcmp(sv->data + sv->offsets[i], want, (size_t)len) == 0);
+			}
+			matched += l[i] >= lo.i && l[i] <= hi.i;
+		}
+		got += b->nrows;
+	}
+	floe_parquet_scan_stats st;
+	floe_parquet_scan_get_stats(sc, &st);
+	CHECK_EQ_INT(matched, 100);
+	CHECK(got >= 100 && got < ROWS / 10); /* pages of ~128 rows of l were skipped */
+	CHECK(st.pages_skipped > 0);
+	CHECK_EQ_INT(st.rows_returned, got);
+	floe_parquet_scan_free(sc);
+	floe_parquet_reader_free(r);
+	floe_arena_free(a);
+}
+
+/* Mostly-unique values leave the dictionary after the first page (it would
+ * not pay off); low-cardinality values keep it for the whole chunk. */
+TEST(pq_writer_dictionary_payoff)
+{
+	floe_error errv, *err = &errv;
+	floe_arena *a = floe_arena_new(4096);
+	floe_schema *s = parse_schema("id string not null, k string not null", a);
+	REQUIRE(s);
+	floe_parquet_write_options o;
+	floe_parquet_write_options_init(&o);
+	o.page_bytes = 4096;
+	const char *path = th_path("po.parquet");
+	floe_parquet_writer *w;
+	REQUIRE_OK(floe_parquet_writer_open(&w, path, s, &o, err), err);
+	floe_batch_builder *bld;
+	REQUIRE_OK(floe_batch_builder_new(&bld, s, err), err);
+	for (int r = 0; r < 20000; r++) {
+		char id[32], k[8];
+		snprintf(id, sizeof id, "T%012d", r);
+		snprintf(k, sizeof k, "k%d", r % 5);
+		REQUIRE_OK(floe_batch_builder_bytes(bld, 0, id, (int64_t)strlen(id), err), err);
+		REQUIRE_OK(floe_batch_builder_bytes(bld, 1, k, (int64_t)strlen(k), err), err);
+	}
+	REQUIRE_OK(floe_parquet_writer_write(w, floe_batch_builder_view(bld), err), err);
+	floe_batch_builder_free(bld);
+	REQUIRE_OK(floe_parquet_writer_close(w, NULL, err), err);
+	footer f;
+	read_footer(&f, path);
+	REQUIRE(f.m.num_row_groups == 1);
+	int dp, pp;
+	int data = walk_pages(&f, &f.m.row_groups[0].columns[0], &dp, &pp);
+	CHECK_EQ_INT(dp, 1);
+	CHECK(data > 2);
+	CHECK_EQ_INT(pp, data - 1); /* one dictionary page, then PLAIN */
+	data = walk_pages(&f, &f.m.row_groups[0].columns[1], &dp, &pp);
+	CHECK_EQ_INT(dp, 1);
+	CHECK(data >= 1);
+	CHECK_EQ_INT(pp, 0);
+	free_footer(&f);
+	floe_arena_free(a);
+}
+
+/* Every value read back through floe's reader: nulls, a dictionary that
+ * fills up in the middle of a batch, PLAIN/DELTA pages after it. */
+TEST(pq_writer_roundtrip_nulls_fallback)
+{
+	floe_error errv, *err = &errv;
+	floe_arena *a = floe_arena_new(4096);
+	floe_schema *s = parse_schema("b boolean, l long, s string, i int, d double", a);
+	REQUIRE(s);
+	enum { ROWS = 7000 };
+	for (int v = 1; v <= 2; v++) {
+		floe_parquet_write_options o;
+		floe_parquet_write_options_init(&o);
+		o.dictionary_bytes = 1000; /* l, i, d overflow it within a batch */
+		o.page_bytes = 2048;
+		o.data_page_version = v;
+		const char *path = th_path("rt.parquet");
+		write_file(path, s, &o, ROWS, 3000, NULL);
+		floe_parquet_reader *r = NULL;
+		floe_parquet_scan *sc = NULL;
+		REQUIRE_OK(floe_parquet_reader_open(&r, path, err), err);
+		REQUIRE_OK(floe_parquet_scan_open(&sc, r, NULL, err), err);
+		int64_t row = 0;
+		for (;;) {
+			const floe_batch *b;
+			int k = floe_parquet_scan_next(sc, &b, err);
+			REQUIRE(k >= 0);
+			if (k == 0)
+				break;
+			REQUIRE(b->ncols == 5);
+			for (int64_t i = 0; i < b->nrows; i++, row++) {
+				bool null = row % 7 == 3;
+				for (int c = 0; c < 5; c++)
+					CHECK_EQ_INT(floe_column_is_valid(&b->cols[c], i), !null);
+				if (null)
+					continue;
+				CHECK_EQ_INT(((const uint8_t *)b->cols[0].values)[i] != 0, row % 3 == 0);
+				CHECK_EQ_INT(((const int64_t *)b->cols[1].values)[i], row * 1000003 - 7);
+				char want[16];
+				snprintf(want, sizeof want, "v%03d", (int)(row % 50));
+				const floe_column *sv = &b->cols[2];
+				int64_t len = sv->offsets[i + 1] - sv->offsets[i];
+				CHECK(len == (int64_t)strlen(want) &&
+				      memcmp(sv->data + sv->offsets[i], want, (size_t)len) == 0);
+				CHECK_EQ_INT(((const int32_t *)b->cols[3].values)[i], row * 37 - 500);
+				CHECK(((const double *)b->cols[4].values)[i] == (double)row * 1.5 - 10);
+			}
+		}
+		CHECK_EQ_INT(row, ROWS);
+		floe_parquet_scan_free(sc);
+		floe_parquet_reader_free(r);
+		/* the fallback happened: dictionary and non-dictionary pages */
+		footer f;
+		read_footer(&f, path);
+		for (int c = 1; c < 5; c += 2) {
+			int dp, pp;
+			int data = walk_pages(&f, &f.m.row_groups[0].columns[c], &dp, &pp);
+			CHECK_EQ_INT(dp, 1);
+			CHECK(data >= 2);
+		}
+		free_footer(&f);
+	}
+	floe_arena_free(a);
+}
+
+/* Nulls come from the validity bitmap even when null_count is not filled. */
+TEST(pq_writer_bitmap_decides_nulls)
+{
+	floe_error errv, *err = &errv;
+	floe_arena *a = floe_arena_new(4096);
+	floe_schema *s = parse_schema("l long, s string", a);
+	REQUIRE(s);
+	const char *path = th_path("bm.parquet");
+	floe_parquet_writer *w;
+	REQUIRE_OK(floe_parquet_writer_open(&w, path, s, NULL, err), err);
+	floe_batch_builder *bld = make_rows(s, 0, 100); /* nulls at r % 7 == 3 */
+	REQUIRE(bld);
+	floe_batch b = *floe_batch_builder_view(bld);
+	floe_column cols[2] = { b.cols[0], b.cols[1] };
+	REQUIRE(cols[0].validity && cols[1].validity);
+	cols[0].null_count = cols[1].null_count = 0;
+	b.cols = cols;
+	REQUIRE_OK(floe_parquet_writer_write(w, &b, err), err);
+	floe_batch_builder_free(bld);
+	REQUIRE_OK(floe_parquet_writer_close(w, NULL, err), err);
+	footer f;
+	read_footer(&f, path);
+	REQUIRE(f.m.num_row_groups == 1);
+	for (int c = 0; c < 2; c++)
+		CHECK_EQ_INT(f.m.row_groups[0].columns[c].meta.statistics.null_count, 14);
+	free_footer(&f);
+	floe_arena_free(a);
+}
