@@ -129,6 +129,15 @@ const char *floe_parquet_reader_kv(const floe_parquet_reader *r, const char *key
  * *out is malloc'ed; free() it. */
 int floe_parquet_reader_describe(char **out, floe_parquet_reader *r, floe_error *err);
 
+/* Check the whole file: every page of every column chunk, nested columns
+ * included, is decoded (header, CRC when present, decompression, repetition
+ * and definition levels) and checked against its header, its chunk and its
+ * row group (level maxima from the schema, each data page starting a
+ * record, level and value counts, dictionary indices, rows per chunk);
+ * flat columns are also fully scanned. Returns 0, FLOE_ECORRUPT with
+ * "FILE: corrupt at byte N: why", or FLOE_EUNSUPPORTED with the reason. */
+int floe_parquet_reader_verify(floe_parquet_reader *r, floe_error *err);
+
 /* Comparison predicates for skipping. A scan with predicates skips row
  * groups and pages whose statistics prove no row can match the conjunction
  * of all predicates; it does not filter rows (rows of kept pages are

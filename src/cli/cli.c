@@ -53,6 +53,14 @@ static const floe_cli_cmd commands[] = {
 	  "converted to UTC; epoch numbers are not accepted), uuid 8-4-4-4-12, binary and "
 	  "fixed as base64. An empty unquoted CSV field or a missing/null JSON key is NULL.",
 	  write_opts, floe_cli_parquet_write },
+	{ "parquet", "verify", "FILE", 1, 1, "check every page of a Parquet file",
+	  "Decodes every page of every column chunk of FILE, nested columns included: "
+	  "page headers, CRCs, decompression, repetition and definition levels (within "
+	  "their maxima, each data page starting a record, counts matching the headers), "
+	  "value sections and dictionary indices, and rows per column chunk against the "
+	  "row group. Prints \"FILE: ok (N rows, M row groups, P pages)\" and exits 0, "
+	  "or prints the first problem found and exits 1.",
+	  inspect_opts, floe_cli_parquet_verify },
 };
 #define NCOMMANDS ((int)(sizeof commands / sizeof commands[0]))
 

@@ -53,5 +53,6 @@ const char *floe_cli_opt_get(const floe_cli_cmd *cmd, const floe_cli_args *args,
 int floe_cli_parquet_inspect(const floe_cli_cmd *cmd, const floe_cli_args *args);
 int floe_cli_parquet_cat(const floe_cli_cmd *cmd, const floe_cli_args *args);
 int floe_cli_parquet_write(const floe_cli_cmd *cmd, const floe_cli_args *args);
+int floe_cli_parquet_verify(const floe_cli_cmd *cmd, const floe_cli_args *args);
 
 #endif

@@ -1,4 +1,4 @@
-/* cli/parquet_cmd.c - `floe parquet inspect|cat|write`: thin commands over
+/* cli/parquet_cmd.c - `floe parquet inspect|cat|write|verify`: thin commands over
  * floe/parquet.h, with text input (text.c) and output (format.c). */
 #include <errno.h>
 #include <inttypes.h>
@@ -12,6 +12,7 @@
 #include "cli/format.h"
 #include "cli/text.h"
 #include "floe/parquet.h"
+#include "parquet/reader_int.h" /* pq_reader_verify: the page count */
 
 /* Non-negative integer option; -1 after printing a usage error. */
 static int64_t opt_int(const floe_cli_cmd *cmd, const char *name, const char *v,
@@ -49,6 +50,26 @@ int floe_cli_parquet_inspect(const floe_cli_cmd *cmd, const floe_cli_args *args)
 	rc = fflush(stdout) == 0 ? FLOE_CLI_OK : floe_cli_fail("writing to stdout failed");
 done:
 	free(doc);
+	floe_parquet_reader_free(r);
+	return rc;
+}
+
+int floe_cli_parquet_verify(const floe_cli_cmd *cmd, const floe_cli_args *args)
+{
+	(void)cmd;
+	floe_error err;
+	floe_parquet_reader *r = NULL;
+	int64_t pages = 0;
+	int rc = FLOE_CLI_FAIL;
+	if (floe_parquet_reader_open(&r, args->pos[0], &err) != 0 ||
+	    pq_reader_verify(r, &pages, &err) != 0) {
+		floe_cli_fail("%s", err.msg);
+		goto done;
+	}
+	printf("%s: ok (%" PRId64 " rows, %d row groups, %" PRId64 " pages)\n", args->pos[0],
+	       floe_parquet_reader_num_rows(r), floe_parquet_reader_num_row_groups(r), pages);
+	rc = fflush(stdout) == 0 ? FLOE_CLI_OK : floe_cli_fail("writing to stdout failed");
+done:
 	floe_parquet_reader_free(r);
 	return rc;
 }

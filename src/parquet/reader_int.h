@@ -65,4 +65,8 @@ int pq_read_at(floe_parquet_reader *r, void *dst, size_t n, uint64_t off, floe_e
  * row-group size (tests check this bound). */
 int64_t pq_scan_buffer_peak(const floe_parquet_scan *s);
 
+/* floe_parquet_reader_verify, also counting the data pages checked
+ * (reader_verify.c). `pages` may be NULL. */
+int pq_reader_verify(floe_parquet_reader *r, int64_t *pages, floe_error *err);
+
 #endif

@@ -374,6 +374,17 @@ TEST(pq_conformance_corpus)
 	list_free(&l);
 }
 
+/* floe_parquet_reader_verify of `path`: 0 or the error code. */
+static int verify_file(const char *path, floe_error *err)
+{
+	floe_parquet_reader *r = NULL;
+	int rc = floe_parquet_reader_open(&r, path, err);
+	if (rc == 0)
+		rc = floe_parquet_reader_verify(r, err);
+	floe_parquet_reader_free(r);
+	return rc;
+}
+
 TEST(pq_conformance_bad_data)
 {
 	char dir[4096];
@@ -390,8 +401,11 @@ TEST(pq_conformance_bad_data)
 		int rc = read_table(&t, l.v[i], true, 0, &err);
 		if (strcmp(name, "ARROW-GH-43605.parquet") == 0) {
 			/* some readers accept it: either outcome, no crash */
-		} else if (rc >= 0 && !documented(doc, name)) {
-			th_fail(__FILE__, __LINE__, "%s: bad file read without error (and not documented)", name);
+		} else if (rc >= 0 && verify_file(l.v[i], &err) >= 0) {
+			/* damage confined to nested columns (which a scan skips)
+			 * must still be found by the full verification pass */
+			th_fail(__FILE__, __LINE__, "%s: bad file read and verified without error (documented: %d)", name,
+			        documented(doc, name));
 		} else if (rc < 0 && !err.msg[0]) {
 			th_fail(__FILE__, __LINE__, "%s: error %d without a message", name, rc);
 		}
