@@ -27,7 +27,7 @@ endif
 CFLAGS_ALL = $(BASE_CFLAGS) $(OPT) $(PKG_CFLAGS) $(CFLAGS)
 LDLIBS_ALL = $(LDOPT) $(PKG_LIBS) -lm $(LDFLAGS)
 
-LIB_SRC := $(wildcard src/util/*.c src/parquet/*.c)
+LIB_SRC := $(wildcard src/util/*.c src/parquet/*.c src/avro/*.c src/iceberg/*.c)
 CLI_SRC := $(wildcard src/cli/*.c)
 TEST_SRC := $(wildcard tests/*.c tests/*/*.c)
 BENCH_SRC := $(wildcard bench/*.c)
