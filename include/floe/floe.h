@@ -9,5 +9,6 @@
 #include "floe/schema.h"
 #include "floe/batch.h"
 #include "floe/parquet.h"
+#include "floe/avro.h"
 
 #endif
