@@ -9,8 +9,8 @@
 #include <jansson.h>
 
 #include "cli/cli.h"
-#include "cli/format.h"
-#include "cli/text.h"
+#include "util/format.h"
+#include "util/text.h"
 #include "floe/parquet.h"
 #include "parquet/reader_int.h" /* pq_reader_verify: the page count */
 

@@ -1,4 +1,4 @@
-/* cli/format.c - floe_batches printed as CSV or JSON lines for `floe parquet
+/* util/format.c - floe_batches printed as CSV or JSON lines for `floe scan`, `floe parquet
  * cat`: one text form per logical type (see format.h). */
 #include <inttypes.h>
 #include <math.h>
@@ -8,8 +8,8 @@
 
 #include <jansson.h>
 
-#include "cli/format.h"
-#include "cli/text.h"
+#include "util/format.h"
+#include "util/text.h"
 
 int floe_format_kind_parse(floe_format_kind *out, const char *name, floe_error *err)
 {

@@ -1,7 +1,7 @@
-/* cli/format.h - text output for the floe command line: floe_batches as CSV
+/* util/format.h - text output for libfloe and the command line: floe_batches as CSV
  * (header once) or JSON lines, one value format per logical type. */
-#ifndef FLOE_CLI_FORMAT_H
-#define FLOE_CLI_FORMAT_H
+#ifndef FLOE_UTIL_FORMAT_H
+#define FLOE_UTIL_FORMAT_H
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -1,7 +1,7 @@
-/* cli/text.h - text input for the floe command line: value parsers for every
+/* util/text.h - text input (CSV, NDJSON, typed literals) for libfloe and the command line: value parsers for every
  * logical type and streaming CSV / NDJSON loaders that emit floe_batches. */
-#ifndef FLOE_CLI_TEXT_H
-#define FLOE_CLI_TEXT_H
+#ifndef FLOE_UTIL_TEXT_H
+#define FLOE_UTIL_TEXT_H
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -1,4 +1,4 @@
-/* cli/text.c - CSV (RFC 4180) and NDJSON input for `floe parquet write` and
+/* util/text.c - CSV (RFC 4180) and NDJSON input for appends, `floe parquet write` and
  * `--where` literals: text to typed values, streamed into floe_batches. */
 #include <ctype.h>
 #include <errno.h>
@@ -9,7 +9,7 @@
 
 #include <jansson.h>
 
-#include "cli/text.h"
+#include "util/text.h"
 
 /* ---- calendar (Howard Hinnant's days_from_civil) ---------------------- */
 
