@@ -5,8 +5,8 @@
 MODE ?= release
 B := build/$(MODE)
 CC ?= cc
-PKGS := libzstd snappy zlib liblz4 libxxhash jansson libbrotlienc libbrotlidec
-PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lzstd -lsnappy -lz -llz4 -lxxhash -ljansson -lbrotlienc -lbrotlidec)
+PKGS := libzstd snappy zlib liblz4 libxxhash jansson libbrotlienc libbrotlidec sqlite3
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lzstd -lsnappy -lz -llz4 -lxxhash -ljansson -lbrotlienc -lbrotlidec -lsqlite3)
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla
