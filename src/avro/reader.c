@@ -67,7 +67,10 @@ static int corrupt(cursor *c, const char *why)
 	return floe_error_corrupt(c->err, c->file, c->off + (uint64_t)(c->p - c->base), "%s", why);
 }
 
-/* long: zig-zag varint, at most 10 bytes (spec "Primitive Types") */
+/* long: zig-zag varint, at most 10 bytes (spec "Primitive Types"). Bits
+ * of the 10th byte beyond the 64th are dropped, as Java's BinaryDecoder and
+ * avsc do: some hand-built Iceberg manifests store ids above 2^63 that way
+ * (their zig-zag form needs 65 bits), and those readers wrap them. */
 static int read_long(cursor *c, int64_t *out)
 {
 	uint64_t v = 0;
@@ -75,8 +78,6 @@ static int read_long(cursor *c, int64_t *out)
 		if (c->p >= c->end)
 			return corrupt(c, "varint runs past the end");
 		uint8_t b = *c->p++;
-		if (k == 9 && b > 1)
-			return corrupt(c, "varint overflows 64 bits");
 		v |= (uint64_t)(b & 0x7f) << (7 * k);
 		if (!(b & 0x80)) {
 			*out = (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
