@@ -76,6 +76,11 @@ int floe_parquet_writer_open(floe_parquet_writer **out, const char *path,
 int floe_parquet_writer_write(floe_parquet_writer *w, const floe_batch *batch,
                               floe_error *err);
 
+/* Bytes the file will hold so far: written plus encoded pages of the row
+ * group in progress (pages not yet cut are not counted). For rolling files
+ * at a target size. */
+int64_t floe_parquet_writer_bytes(const floe_parquet_writer *w);
+
 /* Add a footer key/value pair (copied); later pairs with the same key win. */
 int floe_parquet_writer_set_kv(floe_parquet_writer *w, const char *key,
                                const char *value, floe_error *err);

@@ -1752,6 +1752,14 @@ int floe_parquet_writer_write(floe_parquet_writer *w, const floe_batch *b, floe_
 	return 0;
 }
 
+int64_t floe_parquet_writer_bytes(const floe_parquet_writer *w)
+{
+	int64_t n = w->file_pos;
+	for (int c = 0; c < w->ncols; c++)
+		n += w->cols[c].data_bytes;
+	return n;
+}
+
 int floe_parquet_writer_set_kv(floe_parquet_writer *w, const char *key, const char *value,
                                floe_error *err)
 {

@@ -1,0 +1,232 @@
+/* floe/table.h - Apache Iceberg v2 tables in a catalog: create, open (also a
+ * foreign table from its metadata file), append with hidden partitioning,
+ * pruned scans of any snapshot, schema and partition evolution, tags, drop.
+ * Every change is one atomic commit (a compare-and-swap of the table's
+ * metadata location in the catalog); concurrent appends are re-applied on
+ * the new base, other conflicts fail with FLOE_ECONFLICT. */
+#ifndef FLOE_TABLE_H
+#define FLOE_TABLE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "floe/batch.h"
+#include "floe/catalog.h"
+#include "floe/error.h"
+#include "floe/schema.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct floe_table floe_table;
+
+typedef struct floe_table_create_options {
+	const char *schema;     /* "name type [not null], ..." (floe/schema.h) */
+	const char *partition;  /* "day(ts), bucket(16, symbol), truncate(4, s),
+	                           identity(x) or x, year/month/hour(ts), void(x)";
+	                           NULL or "" = unpartitioned */
+	const char *sort;       /* "col [asc|desc] [nulls first|last], ..." or NULL */
+	const char *identifier; /* "col, col" identifier fields or NULL */
+	const char *const *properties; /* "key=value" strings */
+	int nproperties;
+	const char *location;   /* NULL = the catalog's default location */
+} floe_table_create_options;
+
+/* Create table `ident` ("ns.table") with an empty first metadata file and
+ * register it; the namespace is created when missing. *out may be NULL. */
+int floe_table_create(floe_table **out, floe_catalog *cat, const char *ident,
+                      const floe_table_create_options *opts, floe_error *err);
+
+/* Open a catalog table at its current metadata. */
+int floe_table_open(floe_table **out, floe_catalog *cat, const char *ident, floe_error *err);
+
+/* Open a table without a catalog from its metadata file (plain or gzip).
+ * `maps` holds "FROM=TO" prefix rewrites applied to every path the table
+ * names (its location, manifest lists, manifests, data files), e.g.
+ * "s3://bucket/wh=/data/wh". Read-only. */
+int floe_table_open_metadata(floe_table **out, const char *metadata_path,
+                             const char *const *maps, int nmaps, floe_error *err);
+
+/* Reload the current metadata from the catalog. */
+int floe_table_refresh(floe_table *t, floe_error *err);
+void floe_table_close(floe_table *t);
+
+/* Remove the table from the catalog; with `purge` also delete every file
+ * under its location (which must lie inside the warehouse). */
+int floe_table_drop(floe_catalog *cat, const char *ident, bool purge, floe_error *err);
+
+/* ---- information ------------------------------------------------------ */
+
+const char *floe_table_name(const floe_table *t);          /* "ns.table" */
+const char *floe_table_location(const floe_table *t);
+const char *floe_table_metadata_location(const floe_table *t);
+/* Current schema: top-level primitive columns with field ids. */
+const floe_schema *floe_table_schema(const floe_table *t);
+
+/* The table as one pretty JSON document: identifier, location, format
+ * version, current schema (nested types included), partition specs,
+ * sort orders, properties, refs, current snapshot. malloc'ed. */
+int floe_table_describe(char **out, floe_table *t, floe_error *err);
+
+typedef struct floe_snapshot_info {
+	int64_t snapshot_id;
+	bool has_parent;
+	int64_t parent_id;
+	int64_t sequence_number;
+	int64_t timestamp_ms;
+	const char *operation;   /* "append", ... */
+	const char *summary_json;/* the summary as a JSON object */
+	const char *manifest_list; /* as the table names it; NULL for v1
+	                              snapshots that list manifests inline */
+	int32_t schema_id;       /* -1 when the snapshot does not say */
+	bool is_current;
+} floe_snapshot_info;
+
+/* Snapshots in commit order; the array lives until the next refresh or
+ * close. */
+int floe_table_snapshots(floe_table *t, const floe_snapshot_info **out, int *n,
+                         floe_error *err);
+
+/* ---- choosing a snapshot ---------------------------------------------- */
+
+typedef enum floe_snapshot_select {
+	FLOE_SNAPSHOT_CURRENT = 0,
+	FLOE_SNAPSHOT_ID,        /* snapshot_id */
+	FLOE_SNAPSHOT_AS_OF,     /* timestamp_ms: the one current at that time */
+	FLOE_SNAPSHOT_REF        /* ref: a tag or branch name */
+} floe_snapshot_select;
+
+typedef struct floe_snapshot_sel {
+	floe_snapshot_select kind;
+	int64_t snapshot_id;
+	int64_t timestamp_ms;
+	const char *ref;
+} floe_snapshot_sel;
+
+/* ---- files ------------------------------------------------------------ */
+
+typedef struct floe_file_info {
+	const char *path;        /* as the table names it */
+	const char *local_path;  /* after path maps */
+	const char *format;      /* "PARQUET" */
+	int content;             /* 0 data, 1 position deletes, 2 equality deletes */
+	int32_t spec_id;
+	const char *partition;   /* "ts_day=2024-01-02/symbol_bucket=3" or "" */
+	int64_t record_count;
+	int64_t file_size;
+	int64_t sequence_number;
+} floe_file_info;
+
+typedef int (*floe_file_fn)(void *ctx, const floe_file_info *f, floe_error *err);
+
+/* Call `fn` for every live file of the selected snapshot. */
+int floe_table_files(floe_table *t, const floe_snapshot_sel *sel, floe_file_fn fn, void *ctx,
+                     floe_error *err);
+
+/* ---- append ----------------------------------------------------------- */
+
+typedef struct floe_append floe_append;
+
+/* Start an append. Batches are routed to partitions by the default spec's
+ * transforms and written as Parquet data files of about the table's
+ * write.target-file-size-bytes (default 512 MiB). */
+int floe_append_begin(floe_append **out, floe_table *t, floe_error *err);
+
+/* Add rows. Columns of `b` are matched to the table's columns by field id
+ * when b->schema has ids, else by name; table columns the batch lacks are
+ * NULL (an error for required ones); types must equal the table's or widen
+ * to it (int -> long, float -> double, date -> timestamp is not a widening). */
+int floe_append_batch(floe_append *a, const floe_batch *b, floe_error *err);
+
+/* Extra snapshot summary entry (e.g. source positions); copied. */
+int floe_append_set_summary(floe_append *a, const char *key, const char *value,
+                            floe_error *err);
+
+/* Rows added so far. */
+int64_t floe_append_rows(const floe_append *a);
+
+/* Close the data files and commit them as one "append" snapshot; frees
+ * `a`. An append that loses a race re-applies itself on the new base (up
+ * to the table's commit.retry.num-retries, default 100). On
+ * FLOE_ECOMMIT_UNKNOWN nothing written is deleted. *snapshot_id (may be
+ * NULL) gets the new snapshot; an append of no rows commits nothing and
+ * sets it to the current snapshot (or -1). */
+int floe_append_commit(floe_append *a, int64_t *snapshot_id, floe_error *err);
+
+/* Abandon: delete the files written so far and free `a` (NULL allowed). */
+void floe_append_abort(floe_append *a);
+
+/* ---- scan ------------------------------------------------------------- */
+
+typedef struct floe_scan_options {
+	const char *const *columns; /* NULL = every column of the schema */
+	int ncolumns;
+	const char *where;          /* filter (docs/filters.md) or NULL */
+	floe_snapshot_sel snapshot;
+	int64_t batch_rows;         /* default 65536 */
+} floe_scan_options;
+
+void floe_scan_options_init(floe_scan_options *o);
+
+typedef struct floe_scan_stats {
+	int64_t snapshot_id;        /* -1 for an empty table */
+	int64_t manifests;          /* data manifests in the snapshot */
+	int64_t manifests_skipped;  /* by partition summaries */
+	int64_t files;              /* live data files in the manifests read */
+	int64_t files_skipped;      /* by partition values or column metrics */
+	int64_t files_read;
+	int64_t row_groups;
+	int64_t row_groups_skipped;
+	int64_t rows_scanned;       /* rows decoded before the filter */
+	int64_t rows_returned;
+	int64_t bytes_read;
+} floe_scan_stats;
+
+typedef struct floe_scan floe_scan;
+
+/* Plan a scan: pick the snapshot (its schema for time travel by id, as-of
+ * or ref), prune manifests and files, and prepare to read. Columns are
+ * resolved by field id, so files written under older schemas read right. */
+int floe_scan_open(floe_scan **out, floe_table *t, const floe_scan_options *o,
+                   floe_error *err);
+
+/* The columns the scan returns (names, types, field ids). */
+const floe_schema *floe_scan_schema(const floe_scan *s);
+
+/* Next batch of matching rows: 1 with *out (valid until the next call), 0
+ * at the end, or a negative code. */
+int floe_scan_next(floe_scan *s, const floe_batch **out, floe_error *err);
+void floe_scan_get_stats(const floe_scan *s, floe_scan_stats *out);
+void floe_scan_free(floe_scan *s);
+
+/* ---- evolution and refs (each one commit) ----------------------------- */
+
+/* Add an optional column "name type" (or "parent.name type" inside a
+ * struct); `position` NULL = last, "first", or "after COL". */
+int floe_table_add_column(floe_table *t, const char *name, const char *type,
+                          const char *position, floe_error *err);
+int floe_table_rename_column(floe_table *t, const char *name, const char *new_name,
+                             floe_error *err);
+int floe_table_drop_column(floe_table *t, const char *name, floe_error *err);
+/* int -> long, float -> double, decimal(P,S) -> decimal(P',S) with P' > P. */
+int floe_table_widen_column(floe_table *t, const char *name, const char *type,
+                            floe_error *err);
+/* Move a column: `position` is "first" or "after COL". */
+int floe_table_move_column(floe_table *t, const char *name, const char *position,
+                           floe_error *err);
+/* Replace the default partition spec ("" = unpartitioned); data already
+ * written keeps its spec and scans prune across both. */
+int floe_table_set_partition(floe_table *t, const char *partition, floe_error *err);
+/* Set (value non-NULL) or remove a table property. */
+int floe_table_set_property(floe_table *t, const char *key, const char *value,
+                            floe_error *err);
+/* Tag a snapshot (`snapshot_id` -1 = current); FLOE_EEXISTS for a used name. */
+int floe_table_create_tag(floe_table *t, const char *name, int64_t snapshot_id,
+                          floe_error *err);
+int floe_table_drop_tag(floe_table *t, const char *name, floe_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,715 @@
+/* iceberg/table_scan.c - scans of a table snapshot: plan (manifest list ->
+ * manifests pruned by partition summaries -> data files pruned by
+ * partition values and column metrics), then read each Parquet file with
+ * its columns resolved by field id (name mapping for files without ids,
+ * identity partition values for columns a file lacks, NULL for columns
+ * added later, widening for promoted types), skip row groups and pages by
+ * statistics and keep the rows the filter accepts. Also `files`. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <jansson.h>
+
+#include "iceberg/expr.h"
+#include "iceberg/table_int.h"
+#include "iceberg/transform.h"
+#include "iceberg/value.h"
+#include "util/buf.h"
+
+typedef struct scan_task {
+	const ice_data_file *f;
+	const ice_partition_spec *spec;
+} scan_task;
+
+/* one id -> names entry of schema.name-mapping.default (top level) */
+typedef struct name_map {
+	int32_t id;
+	int nnames;
+	const char **names;
+} name_map;
+
+struct floe_scan {
+	floe_table *t;
+	floe_arena *arena;       /* plan */
+	floe_arena *barena;      /* per batch */
+	const ice_snapshot *snap;
+	const ice_schema *schema;
+	floe_schema *out;        /* returned columns */
+	floe_schema *need;       /* returned columns, then filter-only ones */
+	ice_expr *expr;          /* bound filter or NULL */
+	scan_task *tasks;
+	size_t ntasks, cap, cur;
+	name_map *nmap;
+	int nnmap;
+	/* current file */
+	floe_parquet_reader *r;
+	floe_parquet_scan *ps;
+	const scan_task *task;
+	int *src;                /* per need column: index in the file batch, -1 */
+	ice_datum *consts;       /* per need column: constant (identity partition) */
+	bool *is_const;
+	int64_t const_rows_left; /* files read without any file column */
+	floe_batch outb;
+	floe_scan_stats st;
+	int64_t batch_rows;
+};
+
+static int oom(floe_error *err)
+{
+	return floe_error_set(err, FLOE_ENOMEM, "out of memory");
+}
+
+void floe_scan_options_init(floe_scan_options *o)
+{
+	memset(o, 0, sizeof *o);
+	o->snapshot.kind = FLOE_SNAPSHOT_CURRENT;
+	o->batch_rows = 65536;
+}
+
+const floe_schema *floe_scan_schema(const floe_scan *s)
+{
+	return s->out;
+}
+
+void floe_scan_get_stats(const floe_scan *s, floe_scan_stats *out)
+{
+	*out = s->st;
+}
+
+static void close_file(floe_scan *s)
+{
+	floe_parquet_scan_free(s->ps);
+	s->ps = NULL;
+	floe_parquet_reader_free(s->r);
+	s->r = NULL;
+	s->task = NULL;
+	s->const_rows_left = 0;
+}
+
+void floe_scan_free(floe_scan *s)
+{
+	if (!s)
+		return;
+	close_file(s);
+	free(s->tasks);
+	floe_arena_free(s->arena);
+	floe_arena_free(s->barena);
+	free(s);
+}
+
+static int add_task(floe_scan *s, const ice_data_file *f, const ice_partition_spec *spec,
+                    floe_error *err)
+{
+	if (s->ntasks == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 64;
+		scan_task *v = realloc(s->tasks, cap * sizeof *v);
+		if (!v)
+			return oom(err);
+		s->tasks = v;
+		s->cap = cap;
+	}
+	s->tasks[s->ntasks].f = f;
+	s->tasks[s->ntasks].spec = spec;
+	s->ntasks++;
+	return 0;
+}
+
+/* schema.name-mapping.default: [{"field-id": 1, "names": ["a"]}, ...] */
+static int load_name_mapping(floe_scan *s, floe_error *err)
+{
+	const char *txt = ice_metadata_property(s->t->meta, "schema.name-mapping.default");
+	if (!txt)
+		return 0;
+	json_error_t je;
+	json_t *root = json_loads(txt, 0, &je);
+	if (!root || !json_is_array(root)) {
+		json_decref(root);
+		return floe_error_set(err, FLOE_ECORRUPT,
+		                      "%s: table property schema.name-mapping.default is not a JSON array",
+		                      s->t->ident);
+	}
+	size_t n = json_array_size(root);
+	s->nmap = floe_arena_calloc(s->arena, n + 1, sizeof *s->nmap);
+	if (!s->nmap) {
+		json_decref(root);
+		return oom(err);
+	}
+	for (size_t i = 0; i < n; i++) {
+		json_t *e = json_array_get(root, i);
+		json_t *id = json_object_get(e, "field-id");
+		json_t *names = json_object_get(e, "names");
+		if (!json_is_integer(id) || !json_is_array(names))
+			continue;
+		name_map *m = &s->nmap[s->nnmap];
+		m->id = (int32_t)json_integer_value(id);
+		size_t k = json_array_size(names);
+		m->names = floe_arena_calloc(s->arena, k + 1, sizeof *m->names);
+		if (!m->names) {
+			json_decref(root);
+			return oom(err);
+		}
+		for (size_t j = 0; j < k; j++) {
+			const char *nm = json_string_value(json_array_get(names, j));
+			if (nm && (m->names[m->nnames] = floe_arena_strdup(s->arena, nm)))
+				m->nnames++;
+		}
+		s->nnmap++;
+	}
+	json_decref(root);
+	return 0;
+}
+
+/* Column index in the file for field `id` named `name` in the table. */
+static int file_column(const floe_scan *s, const floe_schema *fsch, bool has_ids, int32_t id,
+                       const char *name)
+{
+	if (has_ids)
+		return floe_schema_find_id(fsch, id);
+	for (int i = 0; i < s->nnmap; i++)
+		if (s->nmap[i].id == id) {
+			for (int j = 0; j < s->nmap[i].nnames; j++) {
+				int k = floe_schema_find(fsch, s->nmap[i].names[j]);
+				if (k >= 0)
+					return k;
+			}
+			return -1;
+		}
+	return floe_schema_find(fsch, name);
+}
+
+/* ---- planning ----------------------------------------------------------- */
+
+typedef struct spec_plan {
+	int32_t spec_id;
+	const ice_partition_spec *spec;
+	floe_type *types;
+	ice_expr *proj;
+} spec_plan;
+
+static int plan_for_spec(floe_scan *s, spec_plan **plans, int *nplans, int32_t spec_id,
+                         spec_plan **out, floe_error *err)
+{
+	for (int i = 0; i < *nplans; i++)
+		if ((*plans)[i].spec_id == spec_id) {
+			*out = &(*plans)[i];
+			return 0;
+		}
+	const ice_partition_spec *spec = ice_metadata_spec(s->t->meta, spec_id);
+	if (!spec)
+		return floe_error_set(err, FLOE_ECORRUPT, "%s: a manifest names partition spec %d, which the "
+		                      "table metadata does not have", s->t->ident, spec_id);
+	spec_plan *v = floe_arena_calloc(s->arena, (size_t)*nplans + 1, sizeof *v);
+	if (!v)
+		return oom(err);
+	if (*nplans)
+		memcpy(v, *plans, (size_t)*nplans * sizeof *v);
+	spec_plan *p = &v[*nplans];
+	p->spec_id = spec_id;
+	p->spec = spec;
+	const ice_schema *cur = ice_metadata_current_schema(s->t->meta);
+	int rc = ice_partition_types(spec, cur, s->arena, &p->types, err);
+	if (rc)
+		return rc;
+	if (s->expr && (rc = ice_expr_project(&p->proj, s->expr, spec, s->schema, s->arena, err)))
+		return rc;
+	*plans = v;
+	(*nplans)++;
+	*out = p;
+	return 0;
+}
+
+static int refuse_deletes(const floe_scan *s, const ice_manifest_file *mf, floe_error *err)
+{
+	return floe_error_set(err, FLOE_EUNSUPPORTED,
+	                      "%s: snapshot %" PRId64 " has row-level delete files (manifest %s); "
+	                      "applying position and equality deletes is not supported yet, so floe "
+	                      "refuses to return rows that may have been deleted",
+	                      s->t->ident, s->snap->snapshot_id, mf->manifest_path);
+}
+
+static int plan(floe_scan *s, floe_error *err)
+{
+	ice_manifest_file *mfs;
+	size_t nm;
+	int rc = ice_table_snapshot_manifests(s->t, s->snap, s->arena, &mfs, &nm, err);
+	if (rc)
+		return rc;
+	spec_plan *plans = NULL;
+	int nplans = 0;
+	for (size_t i = 0; i < nm; i++) {
+		const ice_manifest_file *mf = &mfs[i];
+		char local[4096];
+		if (!ice_table_local_path(s->t, mf->manifest_path, local, sizeof local))
+			return floe_error_set(err, FLOE_EINVALID, "path too long: %s", mf->manifest_path);
+		if (mf->content != ICE_CONTENT_DATA) {
+			if (mf->added_files_count == 0 && mf->existing_files_count == 0)
+				continue;
+			ice_manifest_entry *ents;
+			size_t ne;
+			if ((rc = ice_manifest_read(mf, local, s->t->meta, s->arena, &ents, &ne, err)))
+				return rc;
+			for (size_t k = 0; k < ne; k++)
+				if (ents[k].status != ICE_STATUS_DELETED)
+					return refuse_deletes(s, mf, err);
+			continue;
+		}
+		s->st.manifests++;
+		spec_plan *p = NULL;
+		if (mf->partition_spec_id >= 0) {
+			if ((rc = plan_for_spec(s, &plans, &nplans, mf->partition_spec_id, &p, err)))
+				return rc;
+			if (p->proj && mf->partitions &&
+			    !ice_expr_might_match_manifest(p->proj, p->spec, p->types, mf)) {
+				s->st.manifests_skipped++;
+				continue;
+			}
+		}
+		ice_manifest_entry *ents;
+		size_t ne;
+		if ((rc = ice_manifest_read(mf, local, s->t->meta, s->arena, &ents, &ne, err)))
+			return rc;
+		for (size_t k = 0; k < ne; k++) {
+			const ice_manifest_entry *e = &ents[k];
+			if (e->status == ICE_STATUS_DELETED)
+				continue;
+			if (e->file.content != ICE_CONTENT_DATA)
+				return refuse_deletes(s, mf, err);
+			s->st.files++;
+			spec_plan *fp = p;
+			if (!fp && (rc = plan_for_spec(s, &plans, &nplans, e->file.spec_id, &fp, err)))
+				return rc;
+			if (fp->proj && !ice_expr_eval_partition(fp->proj, fp->spec, e->file.partition,
+			                                         e->file.npartition)) {
+				s->st.files_skipped++;
+				continue;
+			}
+			if (s->expr && !ice_expr_might_match_file(s->expr, &e->file)) {
+				s->st.files_skipped++;
+				continue;
+			}
+			if ((rc = add_task(s, &e->file, fp->spec, err)))
+				return rc;
+		}
+	}
+	return 0;
+}
+
+int floe_scan_open(floe_scan **out, floe_table *t, const floe_scan_options *o, floe_error *err)
+{
+	*out = NULL;
+	floe_scan_options dflt;
+	if (!o) {
+		floe_scan_options_init(&dflt);
+		o = &dflt;
+	}
+	floe_scan *s = calloc(1, sizeof *s);
+	if (!s)
+		return oom(err);
+	s->t = t;
+	s->arena = floe_arena_new(0);
+	s->barena = floe_arena_new(1 << 20);
+	s->batch_rows = o->batch_rows > 0 ? o->batch_rows : 65536;
+	s->st.snapshot_id = -1;
+	int rc = 0;
+	if (!s->arena || !s->barena) {
+		rc = oom(err);
+		goto fail;
+	}
+	if ((rc = ice_table_select(t, &o->snapshot, &s->snap, err)))
+		goto fail;
+	s->schema = ice_metadata_current_schema(t->meta);
+	if (s->snap && o->snapshot.kind != FLOE_SNAPSHOT_CURRENT && s->snap->has_schema_id) {
+		const ice_schema *ss = ice_metadata_schema(t->meta, s->snap->schema_id);
+		if (ss)
+			s->schema = ss;
+	}
+	floe_schema *all;
+	if ((rc = ice_schema_to_floe(&all, s->schema, s->arena, err)))
+		goto fail;
+	/* the returned columns */
+	int nout = o->columns ? o->ncolumns : all->nfields;
+	s->out = floe_arena_calloc(s->arena, 1, sizeof *s->out);
+	floe_field *of = floe_arena_calloc(s->arena, (size_t)all->nfields + (size_t)nout + 1, sizeof *of);
+	if (!s->out || !of) {
+		rc = oom(err);
+		goto fail;
+	}
+	for (int i = 0; i < nout; i++) {
+		int k = o->columns ? floe_schema_find(all, o->columns[i]) : i;
+		if (k < 0) {
+			floe_buf names = FLOE_BUF_INIT;
+			for (int j = 0; j < all->nfields; j++) {
+				if (j)
+					floe_buf_append(&names, ", ", 2);
+				floe_buf_append(&names, all->fields[j].name, strlen(all->fields[j].name));
+			}
+			floe_buf_putc(&names, 0);
+			rc = floe_error_set(err, FLOE_ENOTFOUND, "%s has no column '%s' (columns: %s)", t->ident,
+			                    o->columns[i], names.data ? (const char *)names.data : "");
+			floe_buf_free(&names);
+			goto fail;
+		}
+		of[i] = all->fields[k];
+	}
+	s->out->nfields = nout;
+	s->out->fields = of;
+	s->need = floe_arena_calloc(s->arena, 1, sizeof *s->need);
+	if (!s->need) {
+		rc = oom(err);
+		goto fail;
+	}
+	s->need->fields = of;
+	s->need->nfields = nout;
+	if (o->where && *o->where) {
+		ice_expr *parsed;
+		if ((rc = ice_expr_parse(&parsed, o->where, s->arena, err)) ||
+		    (rc = ice_expr_bind(&s->expr, parsed, s->schema, s->arena, err)))
+			goto fail;
+		int32_t ids[256];
+		int nids = ice_expr_field_ids(s->expr, ids, 256);
+		for (int i = 0; i < nids; i++) {
+			if (floe_schema_find_id(s->need, ids[i]) >= 0)
+				continue;
+			int k = floe_schema_find_id(all, ids[i]);
+			if (k < 0) {
+				rc = floe_error_set(err, FLOE_EUNSUPPORTED, "filter on a nested column is not supported");
+				goto fail;
+			}
+			of[s->need->nfields++] = all->fields[k];
+		}
+	}
+	if ((rc = load_name_mapping(s, err)))
+		goto fail;
+	if (s->snap) {
+		s->st.snapshot_id = s->snap->snapshot_id;
+		if ((rc = plan(s, err)))
+			goto fail;
+	}
+	*out = s;
+	return 0;
+fail:
+	floe_scan_free(s);
+	return rc;
+}
+
+/* ---- reading ------------------------------------------------------------ */
+
+static bool same_storage(const floe_type *a, const floe_type *b)
+{
+	if (a->id != b->id)
+		return false;
+	if (a->id == FLOE_TYPE_DECIMAL)
+		return (a->precision <= 18) == (b->precision <= 18) && a->scale == b->scale;
+	if (a->id == FLOE_TYPE_FIXED)
+		return a->width == b->width;
+	return true;
+}
+
+static int open_file(floe_scan *s, const scan_task *task, floe_error *err)
+{
+	const ice_data_file *f = task->f;
+	if (strcasecmp(f->file_format, "PARQUET") != 0)
+		return floe_error_set(err, FLOE_EUNSUPPORTED, "%s: data file format %s is not supported "
+		                      "(only Parquet)", f->file_path, f->file_format);
+	char local[4096];
+	if (!ice_table_local_path(s->t, f->file_path, local, sizeof local))
+		return floe_error_set(err, FLOE_EINVALID, "path too long: %s", f->file_path);
+	int rc = floe_parquet_reader_open(&s->r, local, err);
+	if (rc)
+		return rc;
+	const floe_schema *fsch = floe_parquet_reader_schema(s->r);
+	bool has_ids = false;
+	for (int i = 0; i < fsch->nfields; i++)
+		if (fsch->fields[i].field_id >= 0)
+			has_ids = true;
+	int nneed = s->need->nfields;
+	s->src = floe_arena_calloc(s->arena, (size_t)nneed + 1, sizeof *s->src);
+	s->consts = floe_arena_calloc(s->arena, (size_t)nneed + 1, sizeof *s->consts);
+	s->is_const = floe_arena_calloc(s->arena, (size_t)nneed + 1, sizeof *s->is_const);
+	const char **names = floe_arena_calloc(s->arena, (size_t)nneed + 1, sizeof *names);
+	int *fcols = floe_arena_calloc(s->arena, (size_t)nneed + 1, sizeof *fcols);
+	if (!s->src || !s->consts || !s->is_const || !names || !fcols)
+		return oom(err);
+	int nproj = 0;
+	for (int j = 0; j < nneed; j++) {
+		const floe_field *nf = &s->need->fields[j];
+		s->src[j] = -1;
+		int k = file_column(s, fsch, has_ids, nf->field_id, nf->name);
+		if (k >= 0) {
+			int p;
+			for (p = 0; p < nproj; p++)
+				if (fcols[p] == k)
+					break;
+			if (p == nproj) {
+				fcols[nproj] = k;
+				names[nproj++] = fsch->fields[k].name;
+			}
+			s->src[j] = p;
+			continue;
+		}
+		/* identity partition value of a column the file lacks */
+		for (int q = 0; task->spec && q < task->spec->nfields && q < f->npartition; q++) {
+			const ice_partition_field *pf = &task->spec->fields[q];
+			if (pf->source_id == nf->field_id && pf->transform.kind == ICE_T_IDENTITY) {
+				s->is_const[j] = true;
+				s->consts[j] = f->partition[q];
+				break;
+			}
+		}
+		if (!s->is_const[j]) {
+			s->is_const[j] = true; /* NULL */
+			s->consts[j].is_null = true;
+		}
+		s->consts[j].type = nf->type;
+	}
+	if (nproj == 0) {
+		s->const_rows_left = floe_parquet_reader_num_rows(s->r);
+		s->st.files_read++;
+		return 0;
+	}
+	floe_parquet_scan_options po;
+	floe_parquet_scan_options_init(&po);
+	po.columns = names;
+	po.ncolumns = nproj;
+	po.batch_rows = s->batch_rows;
+	if (s->expr) {
+		floe_parquet_predicate *preds;
+		int npreds = 0;
+		if ((rc = ice_expr_to_parquet(s->expr, &preds, &npreds, s->arena, err)))
+			return rc;
+		int keep = 0;
+		for (int i = 0; i < npreds; i++) {
+			int j = floe_schema_find_id(s->need, preds[i].field_id);
+			if (j < 0 || s->src[j] < 0)
+				continue;
+			const floe_field *ff = &fsch->fields[fcols[s->src[j]]];
+			if (!same_storage(&ff->type, &s->need->fields[j].type))
+				continue;
+			preds[keep] = preds[i];
+			preds[keep].column = ff->name;
+			preds[keep].field_id = -1;
+			keep++;
+		}
+		po.predicates = preds;
+		po.npredicates = keep;
+	}
+	if ((rc = floe_parquet_scan_open(&s->ps, s->r, &po, err)))
+		return rc;
+	s->st.files_read++;
+	return 0;
+}
+
+/* A column of `n` copies of datum `d` (or NULLs) in `arena`. */
+static int const_column(floe_arena *arena, const ice_datum *d, int64_t n, floe_column *out,
+                        floe_error *err)
+{
+	memset(out, 0, sizeof *out);
+	out->type = d->type;
+	const floe_type *t = &d->type;
+	if (d->is_null) {
+		out->null_count = n;
+		out->validity = floe_arena_calloc(arena, (size_t)(n + 7) / 8 + 1, 1);
+		if (!out->validity)
+			return oom(err);
+	}
+	if (floe_type_is_variable(t)) {
+		int64_t len = d->is_null ? 0 : d->v.len;
+		out->offsets = floe_arena_alloc(arena, (size_t)(n + 1) * 8);
+		out->data = floe_arena_alloc(arena, (size_t)(len * n) + 1);
+		if (!out->offsets || !out->data)
+			return oom(err);
+		out->offsets[0] = 0;
+		for (int64_t r = 0; r < n; r++) {
+			if (len)
+				memcpy(out->data + r * len, d->v.bytes, (size_t)len);
+			out->offsets[r + 1] = (r + 1) * len;
+		}
+		return 0;
+	}
+	int w = floe_type_value_width(t);
+	uint8_t *v = floe_arena_calloc(arena, (size_t)n + 1, (size_t)w);
+	if (!v)
+		return oom(err);
+	out->values = v;
+	if (d->is_null)
+		return 0;
+	for (int64_t r = 0; r < n; r++) {
+		uint8_t *p = v + (size_t)r * (size_t)w;
+		switch (t->id) {
+		case FLOE_TYPE_BOOLEAN: *p = d->v.b; break;
+		case FLOE_TYPE_INT: case FLOE_TYPE_DATE: { int32_t x = (int32_t)d->v.i; memcpy(p, &x, 4); break; }
+		case FLOE_TYPE_FLOAT: { float x = (float)d->v.d; memcpy(p, &x, 4); break; }
+		case FLOE_TYPE_DOUBLE: memcpy(p, &d->v.d, 8); break;
+		default:
+			if (w == 8 && !(t->id == FLOE_TYPE_DECIMAL && t->precision > 18))
+				memcpy(p, &d->v.i, 8);
+			else if (d->v.bytes && d->v.len == w)
+				memcpy(p, d->v.bytes, (size_t)w);
+		}
+	}
+	return 0;
+}
+
+int floe_scan_next(floe_scan *s, const floe_batch **out, floe_error *err)
+{
+	for (;;) {
+		if (!s->task) {
+			if (s->cur >= s->ntasks)
+				return 0;
+			const scan_task *task = &s->tasks[s->cur++];
+			int rc = open_file(s, task, err);
+			if (rc) {
+				close_file(s);
+				return rc;
+			}
+			s->task = task;
+		}
+		floe_arena_reset(s->barena);
+		int64_t n;
+		const floe_batch *pb = NULL;
+		if (s->ps) {
+			int rc = floe_parquet_scan_next(s->ps, &pb, err);
+			if (rc < 0) {
+				close_file(s);
+				return rc;
+			}
+			if (rc == 0) {
+				floe_parquet_scan_stats ps;
+				floe_parquet_scan_get_stats(s->ps, &ps);
+				s->st.row_groups += ps.row_groups;
+				s->st.row_groups_skipped += ps.row_groups_skipped;
+				s->st.bytes_read += ps.bytes_read;
+				close_file(s);
+				continue;
+			}
+			n = pb->nrows;
+		} else {
+			if (s->const_rows_left <= 0) {
+				close_file(s);
+				continue;
+			}
+			n = s->const_rows_left < s->batch_rows ? s->const_rows_left : s->batch_rows;
+			s->const_rows_left -= n;
+		}
+		s->st.rows_scanned += n;
+		int nneed = s->need->nfields;
+		floe_column *cols = floe_arena_calloc(s->barena, (size_t)nneed + 1, sizeof *cols);
+		if (!cols)
+			return oom(err);
+		for (int j = 0; j < nneed; j++) {
+			int rc;
+			if (s->src[j] >= 0)
+				rc = ice_column_widen(s->barena, &pb->cols[s->src[j]], &s->need->fields[j].type, n,
+				                      &cols[j], err);
+			else
+				rc = const_column(s->barena, &s->consts[j], n, &cols[j], err);
+			if (rc) {
+				floe_error_prefix(err, "%s: column '%s'", s->task->f->file_path,
+				                  s->need->fields[j].name);
+				return rc;
+			}
+		}
+		floe_batch nb = { n, nneed, cols, s->need };
+		if (!s->expr) {
+			s->outb = nb;
+			s->outb.ncols = s->out->nfields;
+			s->outb.schema = s->out;
+			s->st.rows_returned += n;
+			*out = &s->outb;
+			return 1;
+		}
+		uint8_t *keep = floe_arena_alloc(s->barena, (size_t)n + 1);
+		if (!keep)
+			return oom(err);
+		int rc = ice_expr_eval_batch(s->expr, &nb, keep, err);
+		if (rc)
+			return rc;
+		int64_t kept = 0;
+		for (int64_t r = 0; r < n; r++)
+			kept += keep[r] != 0;
+		if (kept == 0)
+			continue;
+		nb.ncols = s->out->nfields;
+		nb.schema = s->out;
+		if (kept == n) {
+			s->outb = nb;
+		} else {
+			int32_t *idx = floe_arena_alloc(s->barena, (size_t)kept * 4);
+			if (!idx)
+				return oom(err);
+			int64_t k = 0;
+			for (int64_t r = 0; r < n; r++)
+				if (keep[r])
+					idx[k++] = (int32_t)r;
+			if ((rc = ice_batch_gather(s->barena, &nb, idx, kept, &s->outb, err)))
+				return rc;
+		}
+		s->st.rows_returned += kept;
+		*out = &s->outb;
+		return 1;
+	}
+}
+
+/* ---- files -------------------------------------------------------------- */
+
+int floe_table_files(floe_table *t, const floe_snapshot_sel *sel, floe_file_fn fn, void *ctx,
+                     floe_error *err)
+{
+	const ice_snapshot *snap;
+	int rc = ice_table_select(t, sel, &snap, err);
+	if (rc || !snap)
+		return rc;
+	floe_arena *arena = floe_arena_new(0);
+	if (!arena)
+		return oom(err);
+	ice_manifest_file *mfs;
+	size_t nm;
+	floe_buf part = FLOE_BUF_INIT;
+	if ((rc = ice_table_snapshot_manifests(t, snap, arena, &mfs, &nm, err)))
+		goto done;
+	for (size_t i = 0; i < nm && !rc; i++) {
+		char local[4096];
+		if (!ice_table_local_path(t, mfs[i].manifest_path, local, sizeof local)) {
+			rc = floe_error_set(err, FLOE_EINVALID, "path too long");
+			break;
+		}
+		ice_manifest_entry *ents;
+		size_t ne;
+		if ((rc = ice_manifest_read(&mfs[i], local, t->meta, arena, &ents, &ne, err)))
+			break;
+		for (size_t k = 0; k < ne && !rc; k++) {
+			const ice_manifest_entry *e = &ents[k];
+			if (e->status == ICE_STATUS_DELETED)
+				continue;
+			const ice_partition_spec *spec = ice_metadata_spec(t->meta, e->file.spec_id);
+			floe_buf_clear(&part);
+			if (spec && e->file.npartition > 0 &&
+			    ice_partition_path(&part, spec, e->file.partition, e->file.npartition)) {
+				rc = oom(err);
+				break;
+			}
+			floe_buf_putc(&part, 0);
+			char lp[4096];
+			floe_file_info fi;
+			fi.path = e->file.file_path;
+			fi.local_path = ice_table_local_path(t, e->file.file_path, lp, sizeof lp);
+			if (!fi.local_path)
+				fi.local_path = e->file.file_path;
+			fi.format = e->file.file_format;
+			fi.content = e->file.content;
+			fi.spec_id = e->file.spec_id;
+			fi.partition = (const char *)part.data;
+			fi.record_count = e->file.record_count;
+			fi.file_size = e->file.file_size_in_bytes;
+			fi.sequence_number = e->sequence_number;
+			rc = fn(ctx, &fi, err);
+		}
+	}
+done:
+	floe_buf_free(&part);
+	floe_arena_free(arena);
+	return rc;
+}
