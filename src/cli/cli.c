@@ -1,40 +1,193 @@
 /* cli/cli.c - `floe` dispatcher: the command table (the one place commands
  * and options are declared), argument parsing and generated --help. */
+#include <assert.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
 #include "floe/floe.h"
 
 static const floe_cli_opt inspect_opts[] = {
-	{ NULL, NULL, NULL },
+	{ NULL, NULL, NULL, false },
 };
 
 static const floe_cli_opt cat_opts[] = {
-	{ "columns", "A,B", "print only these columns, in this order" },
-	{ "limit", "N", "stop after N rows" },
-	{ "format", "csv|jsonl", "output format (default jsonl)" },
+	{ "columns", "A,B", "print only these columns, in this order", false },
+	{ "limit", "N", "stop after N rows", false },
+	{ "format", "csv|jsonl", "output format (default jsonl)", false },
 	{ "where", "\"COL OP LITERAL\"", "keep rows where COL OP LITERAL holds; OP is one of "
-	  "= < <= > >=, or \"COL is null\"; the literal is read as the column's type" },
-	{ "stats", NULL, "print scan statistics as one JSON line on stderr" },
-	{ NULL, NULL, NULL },
+	  "= < <= > >=, or \"COL is null\"; the literal is read as the column's type", false },
+	{ "stats", NULL, "print scan statistics as one JSON line on stderr", false },
+	{ NULL, NULL, NULL, false },
 };
 
 static const floe_cli_opt write_opts[] = {
-	{ "schema", "\"NAME TYPE [not null] [id N], ...\"", "columns of the file (required)" },
-	{ "input-format", "csv|ndjson", "input format (default: from the input's extension)" },
-	{ "codec", "NAME", "uncompressed, snappy, gzip, zstd (default) or lz4_raw" },
-	{ "level", "N", "compression level (zstd, gzip; 0 = codec default)" },
-	{ "row-group-bytes", "N", "target uncompressed bytes per row group (default 128 MiB)" },
-	{ "page-bytes", "N", "target uncompressed bytes per data page (default 1 MiB)" },
-	{ "no-dictionary", NULL, "do not use dictionary encoding" },
-	{ "page-version", "1|2", "data page version (default 1)" },
-	{ "batch-rows", "N", "rows per batch handed to the writer (default 65536)" },
-	{ NULL, NULL, NULL },
+	{ "schema", "\"NAME TYPE [not null] [id N], ...\"", "columns of the file (required)", false },
+	{ "input-format", "csv|ndjson", "input format (default: from the input's extension)", false },
+	{ "codec", "NAME", "uncompressed, snappy, gzip, zstd (default) or lz4_raw", false },
+	{ "level", "N", "compression level (zstd, gzip; 0 = codec default)", false },
+	{ "row-group-bytes", "N", "target uncompressed bytes per row group (default 128 MiB)", false },
+	{ "page-bytes", "N", "target uncompressed bytes per data page (default 1 MiB)", false },
+	{ "no-dictionary", NULL, "do not use dictionary encoding", false },
+	{ "page-version", "1|2", "data page version (default 1)", false },
+	{ "batch-rows", "N", "rows per batch handed to the writer (default 65536)", false },
+	{ NULL, NULL, NULL, false },
+};
+
+/* ---- Iceberg table commands (top level: group "") ---------------------- */
+
+#define WAREHOUSE_OPT                                                              \
+	{ "warehouse", "DIR", "warehouse directory (also before the command; default "   \
+	  "$FLOE_WAREHOUSE, else ./warehouse)", false }
+#define METADATA_OPTS                                                              \
+	{ "metadata", "FILE", "read the table from this metadata JSON file (plain or "   \
+	  ".gz) instead of the catalog; TABLE is then omitted", false },                 \
+	{ "map", "FROM=TO", "with --metadata: rewrite paths starting with FROM to start " \
+	  "with TO (repeatable), e.g. s3://bucket/wh=/data/wh", true }
+#define SNAPSHOT_OPTS                                                              \
+	{ "snapshot", "ID", "read this snapshot", false },                             \
+	{ "as-of", "TIME", "read the snapshot current at TIME: YYYY-MM-DD[THH:MM:SS[.fff]]" \
+	  "[Z|+HH:MM] (no offset = UTC) or epoch milliseconds", false },                 \
+	{ "tag", "NAME", "read the snapshot a tag (or branch) names", false }
+
+static const floe_cli_opt create_opts[] = {
+	WAREHOUSE_OPT,
+	{ "schema", "\"NAME TYPE [not null], ...\"", "columns of the table (required); field "
+	  "ids are assigned in order", false },
+	{ "partition", "\"TRANSFORM(COL), ...\"", "partition spec: COL or identity(COL), "
+	  "year/month/day/hour(COL), bucket(N, COL), truncate(W, COL), void(COL)", false },
+	{ "sort", "\"COL [asc|desc] [nulls first|last], ...\"", "sort order", false },
+	{ "identifier", "A,B", "identifier (row key) columns; they must be not null", false },
+	{ "property", "KEY=VALUE", "table property (repeatable)", true },
+	{ "location", "DIR", "table location (default WAREHOUSE/NAMESPACE/TABLE)", false },
+	{ NULL, NULL, NULL, false },
+};
+
+static const floe_cli_opt append_opts[] = {
+	WAREHOUSE_OPT,
+	{ "input-format", "csv|ndjson|parquet", "format of every FILE (default: by extension, "
+	  "Parquet also by its magic bytes; stdin is sniffed)", false },
+	{ "batch-rows", "N", "rows per batch read from text input (default 65536)", false },
+	{ "summary", "KEY=VALUE", "extra snapshot summary entry (repeatable)", true },
+	{ NULL, NULL, NULL, false },
+};
+
+static const floe_cli_opt scan_opts[] = {
+	WAREHOUSE_OPT,
+	METADATA_OPTS,
+	{ "columns", "A,B", "print only these columns, in this order", false },
+	{ "where", "EXPR", "keep rows where EXPR holds, e.g. \"price > 10 and symbol = "
+	  "'ABC'\" (docs/filters.md); prunes manifests, files and row groups", false },
+	SNAPSHOT_OPTS,
+	{ "format", "table|csv|jsonl", "output format (default: table on a terminal, jsonl "
+	  "otherwise)", false },
+	{ "limit", "N", "stop after N rows", false },
+	{ "stats", NULL, "print scan statistics as one JSON line on stderr", false },
+	{ "batch-rows", "N", "rows per batch read (default 65536)", false },
+	{ NULL, NULL, NULL, false },
+};
+
+static const floe_cli_opt describe_opts[] = {
+	WAREHOUSE_OPT,
+	METADATA_OPTS,
+	{ NULL, NULL, NULL, false },
+};
+
+static const floe_cli_opt snapshots_opts[] = {
+	WAREHOUSE_OPT,
+	METADATA_OPTS,
+	{ "format", "table|csv|jsonl", "output format (default: table on a terminal, jsonl "
+	  "otherwise); jsonl holds the whole summary", false },
+	{ NULL, NULL, NULL, false },
+};
+
+static const floe_cli_opt files_opts[] = {
+	WAREHOUSE_OPT,
+	METADATA_OPTS,
+	SNAPSHOT_OPTS,
+	{ "format", "table|csv|jsonl", "output format (default: table on a terminal, jsonl "
+	  "otherwise)", false },
+	{ NULL, NULL, NULL, false },
+};
+
+static const floe_cli_opt warehouse_opts[] = {
+	WAREHOUSE_OPT,
+	{ NULL, NULL, NULL, false },
+};
+
+static const floe_cli_opt drop_opts[] = {
+	WAREHOUSE_OPT,
+	{ "purge", NULL, "also delete every file under the table's location", false },
+	{ NULL, NULL, NULL, false },
 };
 
 static const floe_cli_cmd commands[] = {
+	{ "", "create", "TABLE", 1, 1, "create an Iceberg table",
+	  "Creates TABLE (NAMESPACE.NAME; the namespace is created when missing) with "
+	  "--schema, an optional hidden partitioning (--partition: rows are routed to "
+	  "partitions by transforms of their columns, and scans prune by them without "
+	  "the query naming a partition column), a sort order and properties. Prints "
+	  "\"created NAMESPACE.NAME at LOCATION\". Example: floe create db.trades "
+	  "--schema \"ts timestamptz not null, symbol string, price double\" "
+	  "--partition \"day(ts), bucket(16, symbol)\"",
+	  create_opts, floe_cli_table_create },
+	{ "", "append", "TABLE FILE...", 2, FLOE_CLI_MANY, "append CSV, NDJSON or Parquet files",
+	  "Reads every FILE ('-' = stdin) as rows of the table's current schema "
+	  "(CSV and NDJSON by name, Parquet columns by name, widened when the table's "
+	  "type is wider) and commits them all as one snapshot, so either every file "
+	  "is in the table or none. Progress goes to stderr: a line per file as JSON "
+	  "when stderr is not a terminal. Prints \"appended N rows to TABLE in snapshot "
+	  "ID (F files)\".",
+	  append_opts, floe_cli_table_append },
+	{ "", "scan", "[TABLE]", 0, 1, "print the rows of a table",
+	  "Prints the rows of TABLE (or of the table --metadata names) at its current "
+	  "snapshot or the one --snapshot, --as-of or --tag chooses, with that "
+	  "snapshot's schema. --where prunes manifests and data files by their "
+	  "partition values and column metrics, then row groups, then filters rows, "
+	  "so the output holds exactly the matching rows. Files written under older "
+	  "schemas are read by field id, so renamed, dropped and widened columns read "
+	  "right.",
+	  scan_opts, floe_cli_table_scan },
+	{ "", "describe", "[TABLE]", 0, 1, "print a table's metadata as JSON",
+	  "Prints TABLE as one JSON document: identifier, location, format version, "
+	  "current schema, partition specs, sort orders, properties, refs and the "
+	  "current snapshot.",
+	  describe_opts, floe_cli_table_describe },
+	{ "", "snapshots", "[TABLE]", 0, 1, "list a table's snapshots",
+	  "Lists the snapshots of TABLE in commit order: id, parent id, sequence "
+	  "number, commit time (UTC), operation and the summary's record and file "
+	  "counters; the current one is marked with '*' in table form. Any id works "
+	  "with 'floe scan --snapshot ID', any time with --as-of.",
+	  snapshots_opts, floe_cli_table_snapshots },
+	{ "", "files", "[TABLE]", 0, 1, "list the data files of a snapshot",
+	  "Lists the live files of TABLE's current snapshot (or the one chosen): "
+	  "path, partition (as NAME=VALUE/... of its spec), record count and size in "
+	  "bytes. The paths are plain Parquet files any reader can open.",
+	  files_opts, floe_cli_table_files },
+	{ "", "tables", "[NAMESPACE]", 0, 1, "list the tables of the warehouse",
+	  "Lists the tables of the warehouse's catalog, one NAMESPACE.NAME a line, "
+	  "sorted; with NAMESPACE only the tables directly in it.",
+	  warehouse_opts, floe_cli_table_tables },
+	{ "", "alter", "TABLE ACTION [ARG...]", 2, 6, "change a table's schema, spec, properties or tags",
+	  "Applies one change as one commit. ACTION is one of: add-column NAME TYPE "
+	  "[first | after COL]; rename-column OLD NEW; drop-column NAME; widen-column "
+	  "NAME TYPE (int to long, float to double, decimal(P,S) to a larger P); "
+	  "move-column NAME first | after COL; set-partition \"SPEC\" (\"\" = "
+	  "unpartitioned; data already written keeps its spec); set-property KEY VALUE; "
+	  "unset-property KEY; tag NAME [SNAPSHOT_ID] (default the current snapshot); "
+	  "drop-tag NAME. Columns are tracked by id, so no data file is rewritten.",
+	  warehouse_opts, floe_cli_table_alter },
+	{ "", "drop", "TABLE", 1, 1, "remove a table from the catalog",
+	  "Removes TABLE from the catalog. Its files stay unless --purge is given, "
+	  "which deletes everything under the table's location (it must lie inside "
+	  "the warehouse).",
+	  drop_opts, floe_cli_table_drop },
+	{ "", "rename", "TABLE NEW_NAME", 2, 2, "rename a table",
+	  "Renames TABLE to NEW_NAME (NAMESPACE.NAME; the namespace must exist). "
+	  "Only the catalog entry changes: the files stay where they are.",
+	  warehouse_opts, floe_cli_table_rename },
 	{ "parquet", "inspect", "FILE", 1, 1, "print a Parquet file's metadata as JSON",
 	  "Prints the footer of FILE as one pretty JSON document: schema with field "
 	  "ids and types, key/value metadata, and per row group and column the codec, "
@@ -64,6 +217,18 @@ static const floe_cli_cmd commands[] = {
 };
 #define NCOMMANDS ((int)(sizeof commands / sizeof commands[0]))
 
+/* --warehouse given before the command (floe --warehouse W create ...). */
+static const char *global_warehouse;
+
+/* "floe create" or "floe parquet cat" */
+static void cmd_title(FILE *f, const floe_cli_cmd *cmd)
+{
+	if (cmd->group[0])
+		fprintf(f, "floe %s %s", cmd->group, cmd->name);
+	else
+		fprintf(f, "floe %s", cmd->name);
+}
+
 int floe_cli_fail(const char *fmt, ...)
 {
 	va_list ap;
@@ -82,10 +247,13 @@ int floe_cli_usage(const floe_cli_cmd *cmd, const char *fmt, ...)
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	if (cmd)
-		fprintf(stderr, " (see 'floe %s %s --help')\n", cmd->group, cmd->name);
-	else
+	if (cmd) {
+		fputs(" (see '", stderr);
+		cmd_title(stderr, cmd);
+		fputs(" --help')\n", stderr);
+	} else {
 		fprintf(stderr, " (see 'floe --help')\n");
+	}
 	return FLOE_CLI_USAGE;
 }
 
@@ -98,41 +266,69 @@ const char *floe_cli_opt_get(const floe_cli_cmd *cmd, const floe_cli_args *args,
 	return NULL;
 }
 
+int floe_cli_opt_all(const floe_cli_cmd *cmd, const floe_cli_args *args, const char *name,
+                     const char **out, int max)
+{
+	int k = -1, n = 0;
+	for (int i = 0; cmd->opts[i].name; i++)
+		if (strcmp(cmd->opts[i].name, name) == 0)
+			k = i;
+	for (int i = 0; k >= 0 && i < args->nrep && n < max; i++)
+		if (args->rep_opt[i] == k)
+			out[n++] = args->rep_values[i];
+	return n;
+}
+
+const char *floe_cli_warehouse(const floe_cli_cmd *cmd, const floe_cli_args *args)
+{
+	const char *w = floe_cli_opt_get(cmd, args, "warehouse");
+	if (w && *w)
+		return w;
+	if (global_warehouse && *global_warehouse)
+		return global_warehouse;
+	w = getenv("FLOE_WAREHOUSE");
+	if (w && *w)
+		return w;
+	return "./warehouse";
+}
+
 static void print_wrapped(FILE *f, const char *text, int indent)
 {
 	int col = indent;
 	fprintf(f, "%*s", indent, "");
 	while (*text) {
+		while (*text == ' ')
+			text++;
+		if (!*text)
+			break;
 		const char *sp = strchr(text, ' ');
 		int wl = sp ? (int)(sp - text) : (int)strlen(text);
-		if (col > indent && col + wl > 78) {
+		if (col > indent && col + 1 + wl > 78) {
 			fprintf(f, "\n%*s", indent, "");
 			col = indent;
+		} else if (col > indent) {
+			fputc(' ', f);
+			col++;
 		}
 		fprintf(f, "%.*s", wl, text);
 		col += wl;
 		text += wl;
-		if (*text == ' ') {
-			text++;
-			if (*text) {
-				fputc(' ', f);
-				col++;
-			}
-		}
 	}
 	fputc('\n', f);
 }
 
 static void cmd_help(const floe_cli_cmd *cmd)
 {
-	printf("usage: floe %s %s %s%s\n\n", cmd->group, cmd->name, cmd->params,
-	       cmd->opts[0].name ? " [options]" : "");
+	printf("usage: ");
+	cmd_title(stdout, cmd);
+	printf(" %s%s\n\n", cmd->params, cmd->opts[0].name ? " [options]" : "");
 	print_wrapped(stdout, cmd->help, 0);
 	printf("\noptions:\n");
 	for (int i = 0; cmd->opts[i].name; i++) {
 		char head[96];
-		snprintf(head, sizeof head, "--%s%s%s", cmd->opts[i].name,
-		         cmd->opts[i].arg ? " " : "", cmd->opts[i].arg ? cmd->opts[i].arg : "");
+		snprintf(head, sizeof head, "--%s%s%s%s", cmd->opts[i].name,
+		         cmd->opts[i].arg ? " " : "", cmd->opts[i].arg ? cmd->opts[i].arg : "",
+		         cmd->opts[i].repeat ? " ..." : "");
 		printf("  %s\n", head);
 		print_wrapped(stdout, cmd->opts[i].help, 6);
 	}
@@ -150,17 +346,26 @@ static void group_help(const char *group)
 
 static void main_help(void)
 {
-	printf("usage: floe GROUP COMMAND [options]\n       floe --help | --version\n\n"
-	       "commands:\n");
+	printf("usage: floe [--warehouse DIR] COMMAND [options]\n"
+	       "       floe GROUP COMMAND [options]\n       floe --help | --version\n\n"
+	       "table commands (warehouse: --warehouse, else $FLOE_WAREHOUSE, else ./warehouse):\n");
 	for (int i = 0; i < NCOMMANDS; i++)
-		printf("  %s %-10s %s\n", commands[i].group, commands[i].name, commands[i].summary);
-	printf("\nRun 'floe GROUP COMMAND --help' for a command's options.\n");
+		if (!commands[i].group[0])
+			printf("  %-18s %s\n", commands[i].name, commands[i].summary);
+	printf("\nfile commands:\n");
+	for (int i = 0; i < NCOMMANDS; i++)
+		if (commands[i].group[0]) {
+			char head[64];
+			snprintf(head, sizeof head, "%s %s", commands[i].group, commands[i].name);
+			printf("  %-18s %s\n", head, commands[i].summary);
+		}
+	printf("\nRun 'floe COMMAND --help' or 'floe GROUP COMMAND --help' for options.\n");
 }
 
 static bool is_group(const char *name)
 {
 	for (int i = 0; i < NCOMMANDS; i++)
-		if (strcmp(commands[i].group, name) == 0)
+		if (commands[i].group[0] && strcmp(commands[i].group, name) == 0)
 			return true;
 	return false;
 }
@@ -169,14 +374,25 @@ static int run_cmd(const floe_cli_cmd *cmd, int argc, char **argv)
 {
 	floe_cli_args args;
 	memset(&args, 0, sizeof args);
+	int rc, nopts = 0;
+	while (cmd->opts[nopts].name)
+		nopts++;
+	assert(nopts <= FLOE_CLI_MAX_OPTS); /* raise FLOE_CLI_MAX_OPTS in cli.h */
+	args.pos = calloc((size_t)argc + 1, sizeof *args.pos);
+	if (!args.pos)
+		return floe_cli_fail("out of memory");
 	bool only_pos = false;
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i];
 		if (only_pos || a[0] != '-' || a[1] != '-' ) {
-			if (!only_pos && a[0] == '-' && a[1] != '\0')
-				return floe_cli_usage(cmd, "unknown option '%s'", a);
-			if (args.npos >= cmd->max_pos)
-				return floe_cli_usage(cmd, "unexpected argument '%s'", a);
+			if (!only_pos && a[0] == '-' && a[1] != '\0') {
+				rc = floe_cli_usage(cmd, "unknown option '%s'", a);
+				goto done;
+			}
+			if (args.npos >= cmd->max_pos) {
+				rc = floe_cli_usage(cmd, "unexpected argument '%s'", a);
+				goto done;
+			}
 			args.pos[args.npos++] = a;
 			continue;
 		}
@@ -186,7 +402,8 @@ static int run_cmd(const floe_cli_cmd *cmd, int argc, char **argv)
 		}
 		if (strcmp(a, "--help") == 0) {
 			cmd_help(cmd);
-			return FLOE_CLI_OK;
+			rc = FLOE_CLI_OK;
+			goto done;
 		}
 		const char *eq = strchr(a, '=');
 		size_t nl = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
@@ -194,33 +411,68 @@ static int run_cmd(const floe_cli_cmd *cmd, int argc, char **argv)
 		for (int j = 0; cmd->opts[j].name; j++)
 			if (strlen(cmd->opts[j].name) == nl && strncmp(cmd->opts[j].name, a + 2, nl) == 0)
 				k = j;
-		if (k < 0)
-			return floe_cli_usage(cmd, "unknown option '%.*s'", (int)nl + 2, a);
+		if (k < 0) {
+			rc = floe_cli_usage(cmd, "unknown option '%.*s'", (int)nl + 2, a);
+			goto done;
+		}
 		if (!cmd->opts[k].arg) {
-			if (eq)
-				return floe_cli_usage(cmd, "option --%s takes no value", cmd->opts[k].name);
+			if (eq) {
+				rc = floe_cli_usage(cmd, "option --%s takes no value", cmd->opts[k].name);
+				goto done;
+			}
 			args.values[k] = "";
 		} else if (eq) {
 			args.values[k] = eq + 1;
 		} else {
-			if (i + 1 >= argc)
-				return floe_cli_usage(cmd, "option --%s needs a value %s",
-				                      cmd->opts[k].name, cmd->opts[k].arg);
+			if (i + 1 >= argc) {
+				rc = floe_cli_usage(cmd, "option --%s needs a value %s",
+				                    cmd->opts[k].name, cmd->opts[k].arg);
+				goto done;
+			}
 			args.values[k] = argv[++i];
+		}
+		if (cmd->opts[k].repeat) {
+			if (args.nrep >= FLOE_CLI_MAX_REPEATS) {
+				rc = floe_cli_usage(cmd, "too many repeated options (at most %d)",
+				                    FLOE_CLI_MAX_REPEATS);
+				goto done;
+			}
+			args.rep_opt[args.nrep] = k;
+			args.rep_values[args.nrep++] = args.values[k];
 		}
 	}
 	if (args.npos < cmd->min_pos)
-		return floe_cli_usage(cmd, "missing %s", cmd->params);
-	return cmd->run(cmd, &args);
+		rc = floe_cli_usage(cmd, "missing %s", cmd->params);
+	else
+		rc = cmd->run(cmd, &args);
+done:
+	free(args.pos);
+	return rc;
 }
 
 int floe_cli_main(int argc, char **argv)
 {
-	if (argc < 2) {
+	global_warehouse = NULL;
+	int at = 1;
+	/* global options before the command */
+	while (at < argc && strncmp(argv[at], "--warehouse", 11) == 0) {
+		if (argv[at][11] == '=') {
+			global_warehouse = argv[at] + 12;
+			at++;
+		} else if (argv[at][11] == '\0') {
+			if (at + 1 >= argc)
+				return floe_cli_usage(NULL, "option --warehouse needs a value DIR");
+			global_warehouse = argv[at + 1];
+			at += 2;
+		} else {
+			break;
+		}
+	}
+	if (at >= argc) {
 		main_help();
 		return FLOE_CLI_USAGE;
 	}
-	const char *g = argv[1];
+	const char *g = argv[at];
 	if (strcmp(g, "--help") == 0 || strcmp(g, "-h") == 0 || strcmp(g, "help") == 0) {
 		main_help();
 		return FLOE_CLI_OK;
@@ -229,15 +481,21 @@ int floe_cli_main(int argc, char **argv)
 		printf("floe %s\n", FLOE_VERSION);
 		return FLOE_CLI_OK;
 	}
+	/* top-level commands first, then groups */
+	for (int i = 0; i < NCOMMANDS; i++)
+		if (!commands[i].group[0] && strcmp(commands[i].name, g) == 0)
+			return run_cmd(&commands[i], argc - at - 1, argv + at + 1);
 	if (!is_group(g))
 		return floe_cli_usage(NULL, "unknown command '%s'", g);
-	if (argc < 3 || strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0) {
+	if (argc < at + 2 || strcmp(argv[at + 1], "--help") == 0 ||
+	    strcmp(argv[at + 1], "-h") == 0) {
 		group_help(g);
-		return argc < 3 ? FLOE_CLI_USAGE : FLOE_CLI_OK;
+		return argc < at + 2 ? FLOE_CLI_USAGE : FLOE_CLI_OK;
 	}
 	for (int i = 0; i < NCOMMANDS; i++)
-		if (strcmp(commands[i].group, g) == 0 && strcmp(commands[i].name, argv[2]) == 0)
-			return run_cmd(&commands[i], argc - 3, argv + 3);
-	fprintf(stderr, "floe: unknown command '%s %s' (see 'floe %s --help')\n", g, argv[2], g);
+		if (strcmp(commands[i].group, g) == 0 && strcmp(commands[i].name, argv[at + 1]) == 0)
+			return run_cmd(&commands[i], argc - at - 2, argv + at + 2);
+	fprintf(stderr, "floe: unknown command '%s %s' (see 'floe %s --help')\n", g,
+	        argv[at + 1], g);
 	return FLOE_CLI_USAGE;
 }

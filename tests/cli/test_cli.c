@@ -10,8 +10,8 @@
 #include <jansson.h>
 
 #include "cli/cli.h"
-#include "cli/format.h"
-#include "cli/text.h"
+#include "util/format.h"
+#include "util/text.h"
 #include "floe/batch.h"
 #include "harness.h"
 
