@@ -10,5 +10,7 @@
 #include "floe/batch.h"
 #include "floe/parquet.h"
 #include "floe/avro.h"
+#include "floe/catalog.h"
+#include "floe/table.h"
 
 #endif
