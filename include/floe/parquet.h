@@ -91,6 +91,14 @@ typedef struct floe_parquet_file_info {
 	int num_row_groups;
 } floe_parquet_file_info;
 
+/* Write the row group in progress now (a no-op when it is empty). */
+int floe_parquet_writer_flush_row_group(floe_parquet_writer *w, floe_error *err);
+
+/* Compressed bytes of column `col` in the row groups written so far (page
+ * headers and dictionary included; Iceberg's column_sizes metric); -1 for
+ * a bad index. Flush the row group first to count every row. */
+int64_t floe_parquet_writer_column_bytes(const floe_parquet_writer *w, int col);
+
 /* Flush, write the footer, fsync and close; frees `w` whatever happens.
  * `info` may be NULL. On failure the partial file is removed. */
 int floe_parquet_writer_close(floe_parquet_writer *w, floe_parquet_file_info *info,

@@ -396,9 +396,20 @@ static int pw_close(floe_append *a, part_writer *p, floe_error *err)
 	if (!p->w)
 		return 0;
 	floe_parquet_file_info info;
+	int64_t *sizes = floe_arena_calloc(a->arena, (size_t)a->fs->nfields + 1, sizeof(int64_t));
+	if (!sizes)
+		return oom(err);
 	floe_parquet_writer *w = p->w;
 	p->w = NULL;
-	int rc = floe_parquet_writer_close(w, &info, err);
+	int rc = floe_parquet_writer_flush_row_group(w, err);
+	for (int c = 0; !rc && c < a->fs->nfields; c++)
+		sizes[c] = floe_parquet_writer_column_bytes(w, c);
+	if (rc) {
+		floe_parquet_writer_abort(w);
+		pw_discard(p);
+		return rc;
+	}
+	rc = floe_parquet_writer_close(w, &info, err);
 	if (rc) {
 		pw_discard(p);
 		return rc;
@@ -442,7 +453,7 @@ static int pw_close(floe_append *a, part_writer *p, floe_error *err)
 		ice_column_metrics *cm = &f->metrics[c];
 		col_metrics *src = &p->cm[c];
 		cm->field_id = fld->field_id;
-		cm->column_size = -1;
+		cm->column_size = sizes[c];
 		cm->value_count = src->values;
 		cm->null_count = src->nulls;
 		cm->nan_count = (fld->type.id == FLOE_TYPE_FLOAT || fld->type.id == FLOE_TYPE_DOUBLE)
@@ -878,21 +889,58 @@ static int find_writer(floe_append *a, const ice_datum *const *cols, int64_t row
 	return 0;
 }
 
-/* Write rows of `b` (table columns) to writer `i`. */
+/* Rows [from, from + n) of `b` as a view (from a multiple of 8, so the
+ * validity bitmaps stay byte-aligned; offsets index `data` absolutely). */
+static void slice_view(const floe_batch *b, int64_t from, int64_t n, floe_column *cols,
+                       floe_batch *out)
+{
+	for (int c = 0; c < b->ncols; c++) {
+		const floe_column *s = &b->cols[c];
+		floe_column *d = &cols[c];
+		*d = *s;
+		d->null_count = -1;
+		if (s->validity)
+			d->validity = s->validity + from / 8;
+		if (s->offsets)
+			d->offsets = s->offsets + from;
+		else
+			d->values = (uint8_t *)s->values + (size_t)from * (size_t)floe_type_value_width(&s->type);
+	}
+	out->nrows = n;
+	out->ncols = b->ncols;
+	out->cols = cols;
+	out->schema = b->schema;
+}
+
+/* Write rows of `b` (table columns) to writer `i`, in slices so a file is
+ * closed near the target size even when batches are large. */
 static int write_rows(floe_append *a, int i, const floe_batch *b, floe_error *err)
 {
 	part_writer *p = &a->pw[i];
 	int rc;
-	if (!p->w && (rc = pw_open(a, p, err)))
-		return rc;
-	if ((rc = floe_parquet_writer_write(p->w, b, err)))
-		return rc;
-	for (int c = 0; c < b->ncols; c++)
-		if (metrics_update(&p->cm[c], &b->cols[c], b->nrows))
-			return oom(err);
-	p->rows += b->nrows;
-	if (floe_parquet_writer_bytes(p->w) >= a->target_bytes)
-		return pw_close(a, p, err);
+	const int64_t slice = 8192;
+	floe_column *cols = NULL;
+	for (int64_t from = 0; from < b->nrows; from += slice) {
+		const floe_batch *part = b;
+		floe_batch view;
+		int64_t n = b->nrows - from < slice ? b->nrows - from : slice;
+		if (from > 0 || n < b->nrows) {
+			if (!cols && !(cols = floe_arena_calloc(a->batch_arena, (size_t)b->ncols + 1, sizeof *cols)))
+				return oom(err);
+			slice_view(b, from, n, cols, &view);
+			part = &view;
+		}
+		if (!p->w && (rc = pw_open(a, p, err)))
+			return rc;
+		if ((rc = floe_parquet_writer_write(p->w, part, err)))
+			return rc;
+		for (int c = 0; c < part->ncols; c++)
+			if (metrics_update(&p->cm[c], &part->cols[c], part->nrows))
+				return oom(err);
+		p->rows += part->nrows;
+		if (floe_parquet_writer_bytes(p->w) >= a->target_bytes && (rc = pw_close(a, p, err)))
+			return rc;
+	}
 	return 0;
 }
 

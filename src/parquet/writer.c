@@ -1752,6 +1752,23 @@ int floe_parquet_writer_write(floe_parquet_writer *w, const floe_batch *b, floe_
 	return 0;
 }
 
+int floe_parquet_writer_flush_row_group(floe_parquet_writer *w, floe_error *err)
+{
+	return wr_row_group(w, err);
+}
+
+int64_t floe_parquet_writer_column_bytes(const floe_parquet_writer *w, int col)
+{
+	if (col < 0 || col >= w->ncols)
+		return -1;
+	const pq_row_group *rgs = (const pq_row_group *)w->rgs.data;
+	size_t nrg = w->rgs.len / sizeof *rgs;
+	int64_t total = 0;
+	for (size_t g = 0; g < nrg; g++)
+		total += rgs[g].columns[col].meta.total_compressed_size;
+	return total;
+}
+
 int64_t floe_parquet_writer_bytes(const floe_parquet_writer *w)
 {
 	int64_t n = w->file_pos;

@@ -650,3 +650,62 @@ TEST(table_reads_foreign_tables_with_live_counts)
 	CHECK(read >= 25);
 	CHECK(refused >= 3);
 }
+
+/* ---- file sizing and metrics ------------------------------------------- */
+
+#include "iceberg/manifest.h"
+
+TEST(table_target_file_size_rolls_files_with_column_sizes)
+{
+	floe_catalog *c = open_wh("wh");
+	floe_error err;
+	floe_table_create_options co;
+	memset(&co, 0, sizeof co);
+	co.schema = "id long not null, symbol string, price double, volume int, ts timestamptz, note string";
+	const char *props[] = { "write.target-file-size-bytes=131072",
+	                        "write.parquet.row-group-size-bytes=32768" };
+	co.properties = props;
+	co.nproperties = 2;
+	floe_table *t = NULL;
+	REQUIRE_OK(floe_table_create(&t, c, "db.roll", &co, &err), &err);
+	int64_t snap;
+	append_rows(t, 0, 60000, &snap);
+	int64_t files[2] = { 0, 0 };
+	REQUIRE_OK(floe_table_files(t, NULL, count_file, files, &err), &err);
+	CHECK(files[0] >= 3);
+	CHECK_EQ_INT(files[1], 60000);
+	/* the manifest's column_sizes equal the Parquet footers' chunk sizes,
+	 * as DuckDB reads them */
+	const floe_snapshot_info *snaps;
+	int n;
+	REQUIRE_OK(floe_table_snapshots(t, &snaps, &n, &err), &err);
+	REQUIRE(n == 1 && snaps[0].manifest_list);
+	floe_arena *ar = floe_arena_new(0);
+	ice_manifest_file *mfs;
+	size_t nm;
+	REQUIRE_OK(ice_manifest_list_read(snaps[0].manifest_list, ar, &mfs, &nm, &err), &err);
+	REQUIRE(nm == 1);
+	ice_manifest_entry *ents;
+	size_t ne;
+	REQUIRE_OK(ice_manifest_read(&mfs[0], NULL, NULL, ar, &ents, &ne, &err), &err);
+	CHECK_EQ_INT((int64_t)ne, files[0]);
+	for (size_t i = 0; i < ne && i < 2; i++) {
+		const ice_data_file *f = &ents[i].file;
+		CHECK(f->file_size_in_bytes < 131072 + 65536); /* target plus one row group at most */
+		char *out = NULL;
+		REQUIRE(th_run(&out, "node %s/duckdb-query.mjs --format csv \"select sum(total_compressed_size) "
+		               "from parquet_metadata('%s') group by path_in_schema order by "
+		               "min(column_id)\"", th_peers(), f->file_path) == 0);
+		char *line = strtok(out, "\n");
+		for (int col = 0; col < f->nmetrics; col++) {
+			line = strtok(NULL, "\n"); /* skips the header first */
+			REQUIRE(line);
+			CHECK_EQ_INT(f->metrics[col].column_size, atoll(line));
+			CHECK_EQ_INT(f->metrics[col].value_count, f->record_count);
+		}
+		free(out);
+	}
+	floe_arena_free(ar);
+	floe_table_close(t);
+	floe_catalog_close(c);
+}
