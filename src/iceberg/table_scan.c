@@ -77,6 +77,13 @@ const floe_schema *floe_scan_schema(const floe_scan *s)
 void floe_scan_get_stats(const floe_scan *s, floe_scan_stats *out)
 {
 	*out = s->st;
+	if (s->ps) { /* the file being read counts too */
+		floe_parquet_scan_stats ps;
+		floe_parquet_scan_get_stats(s->ps, &ps);
+		out->row_groups += ps.row_groups;
+		out->row_groups_skipped += ps.row_groups_skipped;
+		out->bytes_read += ps.bytes_read;
+	}
 }
 
 static void close_file(floe_scan *s)
