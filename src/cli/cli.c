@@ -54,8 +54,10 @@ static const floe_cli_opt write_opts[] = {
 
 static const floe_cli_opt create_opts[] = {
 	WAREHOUSE_OPT,
-	{ "schema", "\"NAME TYPE [not null], ...\"", "columns of the table (required); field "
-	  "ids are assigned in order", false },
+	{ "schema", "\"NAME TYPE [not null], ...\"", "columns of the table (required); TYPE is a "
+	  "primitive (see 'floe parquet write --help') or struct<NAME: TYPE, ...>, list<TYPE>, "
+	  "map<KEY, VALUE>; field ids are assigned as Iceberg assigns fresh ids. Nested columns "
+	  "are kept in the metadata; appends leave them NULL for now", false },
 	{ "partition", "\"TRANSFORM(COL), ...\"", "partition spec: COL or identity(COL), "
 	  "year/month/day/hour(COL), bucket(N, COL), truncate(W, COL), void(COL)", false },
 	{ "sort", "\"COL [asc|desc] [nulls first|last], ...\"", "sort order", false },

@@ -789,49 +789,8 @@ static int parse_sort(ice_sort_order *so, const char *text, const ice_schema *sc
 	return 0;
 }
 
+/* iceberg/schema_text.c */
 int ice_schema_from_text(ice_schema **out, const char *text, floe_arena *arena, floe_error *err);
-/* A table schema from "name type [not null], ..." (primitive columns; ids
- * 1..n in order). */
-int ice_schema_from_text(ice_schema **out, const char *text, floe_arena *arena, floe_error *err)
-{
-	floe_schema *fs;
-	int rc = floe_schema_parse(&fs, text, arena, err);
-	if (rc)
-		return rc;
-	ice_schema *s = floe_arena_calloc(arena, 1, sizeof *s);
-	ice_field *fields = floe_arena_calloc(arena, (size_t)fs->nfields + 1, sizeof *fields);
-	ice_type *types = floe_arena_calloc(arena, (size_t)fs->nfields + 1, sizeof *types);
-	if (!s || !fields || !types)
-		return floe_error_set(err, FLOE_ENOMEM, "out of memory");
-	int32_t next = 1;
-	for (int i = 0; i < fs->nfields; i++)
-		if (fs->fields[i].field_id >= next)
-			next = fs->fields[i].field_id + 1;
-	for (int i = 0; i < fs->nfields; i++) {
-		const floe_field *f = &fs->fields[i];
-		if (f->type.id == FLOE_TYPE_JSON)
-			return floe_error_set(err, FLOE_EINVALID,
-			                      "column '%s': Iceberg has no json type; use string", f->name);
-		if (f->type.is_unsigned)
-			return floe_error_set(err, FLOE_EINVALID, "column '%s': unsigned types are not Iceberg types",
-			                      f->name);
-		types[i].kind = ICE_PRIMITIVE;
-		types[i].prim = f->type;
-		fields[i].id = f->field_id > 0 ? f->field_id : next++;
-		fields[i].name = f->name;
-		fields[i].required = f->required;
-		fields[i].type = &types[i];
-		for (int j = 0; j < i; j++)
-			if (fields[j].id == fields[i].id)
-				return floe_error_set(err, FLOE_EINVALID, "column '%s': field id %d used twice",
-				                      f->name, fields[i].id);
-	}
-	s->schema_id = 0;
-	s->nfields = fs->nfields;
-	s->fields = fields;
-	*out = s;
-	return 0;
-}
 
 static int parse_properties(const char *const *props, int n, floe_arena *arena, ice_kv **out,
                             int *nout, floe_error *err)
@@ -901,9 +860,9 @@ int floe_table_create(floe_table **out, floe_catalog *cat, const char *ident,
 				rc = floe_error_set(err, FLOE_ENOTFOUND, "identifier: no column '%s'", w);
 				goto done;
 			}
-			if (!f->required) {
+			if (!f->required || f->type->kind != ICE_PRIMITIVE) {
 				rc = floe_error_set(err, FLOE_EINVALID,
-				                    "identifier column '%s' must be declared not null", w);
+				                    "identifier column '%s' must be a primitive column declared not null", w);
 				goto done;
 			}
 			schema->identifier_field_ids[schema->nidentifier++] = f->id;

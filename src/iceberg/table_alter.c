@@ -11,6 +11,8 @@
 #include "iceberg/table_int.h"
 #include "iceberg/transform.h"
 
+int ice_type_from_text(ice_type **out, const char *text, int32_t first_id, int32_t *last_id,
+                       floe_arena *arena, floe_error *err);
 int ice_parse_partition(ice_partition_spec *spec, const char *text, const ice_schema *schema,
                         const ice_table_metadata *prior, int32_t *last_partition_id,
                         floe_arena *arena, floe_error *err);
@@ -292,21 +294,18 @@ static int alter_update(void *ctx, const floe_table *t, const ice_table_metadata
 		memset(&c, 0, sizeof c);
 		c.a = a;
 		if (a->op == OP_ADD) {
-			ice_type *ty = floe_arena_calloc(arena, 1, sizeof *ty);
-			if (!ty)
-				return oom(err);
-			ty->kind = ICE_PRIMITIVE;
-			if ((rc = floe_type_parse(&ty->prim, a->arg, err)))
+			ice_type *ty;
+			int32_t last;
+			if ((rc = ice_type_from_text(&ty, a->arg, base->last_column_id + 2, &last, arena,
+			                             err)))
 				return rc;
-			if (ty->prim.id == FLOE_TYPE_JSON)
-				return floe_error_set(err, FLOE_EINVALID, "Iceberg has no json type; use string");
 			c.nf.id = base->last_column_id + 1;
 			c.nf.name = floe_arena_strdup(arena, last_part(a->name));
 			c.nf.required = false;
 			c.nf.type = ty;
 			if (!c.nf.name)
 				return oom(err);
-			nm->last_column_id = c.nf.id;
+			nm->last_column_id = last > c.nf.id ? last : c.nf.id;
 		} else if (a->op == OP_WIDEN) {
 			if ((rc = floe_type_parse(&c.widen, a->arg, err)))
 				return rc;

@@ -524,10 +524,16 @@ int floe_append_begin(floe_append **out, floe_table *t, floe_error *err)
 	if ((rc = ice_schema_to_floe(&a->fs, a->schema, a->arena, err)) ||
 	    (rc = ice_partition_types(a->spec, a->schema, a->arena, &a->ptypes, err)))
 		goto fail;
-	if (a->fs->nfields != a->schema->nfields) {
-		rc = floe_error_set(err, FLOE_EUNSUPPORTED,
-		                    "%s has nested columns; appending to them is not supported yet", t->ident);
-		goto fail;
+	/* nested columns are not written yet: optional ones stay absent from
+	 * the data files, which readers see as NULL (spec: "Schema Evolution") */
+	for (int i = 0; i < a->schema->nfields; i++) {
+		const ice_field *f = &a->schema->fields[i];
+		if (f->type->kind != ICE_PRIMITIVE && f->required) {
+			rc = floe_error_set(err, FLOE_EUNSUPPORTED,
+			                    "%s: column '%s' is a required nested column; appending nested "
+			                    "values is not supported yet", t->ident, f->name);
+			goto fail;
+		}
 	}
 	a->psrc = floe_arena_calloc(a->arena, (size_t)a->spec->nfields + 1, sizeof *a->psrc);
 	if (!a->psrc) {
