@@ -133,9 +133,11 @@ typedef struct floe_append floe_append;
  * write.target-file-size-bytes (default 512 MiB). */
 int floe_append_begin(floe_append **out, floe_table *t, floe_error *err);
 
-/* Add rows. Columns of `b` are matched to the table's columns by field id
- * when b->schema has ids, else by name; table columns the batch lacks are
- * NULL (an error for required ones); types must equal the table's or widen
+/* Add rows. Columns of `b` are matched to the table's columns by name
+ * (exact, else ignoring case; by position when b->schema is NULL and the
+ * counts agree), never by the batch's field ids, which belong to whatever
+ * wrote the batch; an input column the table lacks is an error (no data
+ * is dropped silently); table columns the batch lacks are NULL (an error for required ones); types must equal the table's or widen
  * to it (int -> long, float -> double, date -> timestamp is not a widening). */
 int floe_append_batch(floe_append *a, const floe_batch *b, floe_error *err);
 

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <xxhash.h>
@@ -689,16 +690,14 @@ static int map_batch(floe_append *a, const floe_batch *b, floe_batch *out, floe_
 	floe_column *cols = floe_arena_calloc(a->batch_arena, (size_t)fs->nfields + 1, sizeof *cols);
 	if (!cols)
 		return oom(err);
-	bool by_id = false;
-	if (b->schema)
-		for (int i = 0; i < b->schema->nfields; i++)
-			if (b->schema->fields[i].field_id > 0)
-				by_id = true;
 	for (int c = 0; c < fs->nfields; c++) {
 		const floe_field *f = &fs->fields[c];
 		int k = -1;
 		if (b->schema) {
-			k = by_id ? floe_schema_find_id(b->schema, f->field_id) : floe_schema_find(b->schema, f->name);
+			k = floe_schema_find(b->schema, f->name);
+			for (int i = 0; k < 0 && i < b->schema->nfields; i++)
+				if (strcasecmp(b->schema->fields[i].name, f->name) == 0)
+					k = i;
 		} else if (b->ncols == fs->nfields) {
 			k = c;
 		}
@@ -737,6 +736,19 @@ static int map_batch(floe_append *a, const floe_batch *b, floe_batch *out, floe_
 		}
 		if (!col->validity)
 			return oom(err);
+	}
+	/* an input column the table does not have would be lost: refuse */
+	for (int i = 0; b->schema && i < b->schema->nfields; i++) {
+		const char *nm = b->schema->fields[i].name;
+		int c;
+		for (c = 0; c < fs->nfields; c++)
+			if (strcasecmp(fs->fields[c].name, nm) == 0)
+				break;
+		if (c == fs->nfields)
+			return floe_error_set(err, FLOE_EINVALID,
+			                      "the input has a column '%s' the table does not have; add it "
+			                      "first (floe alter TABLE add-column %s TYPE) or leave it out",
+			                      nm, nm);
 	}
 	out->nrows = b->nrows;
 	out->ncols = fs->nfields;

@@ -17,6 +17,7 @@
 #include "floe/catalog.h"
 #include "floe/table.h"
 #include "harness.h"
+#include "util/fs.h"
 
 #define DAY_US 86400000000LL
 #define T0 1704067200000000LL /* 2024-01-01T00:00:00Z in micros */
@@ -42,13 +43,17 @@ static floe_catalog *open_wh(const char *name)
  * ts = T0 + id hours, note NULL when id % 7 == 0. */
 static const char *const SYMS[5] = { "AAPL", "GOOGL", "MSFT", "AMZN", "TSLA" };
 
+static const char *price_name = "price"; /* after a rename, the new name */
+
 static void append_rows(floe_table *t, int64_t from, int64_t to, int64_t *snap)
 {
 	floe_error err;
 	floe_schema *s;
 	floe_arena *ar = floe_arena_new(0);
-	REQUIRE_OK(floe_schema_parse(&s, "id long not null, symbol string, price double, volume int, "
-	                             "ts timestamptz, note string", ar, &err), &err);
+	char text[256];
+	snprintf(text, sizeof text, "id long not null, symbol string, %s double, volume int, "
+	         "ts timestamptz, note string", price_name);
+	REQUIRE_OK(floe_schema_parse(&s, text, ar, &err), &err);
 	floe_batch_builder *b;
 	REQUIRE_OK(floe_batch_builder_new(&b, s, &err), &err);
 	floe_append *a;
@@ -724,7 +729,9 @@ TEST(table_read_by_independent_reader_every_snapshot)
 	append_rows(t, 100, 250, &s);
 	REQUIRE_OK(floe_table_rename_column(t, "price", "px", &err), &err);
 	REQUIRE_OK(floe_table_set_partition(t, "truncate(2, symbol)", &err), &err);
+	price_name = "px";
 	append_rows(t, 250, 300, &s);
+	price_name = "price";
 	REQUIRE_OK(floe_table_create_tag(t, "t3", -1, &err), &err);
 	const floe_snapshot_info *snaps;
 	int n;
@@ -819,6 +826,94 @@ TEST(table_nested_schema_ids_evolution_and_appends)
 	bad.schema = "id long, s struct<a int> not null";
 	bad.identifier = "s";
 	CHECK(floe_table_create(NULL, c, "db.bad", &bad, &err) == FLOE_EINVALID);
+	floe_batch_builder_free(b);
+	floe_arena_free(ar);
+	floe_table_close(t);
+	floe_catalog_close(c);
+}
+
+/* ---- conflicts ---------------------------------------------------------- */
+
+static int count_parquet(void *ud, const char *path, const struct stat *st)
+{
+	(void)st;
+	size_t n = strlen(path);
+	if (n > 8 && strcmp(path + n - 8, ".parquet") == 0)
+		(*(int *)ud)++;
+	return 0;
+}
+
+TEST(table_append_that_cannot_reapply_fails_with_conflict_and_cleans_up)
+{
+	floe_catalog *c = open_wh("wh");
+	floe_table *t = make_table(c, "db.cf", "day(ts)");
+	floe_error err;
+	/* an append in progress on this handle ... */
+	floe_arena *ar = floe_arena_new(0);
+	floe_schema *in;
+	REQUIRE_OK(floe_schema_parse(&in, "id long not null, ts timestamptz", ar, &err), &err);
+	floe_batch_builder *b;
+	REQUIRE_OK(floe_batch_builder_new(&b, in, &err), &err);
+	for (int64_t i = 0; i < 50; i++) {
+		REQUIRE_OK(floe_batch_builder_i64(b, 0, i, &err), &err);
+		REQUIRE_OK(floe_batch_builder_i64(b, 1, T0 + i * DAY_US / 10, &err), &err);
+	}
+	floe_append *a;
+	REQUIRE_OK(floe_append_begin(&a, t, &err), &err);
+	REQUIRE_OK(floe_append_batch(a, floe_batch_builder_view(b), &err), &err);
+	/* ... while the table is dropped and created again elsewhere */
+	REQUIRE_OK(floe_table_drop(c, "db.cf", false, &err), &err);
+	floe_table *t2 = make_table(c, "db.cf", "");
+	int64_t snap = 0;
+	CHECK(floe_append_commit(a, &snap, &err) == FLOE_ECONFLICT);
+	CHECK(strstr(err.msg, "re-created") != NULL);
+	/* the new table has no snapshot and no data file of the failed append
+	 * is left (both tables share the location) */
+	const floe_snapshot_info *snaps;
+	int n;
+	REQUIRE_OK(floe_table_snapshots(t2, &snaps, &n, &err), &err);
+	CHECK_EQ_INT(n, 0);
+	int files = 0;
+	REQUIRE_OK(floe_fs_walk(floe_table_location(t2), count_parquet, &files, &err), &err);
+	CHECK_EQ_INT(files, 0);
+	floe_batch_builder_free(b);
+	floe_arena_free(ar);
+	floe_table_close(t2);
+	floe_table_close(t);
+	floe_catalog_close(c);
+}
+
+TEST(table_append_matches_columns_by_name_and_refuses_unknown_ones)
+{
+	floe_catalog *c = open_wh("wh");
+	floe_table *t = make_table(c, "db.names", "");
+	floe_error err;
+	floe_arena *ar = floe_arena_new(0);
+	/* other order, other case, ids that mean nothing to the table */
+	floe_schema *in;
+	REQUIRE_OK(floe_schema_parse(&in, "TS timestamptz id 40, ID long not null id 41", ar, &err), &err);
+	floe_batch_builder *b;
+	REQUIRE_OK(floe_batch_builder_new(&b, in, &err), &err);
+	REQUIRE_OK(floe_batch_builder_i64(b, 0, T0, &err), &err);
+	REQUIRE_OK(floe_batch_builder_i64(b, 1, 7, &err), &err);
+	floe_append *a;
+	REQUIRE_OK(floe_append_begin(&a, t, &err), &err);
+	REQUIRE_OK(floe_append_batch(a, floe_batch_builder_view(b), &err), &err);
+	REQUIRE_OK(floe_append_commit(a, NULL, &err), &err);
+	scan_result r;
+	REQUIRE_OK(do_scan(t, "ts = '2024-01-01T00:00:00Z'", NULL, NULL, 0, &r, &err), &err);
+	CHECK_EQ_INT(r.rows, 1);
+	CHECK_EQ_INT(r.id_sum, 7);
+	floe_batch_builder_free(b);
+	/* a column the table lacks would be dropped: refused */
+	REQUIRE_OK(floe_schema_parse(&in, "id long not null, venue string", ar, &err), &err);
+	REQUIRE_OK(floe_batch_builder_new(&b, in, &err), &err);
+	REQUIRE_OK(floe_batch_builder_i64(b, 0, 8, &err), &err);
+	REQUIRE_OK(floe_batch_builder_bytes(b, 1, "X", 1, &err), &err);
+	REQUIRE_OK(floe_append_begin(&a, t, &err), &err);
+	CHECK(floe_append_batch(a, floe_batch_builder_view(b), &err) == FLOE_EINVALID);
+	CHECK(strstr(err.msg, "venue") != NULL);
+	floe_append_abort(a);
 	floe_batch_builder_free(b);
 	floe_arena_free(ar);
 	floe_table_close(t);
