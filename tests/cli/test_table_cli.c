@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include "cli/cli.h"
+#include "cli/cli_run.h"
 #include "harness.h"
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -40,38 +41,7 @@ static int run(const char *in, char **out, char **errout, ...)
 		argv[argc++] = a;
 	va_end(ap);
 	argv[argc] = NULL;
-	char op[512], ep[512];
-	snprintf(op, sizeof op, "%s", th_path("cli.stdout"));
-	snprintf(ep, sizeof ep, "%s", th_path("cli.stderr"));
-	fflush(stdout);
-	fflush(stderr);
-	pid_t pid = fork();
-	if (pid == 0) {
-		int fo = open(op, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		int fe = open(ep, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		int fi = open(in ? in : "/dev/null", O_RDONLY);
-		if (fo < 0 || fe < 0 || fi < 0)
-			_exit(99);
-		dup2(fo, 1);
-		dup2(fe, 2);
-		dup2(fi, 0);
-		int rc = floe_cli_main(argc, (char **)argv);
-		fflush(stdout);
-		fflush(stderr);
-		_exit(rc);
-	}
-	int st = 0;
-	waitpid(pid, &st, 0);
-	char *o = th_read_file(op, NULL), *e = th_read_file(ep, NULL);
-	if (out)
-		*out = o ? o : strdup("");
-	else
-		free(o);
-	if (errout)
-		*errout = e ? e : strdup("");
-	else
-		free(e);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	return cli_run_argv(in, out, errout, argc, argv);
 }
 
 /* Run and require exit 0 (the test fails with stderr otherwise); returns
