@@ -36,6 +36,7 @@ typedef struct part_writer {
 	floe_parquet_writer *w;    /* NULL between files */
 	char *path, *tmp;
 	int64_t rows;
+	int64_t last_batch;        /* the last batch that wrote to it */
 	col_metrics *cm;
 } part_writer;
 
@@ -57,6 +58,9 @@ struct floe_append {
 	ice_kv *extra;
 	int nextra;
 	int64_t rows;
+	int64_t nbatches;           /* batches seen */
+	int64_t idle_batches;       /* close a file after this many batches without rows */
+	int max_open;               /* open files at most (least recently used closed) */
 	int64_t target_bytes;
 	floe_parquet_write_options popt;
 	char uuid[37];
@@ -69,6 +73,8 @@ struct floe_append {
 	char list_path[4096];
 	int64_t added_bytes;
 	int changed_partitions;
+	char **dirs;                /* directories of closed files, to fsync */
+	int ndirs, capdirs;
 };
 
 static int oom(floe_error *err)
@@ -99,6 +105,15 @@ static int set_bytes(floe_buf *b, floe_value *v, const uint8_t *p, int64_t n)
 	v->bytes = b->data;
 	v->len = n;
 	return 0;
+}
+
+static inline int bytes_cmp(const uint8_t *a, int64_t an, const uint8_t *b, int64_t bn)
+{
+	int64_t n = an < bn ? an : bn;
+	int c = n > 0 ? memcmp(a, b, (size_t)n) : 0;
+	if (c)
+		return c;
+	return (an > bn) - (an < bn);
 }
 
 /* Fold rows [0, n) of `col` into `cm`. */
@@ -185,13 +200,17 @@ static int metrics_update(col_metrics *cm, const floe_column *col, int64_t n)
 		cm->has = true;
 		return 0;
 	}
-	/* byte-valued: find this batch's extremes, then fold */
+	/* byte-valued: find this batch's extremes, then fold. Strings, binary,
+	 * fixed and uuid order as unsigned bytes, shorter first (a direct
+	 * memcmp loop: this runs for every value); decimals P > 18 go through
+	 * the generic order. */
 	int64_t lo = -1, hi = -1;
 	floe_value lv, hv, x;
 	memset(&lv, 0, sizeof lv);
 	memset(&hv, 0, sizeof hv);
 	memset(&x, 0, sizeof x);
 	int w = floe_type_value_width(t);
+	bool generic = t->id == FLOE_TYPE_DECIMAL;
 	for (int64_t r = 0; r < n; r++) {
 		if (!VALID(r))
 			continue;
@@ -202,11 +221,25 @@ static int metrics_update(col_metrics *cm, const floe_column *col, int64_t n)
 			x.bytes = (const uint8_t *)col->values + (size_t)r * (size_t)w;
 			x.len = w;
 		}
-		if (lo < 0 || ice_value_compare(t, &x, &lv) < 0) {
+		if (lo < 0) {
+			lo = hi = r;
+			lv = hv = x;
+			continue;
+		}
+		if (generic) {
+			if (ice_value_compare(t, &x, &lv) < 0) {
+				lo = r;
+				lv = x;
+			} else if (ice_value_compare(t, &x, &hv) > 0) {
+				hi = r;
+				hv = x;
+			}
+			continue;
+		}
+		if (bytes_cmp(x.bytes, x.len, lv.bytes, lv.len) < 0) {
 			lo = r;
 			lv = x;
-		}
-		if (hi < 0 || ice_value_compare(t, &x, &hv) > 0) {
+		} else if (bytes_cmp(x.bytes, x.len, hv.bytes, hv.len) > 0) {
 			hi = r;
 			hv = x;
 		}
@@ -376,6 +409,27 @@ static int pw_open(floe_append *a, part_writer *p, floe_error *err)
 	return 0;
 }
 
+static int note_dir(floe_append *a, const char *path, floe_error *err)
+{
+	const char *slash = strrchr(path, '/');
+	size_t n = slash ? (size_t)(slash - path) : 0;
+	for (int i = a->ndirs - 1; i >= 0; i--)
+		if (strlen(a->dirs[i]) == n && strncmp(a->dirs[i], path, n) == 0)
+			return 0;
+	if (a->ndirs == a->capdirs) {
+		int cap = a->capdirs ? a->capdirs * 2 : 16;
+		char **v = realloc(a->dirs, (size_t)cap * sizeof *v);
+		if (!v)
+			return oom(err);
+		a->dirs = v;
+		a->capdirs = cap;
+	}
+	if (!(a->dirs[a->ndirs] = strndup(path, n)))
+		return oom(err);
+	a->ndirs++;
+	return 0;
+}
+
 static int push_done(floe_append *a, const ice_manifest_entry *e, floe_error *err)
 {
 	if (a->ndone == a->capdone) {
@@ -421,12 +475,8 @@ static int pw_close(floe_append *a, part_writer *p, floe_error *err)
 		pw_discard(p);
 		return rc;
 	}
-	char dir[4096];
-	snprintf(dir, sizeof dir, "%s", p->path);
-	char *slash = strrchr(dir, '/');
-	if (slash)
-		*slash = 0;
-	if ((rc = floe_fs_fsync_dir(dir, err)))
+	/* the directory entry is made durable at commit, once per directory */
+	if ((rc = note_dir(a, p->path, err)))
 		goto fail;
 	ice_manifest_entry e;
 	memset(&e, 0, sizeof e);
@@ -555,6 +605,12 @@ int floe_append_begin(floe_append **out, floe_table *t, floe_error *err)
 			goto fail;
 		}
 	}
+	a->idle_batches = ice_table_prop_int(a->m, "write.floe.idle-batches", 4);
+	a->max_open = (int)ice_table_prop_int(a->m, "write.floe.max-open-files", 64);
+	if (a->idle_batches < 1)
+		a->idle_batches = 1;
+	if (a->max_open < 1)
+		a->max_open = 1;
 	a->target_bytes = ice_table_prop_int(a->m, "write.target-file-size-bytes", 512LL << 20);
 	if (a->target_bytes < 1)
 		a->target_bytes = 512LL << 20;
@@ -845,6 +901,33 @@ static bool datum_eq(const ice_datum *x, const ice_datum *y)
 	        signbit(x->v.d) == signbit(y->v.d));
 }
 
+/* Rows r and q have the same partition tuple (the common case of ordered
+ * input: checked before hashing). */
+static bool same_tuple(ice_datum *const *cols, int np, int64_t r, int64_t q)
+{
+	for (int k = 0; k < np; k++) {
+		const ice_datum *x = &cols[k][r], *y = &cols[k][q];
+		if (x->is_null || y->is_null) {
+			if (x->is_null != y->is_null)
+				return false;
+			continue;
+		}
+		if (bytes_valued(&x->type)) {
+			if (x->v.len != y->v.len || (x->v.len && memcmp(x->v.bytes, y->v.bytes, (size_t)x->v.len)))
+				return false;
+		} else if (x->type.id == FLOE_TYPE_BOOLEAN) {
+			if (x->v.b != y->v.b)
+				return false;
+		} else if (x->type.id == FLOE_TYPE_FLOAT || x->type.id == FLOE_TYPE_DOUBLE) {
+			if (memcmp(&x->v.d, &y->v.d, sizeof x->v.d))
+				return false;
+		} else if (x->v.i != y->v.i) {
+			return false;
+		}
+	}
+	return true;
+}
+
 /* The writer for partition tuple `key` (npart datums, borrowed), created
  * (and its key copied) when new. */
 static int find_writer(floe_append *a, const ice_datum *const *cols, int64_t row, int *out,
@@ -907,6 +990,38 @@ static int find_writer(floe_append *a, const ice_datum *const *cols, int64_t row
 	return 0;
 }
 
+/* Keep memory bounded: a file's row group in progress lives in memory, so
+ * files of partitions the input has moved past (no rows for idle_batches
+ * batches: a time-ordered stream leaves yesterday behind) are closed, and
+ * at most max_open files are open (the least recently written closes). A
+ * partition that receives rows again gets a new file. */
+static int close_idle(floe_append *a, floe_error *err)
+{
+	for (int i = 0; i < a->npw; i++) {
+		part_writer *p = &a->pw[i];
+		if (p->w && a->nbatches - p->last_batch > a->idle_batches) {
+			int rc = pw_close(a, p, err);
+			if (rc)
+				return rc;
+		}
+	}
+	return 0;
+}
+
+static int make_room(floe_append *a, floe_error *err)
+{
+	int open = 0, lru = -1;
+	for (int i = 0; i < a->npw; i++)
+		if (a->pw[i].w) {
+			open++;
+			if (lru < 0 || a->pw[i].last_batch < a->pw[lru].last_batch)
+				lru = i;
+		}
+	if (open < a->max_open || lru < 0)
+		return 0;
+	return pw_close(a, &a->pw[lru], err);
+}
+
 /* Rows [from, from + n) of `b` as a view (from a multiple of 8, so the
  * validity bitmaps stay byte-aligned; offsets index `data` absolutely). */
 static void slice_view(const floe_batch *b, int64_t from, int64_t n, floe_column *cols,
@@ -937,6 +1052,7 @@ static int write_rows(floe_append *a, int i, const floe_batch *b, floe_error *er
 	part_writer *p = &a->pw[i];
 	int rc;
 	const int64_t slice = 8192;
+	p->last_batch = a->nbatches;
 	floe_column *cols = NULL;
 	for (int64_t from = 0; from < b->nrows; from += slice) {
 		const floe_batch *part = b;
@@ -948,7 +1064,7 @@ static int write_rows(floe_append *a, int i, const floe_batch *b, floe_error *er
 			slice_view(b, from, n, cols, &view);
 			part = &view;
 		}
-		if (!p->w && (rc = pw_open(a, p, err)))
+		if (!p->w && ((rc = make_room(a, err)) || (rc = pw_open(a, p, err))))
 			return rc;
 		if ((rc = floe_parquet_writer_write(p->w, part, err)))
 			return rc;
@@ -969,8 +1085,12 @@ int floe_append_batch(floe_append *a, const floe_batch *b, floe_error *err)
 	if (b->nrows > INT32_MAX)
 		return floe_error_set(err, FLOE_EINVALID, "batch too large");
 	floe_arena_reset(a->batch_arena);
+	a->nbatches++;
 	floe_batch tb;
-	int rc = map_batch(a, b, &tb, err);
+	int rc = close_idle(a, err);
+	if (rc)
+		return rc;
+	rc = map_batch(a, b, &tb, err);
 	if (rc)
 		return rc;
 	int np = a->spec->nfields;
@@ -1012,6 +1132,10 @@ int floe_append_batch(floe_append *a, const floe_batch *b, floe_error *err)
 	bool single = true;
 	for (int64_t r = 0; r < tb.nrows; r++) {
 		int i;
+		if (r > 0 && same_tuple(pcols, np, r, r - 1)) {
+			wid[r] = wid[r - 1];
+			continue;
+		}
 		if ((rc = find_writer(a, (const ice_datum *const *)pcols, r, &i, err)))
 			return rc;
 		wid[r] = i;
@@ -1020,8 +1144,32 @@ int floe_append_batch(floe_append *a, const floe_batch *b, floe_error *err)
 		else if (i != first)
 			single = false;
 	}
+	/* ordered input (a stream crossing midnight) comes in a few runs of
+	 * rows per partition: write each run as a view instead of copying */
+	int64_t runs = 1;
+	bool aligned = true, has_validity = false;
+	for (int c = 0; c < tb.ncols; c++)
+		has_validity |= tb.cols[c].validity != NULL;
+	for (int64_t r = 1; r < tb.nrows && runs <= 16; r++)
+		if (wid[r] != wid[r - 1]) {
+			runs++;
+			aligned &= (r % 8) == 0;
+		}
 	if (single) {
 		rc = write_rows(a, first, &tb, err);
+	} else if (runs <= 16 && (aligned || !has_validity)) {
+		floe_column *cols = floe_arena_calloc(a->batch_arena, (size_t)tb.ncols + 1, sizeof *cols);
+		if (!cols)
+			return oom(err);
+		int64_t from = 0;
+		for (int64_t r = 1; r <= tb.nrows && !rc; r++) {
+			if (r < tb.nrows && wid[r] == wid[from])
+				continue;
+			floe_batch view;
+			slice_view(&tb, from, r - from, cols, &view);
+			rc = write_rows(a, wid[from], &view, err);
+			from = r;
+		}
 	} else {
 		/* counting sort of rows by writer, then one gather per writer */
 		int32_t *count = floe_arena_calloc(a->batch_arena, (size_t)a->npw + 1, 4);
@@ -1076,6 +1224,9 @@ void floe_append_abort(floe_append *a)
 		unlink(a->manifest_path);
 	free(a->pw);
 	free(a->done);
+	for (int i = 0; i < a->ndirs; i++)
+		free(a->dirs[i]);
+	free(a->dirs);
 	floe_arena_free(a->arena);
 	floe_arena_free(a->batch_arena);
 	free(a);
@@ -1271,6 +1422,10 @@ int floe_append_commit(floe_append *a, int64_t *snapshot_id, floe_error *err)
 		floe_append_abort(a);
 		return 0;
 	}
+	for (int i = 0; i < a->ndirs && !rc; i++)
+		rc = floe_fs_fsync_dir(a->dirs[i], err);
+	if (rc)
+		goto fail;
 	char uuid[37];
 	floe_uuid4(uuid);
 	int w = snprintf(a->manifest_path, sizeof a->manifest_path, "%s/metadata/%s-m0.avro",

@@ -919,3 +919,33 @@ TEST(table_append_matches_columns_by_name_and_refuses_unknown_ones)
 	floe_table_close(t);
 	floe_catalog_close(c);
 }
+
+TEST(table_append_bounds_open_files_and_keeps_every_row)
+{
+	/* 5 symbol partitions in every batch, at most 2 files open: files
+	 * close least recently written first and reopen as new files */
+	floe_catalog *c = open_wh("wh");
+	floe_error err;
+	floe_table_create_options co;
+	memset(&co, 0, sizeof co);
+	co.schema = "id long not null, symbol string, price double, volume int, ts timestamptz, note string";
+	co.partition = "symbol";
+	const char *props[] = { "write.floe.max-open-files=2", "write.floe.idle-batches=1" };
+	co.properties = props;
+	co.nproperties = 2;
+	floe_table *t = NULL;
+	REQUIRE_OK(floe_table_create(&t, c, "db.lru", &co, &err), &err);
+	int64_t snap;
+	append_rows(t, 0, 5000, &snap);
+	int64_t files[2] = { 0, 0 };
+	REQUIRE_OK(floe_table_files(t, NULL, count_file, files, &err), &err);
+	CHECK(files[0] > 5);
+	CHECK_EQ_INT(files[1], 5000);
+	scan_result r;
+	REQUIRE_OK(do_scan(t, "symbol = 'MSFT'", NULL, NULL, 0, &r, &err), &err);
+	CHECK_EQ_INT(r.rows, 1000);
+	REQUIRE_OK(do_scan(t, NULL, NULL, NULL, 0, &r, &err), &err);
+	CHECK_EQ_INT(r.id_sum, 4999LL * 5000 / 2);
+	floe_table_close(t);
+	floe_catalog_close(c);
+}
