@@ -65,3 +65,10 @@ lines.push(`targets: write >= 1.50x duckdb(1): ${w.rows_per_s >= 1.5 * w1.rows_p
 lines.push('generation: ' + w.generation);
 console.log(lines.join('\n'));
 JS
+
+# With no arguments (`make bench`), the Iceberg table benchmark follows on the same N.
+if [ $# -eq 0 ]; then
+	echo >&2
+	echo "bench: Iceberg table benchmark (scripts/bench_table.sh)" >&2
+	"$root/scripts/bench_table.sh"
+fi
