@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_util.h"
 #include "floe/catalog.h"
 #include "floe/parquet.h"
 #include "floe/table.h"
@@ -40,37 +41,6 @@ typedef struct config {
 	int64_t small_rows;    /* rows per such append */
 } config;
 
-/* xorshift64* : deterministic, seeded */
-static uint64_t rng_state;
-
-static uint64_t rng_next(void)
-{
-	uint64_t x = rng_state;
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	rng_state = x;
-	return x * 0x2545F4914F6CDD1Dull;
-}
-
-static double rng_unit(void)
-{
-	return (double)(rng_next() >> 11) * (1.0 / 9007199254740992.0);
-}
-
-static double now_s(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
-static double peak_rss_mib(void)
-{
-	struct rusage ru;
-	getrusage(RUSAGE_SELF, &ru);
-	return (double)ru.ru_maxrss / 1024.0; /* Linux: KiB */
-}
 
 /* ---- the generator of bench_trades.c, with the timestamp step scaled so
  * that N rows cover 30 days ------------------------------------------------ */

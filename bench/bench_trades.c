@@ -8,6 +8,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "bench_util.h"
 #include "floe/parquet.h"
 
 #define BATCH_ROWS 65536
@@ -20,37 +21,6 @@ static const char *const SCHEMA =
 
 static const char *const EXCHANGES[6] = { "NYSE", "NASDAQ", "ARCA", "BATS", "IEX", "EDGX" };
 
-/* xorshift64* : deterministic, seeded */
-static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
-
-static uint64_t rng_next(void)
-{
-	uint64_t x = rng_state;
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	rng_state = x;
-	return x * 0x2545F4914F6CDD1Dull;
-}
-
-static double rng_unit(void)
-{
-	return (double)(rng_next() >> 11) * (1.0 / 9007199254740992.0);
-}
-
-static double now_s(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
-static double peak_rss_mib(void)
-{
-	struct rusage ru;
-	getrusage(RUSAGE_SELF, &ru);
-	return (double)ru.ru_maxrss / 1024.0; /* Linux: KiB */
-}
 
 /* One batch with malloc'ed column buffers. */
 typedef struct gen_batch {

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "iceberg/value.h"
+#include "util/format.h"
 #include "util/text.h"
 
 /* Types whose floe_value lives in bytes+len rather than i/d/b. */
@@ -326,18 +327,6 @@ static void floor_divmod(int64_t v, int64_t unit, int64_t *q, int64_t *r)
 	}
 }
 
-static int put_date(floe_buf *out, int64_t days)
-{
-	int64_t y;
-	unsigned m, d;
-	char t[48];
-	floe_civil_from_days(days, &y, &m, &d);
-	/* years outside 0000..9999 carry a sign (ISO 8601 expanded form) */
-	snprintf(t, sizeof t, "%s%04lld-%02u-%02u", y < 0 ? "-" : y > 9999 ? "+" : "",
-	         (long long)(y < 0 ? -y : y), m, d);
-	return puts_buf(out, t);
-}
-
 /* HH:MM:SS plus a fraction of `digits` digits when it is not zero */
 static int put_time_of_day(floe_buf *out, int64_t secs, int64_t frac, int digits)
 {
@@ -347,48 +336,6 @@ static int put_time_of_day(floe_buf *out, int64_t secs, int64_t frac, int digits
 	if (frac)
 		snprintf(t + k, sizeof t - (size_t)k, ".%0*lld", digits, (long long)frac);
 	return puts_buf(out, t);
-}
-
-static int put_decimal(floe_buf *out, __int128 v, int scale)
-{
-	char digits[48], text[64];
-	int n = 0, k = 0;
-	bool neg = v < 0;
-	unsigned __int128 u = neg ? (unsigned __int128)0 - (unsigned __int128)v
-	                          : (unsigned __int128)v;
-	if (scale < 0 || scale > 38)
-		scale = 0;
-	do {
-		digits[n++] = (char)('0' + (int)(u % 10));
-		u /= 10;
-	} while (u);
-	while (n <= scale)
-		digits[n++] = '0';
-	if (neg)
-		text[k++] = '-';
-	for (int i = n - 1; i >= 0; i--) {
-		text[k++] = digits[i];
-		if (i == scale && scale > 0)
-			text[k++] = '.';
-	}
-	return floe_buf_append(out, text, (size_t)k) ? FLOE_ENOMEM : 0;
-}
-
-static void shortest(char *buf, size_t cap, double d, bool is_float)
-{
-	if (isnan(d)) {
-		snprintf(buf, cap, "NaN");
-		return;
-	}
-	if (isinf(d)) {
-		snprintf(buf, cap, d < 0 ? "-Infinity" : "Infinity");
-		return;
-	}
-	for (int prec = is_float ? 6 : 15; prec <= (is_float ? 9 : 17); prec++) {
-		snprintf(buf, cap, "%.*g", prec, d);
-		if (is_float ? strtof(buf, NULL) == (float)d : strtod(buf, NULL) == d)
-			return;
-	}
 }
 
 int ice_datum_format(floe_buf *out, const ice_datum *d)
@@ -412,12 +359,12 @@ int ice_datum_format(floe_buf *out, const ice_datum *d)
 		return puts_buf(out, t);
 	case FLOE_TYPE_FLOAT:
 	case FLOE_TYPE_DOUBLE:
-		shortest(t, sizeof t, v->d, type->id == FLOE_TYPE_FLOAT);
+		floe_format_shortest(t, sizeof t, v->d, type->id == FLOE_TYPE_FLOAT);
 		return puts_buf(out, t);
 	case FLOE_TYPE_DECIMAL:
-		return put_decimal(out, decimal_unscaled(type, v), type->scale);
+		return floe_format_decimal(out, decimal_unscaled(type, v), type->scale);
 	case FLOE_TYPE_DATE:
-		return put_date(out, (int32_t)v->i);
+		return floe_format_date(out, (int32_t)v->i);
 	case FLOE_TYPE_TIME: {
 		int64_t secs, frac;
 		floor_divmod(v->i, 1000000, &secs, &frac);
@@ -434,7 +381,7 @@ int ice_datum_format(floe_buf *out, const ice_datum *d)
 		int64_t secs, frac, days, tod;
 		floor_divmod(v->i, ns ? 1000000000 : 1000000, &secs, &frac);
 		floor_divmod(secs, 86400, &days, &tod);
-		int rc = put_date(out, days);
+		int rc = floe_format_date(out, days);
 		if (!rc)
 			rc = puts_buf(out, "T");
 		if (!rc)

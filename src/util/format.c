@@ -32,7 +32,7 @@ static int puts_buf(floe_buf *out, const char *s)
 }
 
 /* Shortest of %.Ng (N from lo to hi) that reads back as the same value. */
-static void shortest(char *buf, size_t cap, double d, bool is_float)
+void floe_format_shortest(char *buf, size_t cap, double d, bool is_float)
 {
 	if (isnan(d)) {
 		snprintf(buf, cap, "NaN");
@@ -50,10 +50,12 @@ static void shortest(char *buf, size_t cap, double d, bool is_float)
 	}
 }
 
-static int put_decimal(floe_buf *out, __int128 v, int scale)
+int floe_format_decimal(floe_buf *out, __int128 v, int scale)
 {
 	char digits[48];
 	int n = 0;
+	if (scale < 0 || scale > 38)
+		scale = 0;
 	bool neg = v < 0;
 	unsigned __int128 u = neg ? (unsigned __int128)0 - (unsigned __int128)v
 	                          : (unsigned __int128)v;
@@ -86,7 +88,7 @@ static void split(int64_t v, int64_t unit, int64_t *q, int64_t *r)
 	}
 }
 
-static int put_date(floe_buf *out, int64_t days)
+int floe_format_date(floe_buf *out, int64_t days)
 {
 	int64_t y;
 	unsigned m, d;
@@ -195,14 +197,14 @@ int floe_format_value(floe_buf *out, const floe_column *col, int64_t row, bool j
 	case FLOE_TYPE_FLOAT: {
 		float f;
 		memcpy(&f, at, 4);
-		shortest(tmp, sizeof tmp, f, true);
+		floe_format_shortest(tmp, sizeof tmp, f, true);
 		quote = !isfinite(f);
 		break;
 	}
 	case FLOE_TYPE_DOUBLE: {
 		double d;
 		memcpy(&d, at, 8);
-		shortest(tmp, sizeof tmp, d, false);
+		floe_format_shortest(tmp, sizeof tmp, d, false);
 		quote = !isfinite(d);
 		break;
 	}
@@ -215,12 +217,12 @@ int floe_format_value(floe_buf *out, const floe_column *col, int64_t row, bool j
 			d = (__int128)u;
 		}
 		/* decimals print as JSON numbers: exact text, no float on the way */
-		return put_decimal(out, d, t->scale);
+		return floe_format_decimal(out, d, t->scale);
 	}
 	case FLOE_TYPE_DATE:
 		rc = json ? floe_buf_putc(out, '"') : 0;
 		if (rc == 0)
-			rc = put_date(out, i32);
+			rc = floe_format_date(out, i32);
 		if (rc == 0 && json)
 			rc = floe_buf_putc(out, '"');
 		return rc;
@@ -241,7 +243,7 @@ int floe_format_value(floe_buf *out, const floe_column *col, int64_t row, bool j
 		split(i64, 86400 * unit, &days, &rest);
 		rc = json ? floe_buf_putc(out, '"') : 0;
 		if (rc == 0)
-			rc = put_date(out, days);
+			rc = floe_format_date(out, days);
 		if (rc == 0)
 			rc = floe_buf_putc(out, 'T');
 		if (rc == 0)

@@ -33,4 +33,12 @@ int floe_format_value(floe_buf *out, const floe_column *col, int64_t row, bool j
 int floe_format_batch(FILE *f, const floe_batch *batch, floe_format_kind kind,
                       bool *header_done, const uint8_t *keep, floe_error *err);
 
+/* Pieces of the text forms above, for other formatters (partition paths):
+ * the shortest %g that reads back exactly (NaN, Infinity, -Infinity); a
+ * decimal's unscaled value with `scale` fraction digits; a date
+ * YYYY-MM-DD (signed expanded years outside 0000..9999). 0 or FLOE_ENOMEM. */
+void floe_format_shortest(char *buf, size_t cap, double d, bool is_float);
+int floe_format_decimal(floe_buf *out, __int128 v, int scale);
+int floe_format_date(floe_buf *out, int64_t days);
+
 #endif
