@@ -141,8 +141,25 @@ int ice_partition_path(floe_buf *out, const ice_partition_spec *spec, const ice_
 
 /* ---- loading ----------------------------------------------------------- */
 
-/* Parse the metadata at `location` into a fresh arena and install it. */
-static int table_install(floe_table *t, const char *location, floe_error *err)
+ice_meta_ref *ice_meta_ref_take(ice_meta_ref *r)
+{
+	if (r)
+		r->refs++;
+	return r;
+}
+
+void ice_meta_ref_drop(ice_meta_ref *r)
+{
+	if (r && --r->refs == 0) {
+		floe_arena_free(r->arena);
+		free(r);
+	}
+}
+
+/* Parse the metadata at `location` (or its text `json` when the caller
+ * has it: a commit just wrote it) into a fresh arena and install it. */
+static int table_install_text(floe_table *t, const char *location, const char *json, size_t len,
+                              floe_error *err)
 {
 	char local[4096];
 	if (!ice_table_local_path(t, location, local, sizeof local))
@@ -155,7 +172,8 @@ static int table_install(floe_table *t, const char *location, floe_error *err)
 		return floe_error_set(err, FLOE_ENOMEM, "out of memory");
 	}
 	ice_table_metadata *m;
-	int rc = ice_metadata_read_file(&m, arena, local, err);
+	int rc = json ? ice_metadata_parse(&m, arena, json, len, local, err)
+	              : ice_metadata_read_file(&m, arena, local, err);
 	floe_schema *fs = NULL;
 	if (!rc) {
 		const ice_schema *s = ice_metadata_current_schema(m);
@@ -170,8 +188,17 @@ static int table_install(floe_table *t, const char *location, floe_error *err)
 		free(loc);
 		return rc;
 	}
-	floe_arena_free(t->arena);
+	ice_meta_ref *ref = calloc(1, sizeof *ref);
+	if (!ref) {
+		floe_arena_free(arena);
+		free(loc);
+		return floe_error_set(err, FLOE_ENOMEM, "out of memory");
+	}
+	ref->arena = arena;
+	ref->refs = 1;
+	ice_meta_ref_drop(t->mref);
 	free(t->metadata_location);
+	t->mref = ref;
 	t->arena = arena;
 	t->meta = m;
 	t->metadata_location = loc;
@@ -179,6 +206,11 @@ static int table_install(floe_table *t, const char *location, floe_error *err)
 	t->snaps = NULL;
 	t->nsnaps = 0;
 	return 0;
+}
+
+static int table_install(floe_table *t, const char *location, floe_error *err)
+{
+	return table_install_text(t, location, NULL, 0, err);
 }
 
 static floe_table *table_new(const char *ident)
@@ -198,7 +230,7 @@ void floe_table_close(floe_table *t)
 {
 	if (!t)
 		return;
-	floe_arena_free(t->arena);
+	ice_meta_ref_drop(t->mref);
 	free(t->metadata_location);
 	free(t->ident);
 	for (int i = 0; i < t->nmaps; i++) {
@@ -516,7 +548,7 @@ int ice_table_commit(floe_table *t, ice_update_fn fn, ice_cleanup_fn cleanup, vo
 		if (rc == 0) {
 			/* committed: install what was written */
 			floe_error e2;
-			if (table_install(t, path, &e2) != 0) {
+			if (table_install_text(t, path, json, len, &e2) != 0) {
 				/* the commit stands; the handle re-reads on refresh */
 				floe_error_clear(&e2);
 				(void)floe_table_refresh(t, &e2);

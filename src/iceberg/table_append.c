@@ -45,6 +45,7 @@ struct floe_append {
 	floe_arena *arena;          /* metadata copy, keys, finished entries */
 	floe_arena *batch_arena;    /* reset per batch */
 	ice_table_metadata *m;      /* the metadata the append started from */
+	ice_meta_ref *mref;         /* keeps `m` alive */
 	const ice_schema *schema;
 	const ice_partition_spec *spec;
 	floe_type *ptypes;
@@ -559,17 +560,13 @@ int floe_append_begin(floe_append **out, floe_table *t, floe_error *err)
 		rc = oom(err);
 		goto fail;
 	}
-	char local[4096];
-	if (!ice_table_local_path(t, t->metadata_location, local, sizeof local)) {
-		rc = floe_error_set(err, FLOE_EINVALID, "path too long");
-		goto fail;
-	}
-	if ((rc = ice_metadata_read_file(&a->m, a->arena, local, err)))
-		goto fail;
+	/* the table's current parse, kept alive for this append */
+	a->mref = ice_meta_ref_take(t->mref);
+	a->m = t->meta;
 	a->schema = ice_metadata_current_schema(a->m);
 	a->spec = ice_metadata_default_spec(a->m);
 	if (!a->schema || !a->spec) {
-		rc = floe_error_set(err, FLOE_ECORRUPT, "%s: no current schema or partition spec", local);
+		rc = floe_error_set(err, FLOE_ECORRUPT, "%s: no current schema or partition spec", t->metadata_location);
 		goto fail;
 	}
 	if ((rc = ice_schema_to_floe(&a->fs, a->schema, a->arena, err)) ||
@@ -1229,6 +1226,7 @@ void floe_append_abort(floe_append *a)
 	free(a->dirs);
 	floe_arena_free(a->arena);
 	floe_arena_free(a->batch_arena);
+	ice_meta_ref_drop(a->mref);
 	free(a);
 }
 

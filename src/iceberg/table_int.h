@@ -12,11 +12,24 @@
 #include "iceberg/manifest.h"
 #include "iceberg/metadata.h"
 
+/* The arena holding one parse of the metadata, shared by the table handle
+ * and the appends begun on it (so a refresh does not pull the metadata
+ * out from under an append in progress). */
+typedef struct ice_meta_ref {
+	floe_arena *arena;
+	int refs;
+} ice_meta_ref;
+
+/* Take / drop a reference; the arena is freed with the last one. */
+ice_meta_ref *ice_meta_ref_take(ice_meta_ref *r);
+void ice_meta_ref_drop(ice_meta_ref *r);
+
 struct floe_table {
 	floe_catalog *cat;        /* NULL for a foreign table */
 	char *ident;              /* "ns.table" or the metadata path */
 	floe_ident id;            /* catalog tables */
 	floe_arena *arena;        /* holds meta and everything derived from it */
+	ice_meta_ref *mref;       /* owns `arena` */
 	ice_table_metadata *meta;
 	char *metadata_location;  /* malloc'ed */
 	floe_schema *schema;      /* current schema, flat (in arena) */
