@@ -1271,6 +1271,8 @@ oom:
 	return floe_error_set(err, FLOE_ENOMEM, "out of memory");
 }
 
+#define WR_DICT_PROBE 4096
+
 /* Append rows [from, to) of `col`, cutting a page whenever the buffered one
  * reaches page_bytes (estimated, uncompressed) or WR_PAGE_MAX_ROWS. */
 static int wr_append_rows(floe_parquet_writer *w, wr_col *c, const floe_column *col,
@@ -1279,9 +1281,24 @@ static int wr_append_rows(floe_parquet_writer *w, wr_col *c, const floe_column *
 	int rc;
 	for (int64_t r = from; r < to;) {
 		int64_t n = wr_page_room(w, c, col, r, to - r), used = 0;
+		/* before the first page's pay-off check, go in small steps so a
+		 * column of distinct values (ids) is caught early */
+		bool probing = c->use_dict && !c->dict_checked;
+		if (probing && n > WR_DICT_PROBE)
+			n = WR_DICT_PROBE;
 		if ((rc = wr_append_slice(w, c, col, r, n, &used, err)))
 			return rc;
 		r += used;
+		if (probing && used == n && c->page_vals >= WR_DICT_PROBE &&
+		    (int64_t)c->ndict == c->page_vals) {
+			/* every value so far is new: end the page now, and its
+			 * pay-off check moves the chunk to PLAIN instead of hashing a
+			 * whole page of unique values (once per chunk, so per file
+			 * when a table writes many small files) */
+			if ((rc = wr_page_flush(w, c, err)))
+				return rc;
+			continue;
+		}
 		if (used < n) {
 			/* the dictionary is full: flush its page, go on PLAIN */
 			if ((rc = wr_page_flush(w, c, err)))
