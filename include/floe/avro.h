@@ -171,7 +171,8 @@ int floe_avro_writer_finish(floe_avro_writer *w, const uint8_t **data, size_t *l
                             floe_error *err);
 void floe_avro_writer_free(floe_avro_writer *w);
 
-/* Write `len` bytes to `path` via a temporary file, fsync and rename. */
+/* Write `len` bytes to `path` via a temporary file, fsync, rename and a
+ * directory fsync (util/fs.h floe_fs_write_atomic). */
 int floe_avro_write_file(const char *path, const uint8_t *data, size_t len, floe_error *err);
 
 #ifdef __cplusplus

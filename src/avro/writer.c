@@ -10,6 +10,7 @@
 
 #include "floe/avro.h"
 #include "util/buf.h"
+#include "util/fs.h"
 
 #define WRITE_MAX_DEPTH 64
 
@@ -301,34 +302,5 @@ void floe_avro_writer_free(floe_avro_writer *w)
 
 int floe_avro_write_file(const char *path, const uint8_t *data, size_t len, floe_error *err)
 {
-	char tmp[4096];
-	int n = snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-	if (n < 0 || (size_t)n >= sizeof tmp)
-		return floe_error_set(err, FLOE_EINVALID, "%s: path too long", path);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return floe_error_set(err, FLOE_EIO, "%s: cannot create: %s", tmp, strerror(errno));
-	size_t done = 0;
-	while (done < len) {
-		ssize_t r = write(fd, data + done, len - done);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0) {
-			int e = errno;
-			close(fd);
-			unlink(tmp);
-			return floe_error_set(err, FLOE_EIO, "%s: write failed: %s", tmp, strerror(e));
-		}
-		done += (size_t)r;
-	}
-	if (fsync(fd) != 0 || close(fd) != 0) {
-		unlink(tmp);
-		return floe_error_set(err, FLOE_EIO, "%s: fsync/close failed", tmp);
-	}
-	if (rename(tmp, path) != 0) {
-		int e = errno;
-		unlink(tmp);
-		return floe_error_set(err, FLOE_EIO, "%s: rename failed: %s", path, strerror(e));
-	}
-	return 0;
+	return floe_fs_write_atomic(path, data, len, err);
 }
