@@ -30,7 +30,8 @@ typedef struct floe_table_create_options {
 	const char *identifier; /* "col, col" identifier fields or NULL */
 	const char *const *properties; /* "key=value" strings */
 	int nproperties;
-	const char *location;   /* NULL = the catalog's default location */
+	const char *location;   /* NULL = the catalog's default location; must lie
+	                           inside the warehouse */
 } floe_table_create_options;
 
 /* Create table `ident` ("ns.table") with an empty first metadata file and

@@ -63,7 +63,7 @@ static const floe_cli_opt create_opts[] = {
 	{ "sort", "\"COL [asc|desc] [nulls first|last], ...\"", "sort order", false },
 	{ "identifier", "A,B", "identifier (row key) columns; they must be not null", false },
 	{ "property", "KEY=VALUE", "table property (repeatable)", true },
-	{ "location", "DIR", "table location (default WAREHOUSE/NAMESPACE/TABLE)", false },
+	{ "location", "DIR", "table location, inside the warehouse (default WAREHOUSE/NAMESPACE/TABLE)", false },
 	{ NULL, NULL, NULL, false },
 };
 

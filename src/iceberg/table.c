@@ -952,8 +952,12 @@ int floe_table_create(floe_table **out, floe_catalog *cat, const char *ident,
 		rc = floe_error_set(err, FLOE_EINVALID, "table location too long");
 		goto done;
 	}
-	if (cat && !floe_fs_within(floe_catalog_warehouse(cat), m.location) && !opts->location) {
-		rc = floe_error_set(err, FLOE_EINVALID, "table location escapes the warehouse");
+	/* every path of a catalog table stays inside the warehouse */
+	if (cat && !floe_fs_within(floe_catalog_warehouse(cat), m.location)) {
+		rc = floe_error_set(err, FLOE_EINVALID,
+		                    "create %s: location %s is outside the warehouse %s; choose a folder "
+		                    "inside it or leave --location out", ident, m.location,
+		                    floe_catalog_warehouse(cat));
 		goto done;
 	}
 	w = snprintf(path, sizeof path, "%s/00000-%s.metadata.json", dir, uuid);

@@ -467,6 +467,15 @@ TEST(table_identifier_and_drop)
 		CHECK(floe_table_create(NULL, c, bad[i], &co, &err) == FLOE_EINVALID);
 	REQUIRE_OK(floe_table_create(NULL, c, "ns.keep", &co, &err), &err);
 	CHECK(floe_table_create(NULL, c, "ns.keep", &co, &err) == FLOE_EEXISTS);
+	/* a location outside the warehouse is refused; one inside is fine */
+	co.location = th_path("elsewhere");
+	CHECK(floe_table_create(NULL, c, "ns.out", &co, &err) == FLOE_EINVALID);
+	CHECK(strstr(err.msg, "outside the warehouse") != NULL);
+	char inside[1024];
+	snprintf(inside, sizeof inside, "%s/custom/place", floe_catalog_warehouse(c));
+	co.location = inside;
+	REQUIRE_OK(floe_table_create(NULL, c, "ns.in", &co, &err), &err);
+	co.location = NULL;
 	floe_table *t = make_table(c, "ns.gone", "");
 	int64_t s;
 	append_rows(t, 0, 10, &s);
