@@ -887,41 +887,28 @@ static uint64_t datum_hash(const ice_datum *d, uint64_t h)
 	return XXH3_64bits_withSeed(&d->v.i, 8, h);
 }
 
+/* Same partition value: the bits the hash reads are equal. */
 static bool datum_eq(const ice_datum *x, const ice_datum *y)
 {
 	if (x->is_null || y->is_null)
 		return x->is_null == y->is_null;
+	if (bytes_valued(&x->type))
+		return x->v.len == y->v.len &&
+		       (x->v.len == 0 || memcmp(x->v.bytes, y->v.bytes, (size_t)x->v.len) == 0);
 	if (x->type.id == FLOE_TYPE_BOOLEAN)
 		return x->v.b == y->v.b;
-	return ice_value_compare(&x->type, &x->v, &y->v) == 0 &&
-	       (!(x->type.id == FLOE_TYPE_FLOAT || x->type.id == FLOE_TYPE_DOUBLE) ||
-	        signbit(x->v.d) == signbit(y->v.d));
+	if (x->type.id == FLOE_TYPE_FLOAT || x->type.id == FLOE_TYPE_DOUBLE)
+		return memcmp(&x->v.d, &y->v.d, sizeof x->v.d) == 0;
+	return x->v.i == y->v.i;
 }
 
 /* Rows r and q have the same partition tuple (the common case of ordered
  * input: checked before hashing). */
 static bool same_tuple(ice_datum *const *cols, int np, int64_t r, int64_t q)
 {
-	for (int k = 0; k < np; k++) {
-		const ice_datum *x = &cols[k][r], *y = &cols[k][q];
-		if (x->is_null || y->is_null) {
-			if (x->is_null != y->is_null)
-				return false;
-			continue;
-		}
-		if (bytes_valued(&x->type)) {
-			if (x->v.len != y->v.len || (x->v.len && memcmp(x->v.bytes, y->v.bytes, (size_t)x->v.len)))
-				return false;
-		} else if (x->type.id == FLOE_TYPE_BOOLEAN) {
-			if (x->v.b != y->v.b)
-				return false;
-		} else if (x->type.id == FLOE_TYPE_FLOAT || x->type.id == FLOE_TYPE_DOUBLE) {
-			if (memcmp(&x->v.d, &y->v.d, sizeof x->v.d))
-				return false;
-		} else if (x->v.i != y->v.i) {
+	for (int k = 0; k < np; k++)
+		if (!datum_eq(&cols[k][r], &cols[k][q]))
 			return false;
-		}
-	}
 	return true;
 }
 
