@@ -51,6 +51,11 @@ typedef struct floe_parquet_write_options {
 	                              (default true) */
 	bool page_index;           /* write ColumnIndex/OffsetIndex (default true) */
 	bool statistics;           /* write min/max/null_count (default true) */
+	bool fsync;                /* fsync the file on close (default true);
+	                              false starts the write-back on close and
+	                              leaves the fsync to the caller (who must
+	                              make the file durable before relying on
+	                              it, e.g. floe_fs_fsync_file) */
 	int data_page_version;     /* 1 (default) or 2 */
 	int32_t stats_truncate;    /* max bytes of string/binary min/max
 	                              (default 64); truncated values stay valid
@@ -98,6 +103,22 @@ int floe_parquet_writer_flush_row_group(floe_parquet_writer *w, floe_error *err)
  * headers and dictionary included; Iceberg's column_sizes metric); -1 for
  * a bad index. Flush the row group first to count every row. */
 int64_t floe_parquet_writer_column_bytes(const floe_parquet_writer *w, int col);
+
+/* Minimum and maximum of column `col` over the row groups written so far,
+ * untruncated, as the column's PLAIN bytes without a length prefix (NaN
+ * never counts; a zero float keeps its sign as written). Pointers stay
+ * valid until the next write, flush or close. */
+typedef struct floe_parquet_minmax {
+	const uint8_t *min, *max;
+	size_t min_len, max_len;
+	int64_t nulls;
+} floe_parquet_minmax;
+
+/* 1 with min/max set, 0 when the column had no non-null value, -1 for a
+ * bad index or statistics turned off. Flush the row group first to count
+ * every row. */
+int floe_parquet_writer_column_minmax(const floe_parquet_writer *w, int col,
+                                      floe_parquet_minmax *out);
 
 /* Flush, write the footer, fsync and close; frees `w` whatever happens.
  * `info` may be NULL. On failure the partial file is removed. */

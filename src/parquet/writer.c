@@ -1,5 +1,6 @@
 /* parquet/writer.c - the streaming Parquet writer: flat schemas, PLAIN /
  * RLE_DICTIONARY / DELTA_BINARY_PACKED pages, statistics and the page index. */
+#define _GNU_SOURCE /* sync_file_range */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -76,6 +77,7 @@ typedef struct wr_col {
 	int64_t chunk_uncompressed;
 	int64_t chunk_values;
 	wr_stats cs;
+	wr_stats fs;         /* the file's row groups so far */
 	bool enc_plain, enc_delta, enc_dict;
 	floe_buf pages;      /* wr_page_loc */
 	floe_buf pmm;        /* page min/max bytes */
@@ -135,6 +137,7 @@ void floe_parquet_write_options_init(floe_parquet_write_options *o)
 	o->delta = true;
 	o->page_index = true;
 	o->statistics = true;
+	o->fsync = true;
 	o->data_page_version = 1;
 	o->stats_truncate = 64;
 	o->created_by = "floe version 0.1.0";
@@ -1517,6 +1520,8 @@ static int wr_row_group(floe_parquet_writer *w, floe_error *err)
 		m->num_encodings = ne;
 		if (w->o.statistics) {
 			uint8_t *unused;
+			if (wr_stats_merge(&c->fs, c, &c->cs))
+				goto oom;
 			wr_fix_zero(c, &c->cs);
 			wr_fill_stats(w, c, &c->cs, &m->statistics, &unused, w->arena, true);
 			m->has_statistics = true;
@@ -1786,6 +1791,23 @@ int64_t floe_parquet_writer_column_bytes(const floe_parquet_writer *w, int col)
 	return total;
 }
 
+int floe_parquet_writer_column_minmax(const floe_parquet_writer *w, int col,
+                                      floe_parquet_minmax *out)
+{
+	memset(out, 0, sizeof *out);
+	if (col < 0 || col >= w->ncols || !w->o.statistics)
+		return -1;
+	const wr_col *c = &w->cols[col];
+	out->nulls = c->fs.nulls;
+	if (!c->fs.has)
+		return 0;
+	out->min = c->fs.min.data;
+	out->min_len = c->fs.min.len;
+	out->max = c->fs.max.data;
+	out->max_len = c->fs.max.len;
+	return 1;
+}
+
 int64_t floe_parquet_writer_bytes(const floe_parquet_writer *w)
 {
 	int64_t n = w->file_pos;
@@ -1832,7 +1854,7 @@ static void wr_free(floe_parquet_writer *w)
 		free(c->slots);
 		floe_buf *bufs[] = { &c->dict, &c->dict_off, &c->stamp, &c->idx, &c->defs, &c->vals,
 				     &c->ps.min, &c->ps.max, &c->chunk, &c->cs.min, &c->cs.max,
-				     &c->pages, &c->pmm, &c->ehash, &c->hdrs, &c->ekey, &c->elen };
+				     &c->fs.min, &c->fs.max, &c->pages, &c->pmm, &c->ehash, &c->hdrs, &c->ekey, &c->elen };
 		for (size_t j = 0; j < sizeof bufs / sizeof bufs[0]; j++)
 			floe_buf_free(bufs[j]);
 	}
@@ -1926,10 +1948,16 @@ int floe_parquet_writer_close(floe_parquet_writer *w, floe_parquet_file_info *in
 		goto oom;
 	if ((rc = wr_emit(w, w->tmp.data, w->tmp.len, err)) || (rc = wr_flush_out(w, err)))
 		goto fail;
-	if (fsync(w->fd) != 0) {
+	if (w->o.fsync && fsync(w->fd) != 0) {
 		rc = floe_error_set(err, FLOE_EIO, "%s: fsync: %s", w->path, strerror(errno));
 		goto fail;
 	}
+#ifdef SYNC_FILE_RANGE_WRITE
+	/* the caller fsyncs later: start the write-back now so that it runs
+	 * while the next file is encoded (a hint; failures surface at fsync) */
+	if (!w->o.fsync)
+		(void)sync_file_range(w->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+#endif
 	if (close(w->fd) != 0) {
 		w->fd = -1;
 		unlink(w->path);

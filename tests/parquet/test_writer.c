@@ -369,6 +369,87 @@ TEST(pq_writer_stats_values)
 	floe_arena_free(a);
 }
 
+/* The file-level min/max (what table appends use as Iceberg bounds) is the
+ * true extreme over every row group, untruncated, in unsigned byte order
+ * (shorter first); an all-null column has none; statistics off has none. */
+TEST(pq_writer_file_minmax)
+{
+	floe_error errv, *err = &errv;
+	floe_arena *a = floe_arena_new(4096);
+	floe_schema *s = parse_schema("s string, b binary, n string, i int", a);
+	REQUIRE(s);
+	for (int stats = 0; stats < 2; stats++) {
+		floe_parquet_write_options o;
+		floe_parquet_write_options_init(&o);
+		o.statistics = stats;
+		o.row_group_bytes = 4096; /* many row groups */
+		o.page_bytes = 512;
+		floe_parquet_writer *w = NULL;
+		REQUIRE_OK(floe_parquet_writer_open(&w, th_path("mm.parquet"), s, &o, err), err);
+		uint64_t x = 0x9E3779B97F4A7C15ull;
+		char lo[64] = "", hi[64] = "";
+		size_t lolen = 0, hilen = 0;
+		bool have = false;
+		int64_t nulls = 0;
+		for (int batch = 0; batch < 20; batch++) {
+			floe_batch_builder *bld = NULL;
+			REQUIRE_OK(floe_batch_builder_new(&bld, s, err), err);
+			for (int r = 0; r < 300; r++) {
+				x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+				char v[64];
+				/* lengths 0..39, bytes over the whole unsigned range,
+				 * including prefixes of one another and 0xFF */
+				size_t len = (size_t)(x % 40);
+				for (size_t k = 0; k < len; k++)
+					v[k] = (char)(uint8_t)((x >> (k % 56)) * (k + 1));
+				if (x % 11 == 0) {
+					nulls++;
+					REQUIRE_OK(floe_batch_builder_null(bld, 0, err), err);
+					REQUIRE_OK(floe_batch_builder_null(bld, 1, err), err);
+				} else {
+					REQUIRE_OK(floe_batch_builder_bytes(bld, 0, v, len, err), err);
+					REQUIRE_OK(floe_batch_builder_bytes(bld, 1, v, len, err), err);
+					int c1 = memcmp(v, lo, len < lolen ? len : lolen);
+					int c2 = memcmp(v, hi, len < hilen ? len : hilen);
+					if (!have || c1 < 0 || (c1 == 0 && len < lolen)) {
+						memcpy(lo, v, len);
+						lolen = len;
+					}
+					if (!have || c2 > 0 || (c2 == 0 && len > hilen)) {
+						memcpy(hi, v, len);
+						hilen = len;
+					}
+					have = true;
+				}
+				REQUIRE_OK(floe_batch_builder_null(bld, 2, err), err);
+				REQUIRE_OK(floe_batch_builder_i32(bld, 3, (int32_t)(x % 1000), err), err);
+			}
+			REQUIRE_OK(floe_parquet_writer_write(w, floe_batch_builder_view(bld), err), err);
+			floe_batch_builder_free(bld);
+		}
+		REQUIRE_OK(floe_parquet_writer_flush_row_group(w, err), err);
+		floe_parquet_minmax mm;
+		if (!stats) {
+			CHECK_EQ_INT(floe_parquet_writer_column_minmax(w, 0, &mm), -1);
+		} else {
+			for (int c = 0; c < 2; c++) {
+				CHECK_EQ_INT(floe_parquet_writer_column_minmax(w, c, &mm), 1);
+				CHECK_EQ_INT(mm.nulls, nulls);
+				CHECK(mm.min_len == lolen && (!lolen || memcmp(mm.min, lo, lolen) == 0));
+				CHECK(mm.max_len == hilen && (!hilen || memcmp(mm.max, hi, hilen) == 0));
+			}
+			CHECK_EQ_INT(floe_parquet_writer_column_minmax(w, 2, &mm), 0);
+			CHECK_EQ_INT(mm.nulls, 6000);
+			CHECK_EQ_INT(floe_parquet_writer_column_minmax(w, 3, &mm), 1);
+			CHECK_EQ_INT(floe_parquet_writer_column_minmax(w, 4, &mm), -1);
+		}
+		floe_parquet_file_info info;
+		REQUIRE_OK(floe_parquet_writer_close(w, &info, err), err);
+		CHECK(info.num_row_groups > 3);
+	}
+	floe_arena_free(a);
+}
+
 TEST(pq_writer_dictionary_fallback)
 {
 	floe_arena *a = floe_arena_new(4096);
