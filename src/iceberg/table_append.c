@@ -117,6 +117,14 @@ static inline int bytes_cmp(const uint8_t *a, int64_t an, const uint8_t *b, int6
 	return (an > bn) - (an < bn);
 }
 
+/* Strings, binary, fixed and uuid take their bounds from the Parquet
+ * writer's statistics (same order: unsigned bytes, shorter first), which
+ * it keeps anyway, instead of comparing every value a second time. */
+static bool writer_bounds(const floe_type *t)
+{
+	return bytes_valued(t) && t->id != FLOE_TYPE_DECIMAL;
+}
+
 /* Fold rows [0, n) of `col` into `cm`. */
 static int metrics_update(col_metrics *cm, const floe_column *col, int64_t n)
 {
@@ -127,7 +135,7 @@ static int metrics_update(col_metrics *cm, const floe_column *col, int64_t n)
 		for (int64_t r = 0; r < n; r++)
 			nulls += !floe_column_is_valid(col, r);
 	cm->nulls += nulls;
-	if (nulls == n)
+	if (nulls == n || writer_bounds(t))
 		return 0;
 #define VALID(r) (!col->validity || floe_column_is_valid(col, r))
 	switch (t->id) {
@@ -445,8 +453,8 @@ static int push_done(floe_append *a, const ice_manifest_entry *e, floe_error *er
 	return 0;
 }
 
-/* Close the current file of `p`: footer, fsync, rename into place, and
- * its manifest entry with metrics. */
+/* Close the current file of `p`: footer, write-back started (the fsync
+ * comes at commit), rename into place, and its manifest entry with metrics. */
 static int pw_close(floe_append *a, part_writer *p, floe_error *err)
 {
 	if (!p->w)
@@ -458,8 +466,18 @@ static int pw_close(floe_append *a, part_writer *p, floe_error *err)
 	floe_parquet_writer *w = p->w;
 	p->w = NULL;
 	int rc = floe_parquet_writer_flush_row_group(w, err);
-	for (int c = 0; !rc && c < a->fs->nfields; c++)
+	for (int c = 0; !rc && c < a->fs->nfields; c++) {
 		sizes[c] = floe_parquet_writer_column_bytes(w, c);
+		col_metrics *cm = &p->cm[c];
+		floe_parquet_minmax mm;
+		if (!writer_bounds(&a->fs->fields[c].type) ||
+		    floe_parquet_writer_column_minmax(w, c, &mm) <= 0)
+			continue;
+		if (set_bytes(&cm->minb, &cm->min, mm.min, (int64_t)mm.min_len) ||
+		    set_bytes(&cm->maxb, &cm->max, mm.max, (int64_t)mm.max_len))
+			rc = oom(err);
+		cm->has = true;
+	}
 	if (rc) {
 		floe_parquet_writer_abort(w);
 		pw_discard(p);
@@ -626,6 +644,7 @@ int floe_append_begin(floe_append **out, floe_table *t, floe_error *err)
 	int64_t lvl = ice_table_prop_int(a->m, "write.parquet.compression-level", 0);
 	if (lvl > 0)
 		a->popt.codec_level = (int)lvl;
+	a->popt.fsync = false; /* fsynced together at commit */
 	const char *dd = ice_metadata_property(a->m, "write.data.path");
 	int w = dd && *dd ? snprintf(a->data_dir, sizeof a->data_dir, "%s", dd)
 	                  : snprintf(a->data_dir, sizeof a->data_dir, "%s/data", a->m->location);
@@ -902,16 +921,6 @@ static bool datum_eq(const ice_datum *x, const ice_datum *y)
 	return x->v.i == y->v.i;
 }
 
-/* Rows r and q have the same partition tuple (the common case of ordered
- * input: checked before hashing). */
-static bool same_tuple(ice_datum *const *cols, int np, int64_t r, int64_t q)
-{
-	for (int k = 0; k < np; k++)
-		if (!datum_eq(&cols[k][r], &cols[k][q]))
-			return false;
-	return true;
-}
-
 /* The writer for partition tuple `key` (npart datums, borrowed), created
  * (and its key copied) when new. */
 static int find_writer(floe_append *a, const ice_datum *const *cols, int64_t row, int *out,
@@ -1089,44 +1098,70 @@ int floe_append_batch(floe_append *a, const floe_batch *b, floe_error *err)
 			a->rows += tb.nrows;
 		return rc;
 	}
+	/* Route rows to writers: partition values are computed in chunks of
+	 * ROUTE_CHUNK rows into small (cache-resident) datum arrays; a row
+	 * with the tuple of the row before goes to the same writer. */
+	enum { ROUTE_CHUNK = 1024 };
 	ice_datum **pcols = floe_arena_calloc(a->batch_arena, (size_t)np, sizeof *pcols);
-	if (!pcols)
+	ice_datum **prev = floe_arena_calloc(a->batch_arena, (size_t)np, sizeof *prev);
+	int32_t *wid = floe_arena_alloc(a->batch_arena, (size_t)tb.nrows * 4);
+	if (!pcols || !prev || !wid)
 		return oom(err);
 	for (int k = 0; k < np; k++) {
-		pcols[k] = floe_arena_calloc(a->batch_arena, (size_t)tb.nrows, sizeof **pcols);
-		if (!pcols[k])
+		pcols[k] = floe_arena_calloc(a->batch_arena, ROUTE_CHUNK, sizeof **pcols);
+		prev[k] = floe_arena_calloc(a->batch_arena, 1, sizeof **prev);
+		if (!pcols[k] || !prev[k])
 			return oom(err);
-		const ice_partition_field *pf = &a->spec->fields[k];
-		if (a->psrc[k] < 0) { /* void of a dropped column */
-			for (int64_t r = 0; r < tb.nrows; r++) {
-				pcols[k][r].type = a->ptypes[k];
-				pcols[k][r].is_null = true;
-			}
-			continue;
-		}
-		const floe_column *col = &tb.cols[a->psrc[k]];
-		if ((rc = ice_transform_apply_column(&pf->transform, &col->type, col, tb.nrows, pcols[k],
-		                                     err)))
-			return floe_error_prefix(err, "partition field '%s'", pf->name);
 	}
-	int32_t *wid = floe_arena_alloc(a->batch_arena, (size_t)tb.nrows * 4);
-	if (!wid)
-		return oom(err);
 	int first = -1;
 	bool single = true;
-	for (int64_t r = 0; r < tb.nrows; r++) {
-		int i;
-		if (r > 0 && same_tuple(pcols, np, r, r - 1)) {
-			wid[r] = wid[r - 1];
-			continue;
+	for (int64_t base = 0; base < tb.nrows; base += ROUTE_CHUNK) {
+		int64_t n = tb.nrows - base < ROUTE_CHUNK ? tb.nrows - base : ROUTE_CHUNK;
+		for (int k = 0; k < np; k++) {
+			const ice_partition_field *pf = &a->spec->fields[k];
+			if (a->psrc[k] < 0) { /* void of a dropped column */
+				for (int64_t r = 0; r < n; r++) {
+					memset(&pcols[k][r], 0, sizeof pcols[k][r]);
+					pcols[k][r].type = a->ptypes[k];
+					pcols[k][r].is_null = true;
+				}
+				continue;
+			}
+			floe_column col = tb.cols[a->psrc[k]];
+			if (col.validity) /* base is a multiple of 8 */
+				col.validity += base / 8;
+			if (col.offsets)
+				col.offsets += base;
+			else
+				col.values = (uint8_t *)col.values +
+				             (size_t)base * (size_t)floe_type_value_width(&col.type);
+			if ((rc = ice_transform_apply_column(&pf->transform, &col.type, &col, n, pcols[k], err)))
+				return floe_error_prefix(err, "partition field '%s'", pf->name);
 		}
-		if ((rc = find_writer(a, (const ice_datum *const *)pcols, r, &i, err)))
-			return rc;
-		wid[r] = i;
-		if (first < 0)
-			first = i;
-		else if (i != first)
-			single = false;
+		for (int64_t r = 0; r < n; r++) {
+			int i;
+			if (base + r > 0) {
+				int k;
+				for (k = 0; k < np; k++)
+					if (!datum_eq(&pcols[k][r], r > 0 ? &pcols[k][r - 1] : prev[k]))
+						break;
+				if (k == np) {
+					wid[base + r] = wid[base + r - 1];
+					continue;
+				}
+			}
+			if ((rc = find_writer(a, (const ice_datum *const *)pcols, r, &i, err)))
+				return rc;
+			wid[base + r] = i;
+			if (first < 0)
+				first = i;
+			else if (i != first)
+				single = false;
+		}
+		/* the last tuple, for the first row of the next chunk (byte
+		 * values point into the batch, which outlives the loop) */
+		for (int k = 0; k < np; k++)
+			*prev[k] = pcols[k][n - 1];
 	}
 	/* ordered input (a stream crossing midnight) comes in a few runs of
 	 * rows per partition: write each run as a view instead of copying */
@@ -1407,6 +1442,10 @@ int floe_append_commit(floe_append *a, int64_t *snapshot_id, floe_error *err)
 		floe_append_abort(a);
 		return 0;
 	}
+	/* data files were closed without fsync (their write-back started at
+	 * close, so these are quick): durable before any metadata names them */
+	for (size_t i = 0; i < a->ndone && !rc; i++)
+		rc = floe_fs_fsync_file(a->done[i].file.file_path, err);
 	for (int i = 0; i < a->ndirs && !rc; i++)
 		rc = floe_fs_fsync_dir(a->dirs[i], err);
 	if (rc)

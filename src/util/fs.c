@@ -108,6 +108,21 @@ int floe_fs_fsync_dir(const char *dir, floe_error *err)
 	return rc;
 }
 
+int floe_fs_fsync_file(const char *path, floe_error *err)
+{
+	/* a descriptor opened after the writes still reports their write-back
+	 * errors (Linux keeps an error no descriptor has seen yet for the next
+	 * fsync) */
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return io_error(err, "cannot open", path);
+	int rc = 0;
+	if (fsync(fd) != 0)
+		rc = io_error(err, "fsync", path);
+	close(fd);
+	return rc;
+}
+
 static int write_full(int fd, const void *data, size_t len)
 {
 	const uint8_t *p = data;

@@ -21,6 +21,10 @@ int floe_fs_write_atomic(const char *path, const void *data, size_t len, floe_er
  * parent of every directory it creates. An existing directory is fine. */
 int floe_fs_mkdirs(const char *path, floe_error *err);
 
+/* fsync the file at `path` (written and closed earlier) so that its data
+ * is durable. */
+int floe_fs_fsync_file(const char *path, floe_error *err);
+
 /* fsync a directory so that entries created/renamed in it are durable. */
 int floe_fs_fsync_dir(const char *dir, floe_error *err);
 

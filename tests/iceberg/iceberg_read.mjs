@@ -90,7 +90,7 @@ for (const m of list.records) {
   for (const e of man.records) {
     if (e.status === 2) continue;
     if (e.data_file.content !== 0) fail('unexpected delete file');
-    files.push({ path: e.data_file.file_path, records: Number(e.data_file.record_count) });
+    files.push({ path: e.data_file.file_path, records: Number(e.data_file.record_count), df: e.data_file });
   }
 }
 let rows = 0, sum = 0n;
@@ -105,5 +105,44 @@ if (files.length) {
   if (sumCol) sum = BigInt(row[1] ?? 0);
   const listed = files.reduce((a, f) => a + f.records, 0);
   if (listed !== rows) fail(`manifests list ${listed} records, the data files hold ${rows}`);
+  for (const f of files) await checkMetrics(con, f);
+}
+
+function kv(arr) {
+  const m = new Map();
+  for (const x of arr ?? []) m.set(x.key, x.value);
+  return m;
+}
+
+async function checkMetrics(con, f) {
+  const q = (p) => `'${p.replace(/'/g, "''")}'`;
+  const cols = (await con.runAndReadAll(
+    `select name, field_id, type, logical_type from parquet_schema(${q(f.path)}) where num_children is null`)).getRows();
+  const vc = kv(f.df.value_counts), nc = kv(f.df.null_value_counts);
+  const lb = kv(f.df.lower_bounds), ub = kv(f.df.upper_bounds);
+  for (const [name, fid, type, logical] of cols) {
+    if (fid === null) continue;
+    const id = Number(fid), col = `"${name.replace(/"/g, '""')}"`;
+    const r = (await con.runAndReadAll(
+      `select count(${col}), count(*) - count(${col}), min(${col})::VARCHAR, max(${col})::VARCHAR ` +
+      `from read_parquet(${q(f.path)})`)).getRows()[0];
+    const where = `${f.path} column ${name} (field ${id})`;
+    if (vc.has(id) && Number(vc.get(id)) !== f.records) fail(`${where}: value_count ${vc.get(id)} != ${f.records}`);
+    if (nc.has(id) && Number(nc.get(id)) !== Number(r[1])) fail(`${where}: null_value_count ${nc.get(id)} != ${r[1]}`);
+    if (r[2] === null) continue;
+    const isString = type === 'BYTE_ARRAY' && /string|utf8/i.test(String(logical ?? ''));
+    if (isString) {
+      const mn = Buffer.from(r[2], 'utf8'), mx = Buffer.from(r[3], 'utf8');
+      if (!lb.has(id) || !ub.has(id)) fail(`${where}: string bounds missing`);
+      const lo = lb.get(id), hi = ub.get(id);
+      if (Buffer.compare(lo, mn.subarray(0, lo.length)) !== 0) fail(`${where}: lower bound is not a prefix of min`);
+      if (Buffer.compare(hi, mx) < 0) fail(`${where}: upper bound below max`);
+    } else if ((type === 'INT32' || type === 'INT64') && logical === null) {
+      if (!lb.has(id) || !ub.has(id)) fail(`${where}: bounds missing`);
+      const dec = (b) => (b.length === 4 ? BigInt(b.readInt32LE()) : b.readBigInt64LE());
+      if (dec(lb.get(id)) !== BigInt(r[2]) || dec(ub.get(id)) !== BigInt(r[3]))
+        fail(`${where}: bounds ${dec(lb.get(id))}..${dec(ub.get(id))}, values ${r[2]}..${r[3]}`);
+    }
+  }
 }
 console.log(JSON.stringify({ snapshot: snapId, manifests, files: files.length, rows, sum: sum.toString() }));

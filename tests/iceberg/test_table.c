@@ -40,7 +40,9 @@ static floe_catalog *open_wh(const char *name)
 }
 
 /* Rows id in [from, to): symbol S(id % 5), price id * 0.5, volume id,
- * ts = T0 + id hours, note NULL when id % 7 == 0. */
+ * ts = T0 + id hours, note NULL when id % 7 == 0, LONG_NOTE (18 characters,
+ * 22 bytes) when id % 7 == 3, else "n". */
+#define LONG_NOTE "n\xc3\xa9-long-note-\xc3\xa9\xc3\xa9\xc3\xa9-x"
 static const char *const SYMS[5] = { "AAPL", "GOOGL", "MSFT", "AMZN", "TSLA" };
 
 static const char *price_name = "price"; /* after a rename, the new name */
@@ -67,6 +69,9 @@ static void append_rows(floe_table *t, int64_t from, int64_t to, int64_t *snap)
 		REQUIRE_OK(floe_batch_builder_i64(b, 4, T0 + id * 3600000000LL, &err), &err);
 		if (id % 7 == 0)
 			REQUIRE_OK(floe_batch_builder_null(b, 5, &err), &err);
+		else if (id % 7 == 3) /* past the 16 characters of a bound, multi-byte */
+			REQUIRE_OK(floe_batch_builder_bytes(b, 5, LONG_NOTE, (int64_t)strlen(LONG_NOTE), &err),
+			           &err);
 		else
 			REQUIRE_OK(floe_batch_builder_bytes(b, 5, "n", 1, &err), &err);
 		if (floe_batch_builder_rows(b) == 1000) {
