@@ -184,6 +184,8 @@ typedef struct floe_scan_stats {
 	int64_t rows_scanned;       /* rows decoded before the filter */
 	int64_t rows_returned;
 	int64_t bytes_read;
+	int64_t delete_files;       /* live position/equality delete files */
+	int64_t rows_deleted;       /* rows dropped because a delete applied */
 } floe_scan_stats;
 
 typedef struct floe_scan floe_scan;

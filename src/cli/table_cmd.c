@@ -908,10 +908,11 @@ int floe_cli_table_scan(const floe_cli_cmd *cmd, const floe_cli_args *args)
 		        ",\"files_skipped\":%" PRId64 ",\"files_read\":%" PRId64
 		        ",\"row_groups\":%" PRId64 ",\"row_groups_skipped\":%" PRId64
 		        ",\"rows_scanned\":%" PRId64 ",\"rows_returned\":%" PRId64
-		        ",\"rows_printed\":%" PRId64 ",\"bytes_read\":%" PRId64 "}\n",
+		        ",\"rows_printed\":%" PRId64 ",\"bytes_read\":%" PRId64
+		        ",\"delete_files\":%" PRId64 ",\"rows_deleted\":%" PRId64 "}\n",
 		        st.snapshot_id, st.manifests, st.manifests_skipped, st.files, st.files_skipped,
 		        st.files_read, st.row_groups, st.row_groups_skipped, st.rows_scanned,
-		        st.rows_returned, printed, st.bytes_read);
+		        st.rows_returned, printed, st.bytes_read, st.delete_files, st.rows_deleted);
 	}
 	rc = FLOE_CLI_OK;
 done:

@@ -4,7 +4,8 @@
  * its columns resolved by field id (name mapping for files without ids,
  * identity partition values for columns a file lacks, NULL for columns
  * added later, widening for promoted types), skip row groups and pages by
- * statistics and keep the rows the filter accepts. Also `files`. */
+ * statistics, drop the rows position and equality deletes remove
+ * (iceberg/deletes.h) and keep the rows the filter accepts. Also `files`. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 
 #include <jansson.h>
 
+#include "iceberg/deletes.h"
 #include "iceberg/expr.h"
 #include "iceberg/table_int.h"
 #include "iceberg/transform.h"
@@ -22,6 +24,7 @@
 typedef struct scan_task {
 	const ice_data_file *f;
 	const ice_partition_spec *spec;
+	int64_t seq;             /* data sequence number */
 } scan_task;
 
 /* one id -> names entry of schema.name-mapping.default (top level) */
@@ -52,6 +55,9 @@ struct floe_scan {
 	ice_datum *consts;       /* per need column: constant (identity partition) */
 	bool *is_const;
 	int64_t const_rows_left; /* files read without any file column */
+	ice_deletes *dels;       /* live delete files of the snapshot */
+	ice_file_deletes fd;     /* those that apply to the current file */
+	int64_t file_pos;        /* position in the file of the next row */
 	floe_batch outb;
 	floe_scan_stats st;
 	int64_t batch_rows;
@@ -94,6 +100,8 @@ static void close_file(floe_scan *s)
 	s->r = NULL;
 	s->task = NULL;
 	s->const_rows_left = 0;
+	memset(&s->fd, 0, sizeof s->fd);
+	s->file_pos = 0;
 }
 
 void floe_scan_free(floe_scan *s)
@@ -101,6 +109,7 @@ void floe_scan_free(floe_scan *s)
 	if (!s)
 		return;
 	close_file(s);
+	ice_deletes_free(s->dels);
 	free(s->tasks);
 	floe_arena_free(s->arena);
 	floe_arena_free(s->barena);
@@ -108,7 +117,7 @@ void floe_scan_free(floe_scan *s)
 }
 
 static int add_task(floe_scan *s, const ice_data_file *f, const ice_partition_spec *spec,
-                    floe_error *err)
+                    int64_t seq, floe_error *err)
 {
 	if (s->ntasks == s->cap) {
 		size_t cap = s->cap ? s->cap * 2 : 64;
@@ -120,6 +129,7 @@ static int add_task(floe_scan *s, const ice_data_file *f, const ice_partition_sp
 	}
 	s->tasks[s->ntasks].f = f;
 	s->tasks[s->ntasks].spec = spec;
+	s->tasks[s->ntasks].seq = seq;
 	s->ntasks++;
 	return 0;
 }
@@ -228,15 +238,6 @@ static int plan_for_spec(floe_scan *s, spec_plan **plans, int *nplans, int32_t s
 	return 0;
 }
 
-static int refuse_deletes(const floe_scan *s, const ice_manifest_file *mf, floe_error *err)
-{
-	return floe_error_set(err, FLOE_EUNSUPPORTED,
-	                      "%s: snapshot %" PRId64 " has row-level delete files (manifest %s); "
-	                      "applying position and equality deletes is not supported yet, so floe "
-	                      "refuses to return rows that may have been deleted",
-	                      s->t->ident, s->snap->snapshot_id, mf->manifest_path);
-}
-
 static int plan(floe_scan *s, floe_error *err)
 {
 	ice_manifest_file *mfs;
@@ -258,9 +259,16 @@ static int plan(floe_scan *s, floe_error *err)
 			size_t ne;
 			if ((rc = ice_manifest_read(mf, local, s->t->meta, s->arena, &ents, &ne, err)))
 				return rc;
-			for (size_t k = 0; k < ne; k++)
-				if (ents[k].status != ICE_STATUS_DELETED)
-					return refuse_deletes(s, mf, err);
+			for (size_t k = 0; k < ne; k++) {
+				if (ents[k].status == ICE_STATUS_DELETED)
+					continue;
+				if (!s->dels && (rc = ice_deletes_new(&s->dels, s->t, err)))
+					return rc;
+				const ice_partition_spec *ds = ice_metadata_spec(s->t->meta, ents[k].file.spec_id);
+				if ((rc = ice_deletes_add(s->dels, &ents[k], ds, err)))
+					return rc;
+				s->st.delete_files++;
+			}
 			continue;
 		}
 		s->st.manifests++;
@@ -283,7 +291,8 @@ static int plan(floe_scan *s, floe_error *err)
 			if (e->status == ICE_STATUS_DELETED)
 				continue;
 			if (e->file.content != ICE_CONTENT_DATA)
-				return refuse_deletes(s, mf, err);
+				return floe_error_set(err, FLOE_ECORRUPT, "%s: data manifest %s lists delete file %s",
+				                      s->t->ident, mf->manifest_path, e->file.file_path);
 			s->st.files++;
 			spec_plan *fp = p;
 			if (!fp && (rc = plan_for_spec(s, &plans, &nplans, e->file.spec_id, &fp, err)))
@@ -297,7 +306,7 @@ static int plan(floe_scan *s, floe_error *err)
 				s->st.files_skipped++;
 				continue;
 			}
-			if ((rc = add_task(s, &e->file, fp->spec, err)))
+			if ((rc = add_task(s, &e->file, fp->spec, e->sequence_number, err)))
 				return rc;
 		}
 	}
@@ -395,6 +404,26 @@ int floe_scan_open(floe_scan **out, floe_table *t, const floe_scan_options *o, f
 		if ((rc = plan(s, err)))
 			goto fail;
 	}
+	/* equality deletes compare columns the query may not ask for */
+	int32_t eqids[256];
+	int neq = ice_deletes_equality_ids(s->dels, eqids, 256);
+	if (neq > 256) {
+		rc = floe_error_set(err, FLOE_EUNSUPPORTED, "%s: equality deletes over more than 256 columns",
+		                    t->ident);
+		goto fail;
+	}
+	for (int i = 0; i < neq; i++) {
+		if (floe_schema_find_id(s->need, eqids[i]) >= 0)
+			continue;
+		int k = floe_schema_find_id(all, eqids[i]);
+		if (k < 0) {
+			rc = floe_error_set(err, FLOE_EUNSUPPORTED, "%s: equality deletes by field id %d, which "
+			                    "is not a top-level column of the schema being read", t->ident,
+			                    eqids[i]);
+			goto fail;
+		}
+		of[s->need->nfields++] = all->fields[k];
+	}
 	*out = s;
 	return 0;
 fail:
@@ -472,6 +501,9 @@ static int open_file(floe_scan *s, const scan_task *task, floe_error *err)
 		}
 		s->consts[j].type = nf->type;
 	}
+	if ((rc = ice_deletes_for_file(s->dels, f, task->seq, task->spec, s->need, &s->fd, err)))
+		return rc;
+	s->file_pos = 0;
 	if (nproj == 0) {
 		s->const_rows_left = floe_parquet_reader_num_rows(s->r);
 		s->st.files_read++;
@@ -482,7 +514,9 @@ static int open_file(floe_scan *s, const scan_task *task, floe_error *err)
 	po.columns = names;
 	po.ncolumns = nproj;
 	po.batch_rows = s->batch_rows;
-	if (s->expr) {
+	/* positions count every row of the file: no row group or page may be
+	 * skipped when position deletes apply */
+	if (s->expr && s->fd.npos == 0) {
 		floe_parquet_predicate *preds;
 		int npreds = 0;
 		if ((rc = ice_expr_to_parquet(s->expr, &preds, &npreds, s->arena, err)))
@@ -620,7 +654,10 @@ int floe_scan_next(floe_scan *s, const floe_batch **out, floe_error *err)
 			}
 		}
 		floe_batch nb = { n, nneed, cols, s->need };
-		if (!s->expr) {
+		int64_t first_pos = s->file_pos;
+		s->file_pos += n;
+		bool dels = s->fd.npos > 0 || s->fd.neq > 0;
+		if (!s->expr && !dels) {
 			s->outb = nb;
 			s->outb.ncols = s->out->nfields;
 			s->outb.schema = s->out;
@@ -631,7 +668,13 @@ int floe_scan_next(floe_scan *s, const floe_batch **out, floe_error *err)
 		uint8_t *keep = floe_arena_alloc(s->barena, (size_t)n + 1);
 		if (!keep)
 			return oom(err);
-		int rc = ice_expr_eval_batch(s->expr, &nb, keep, err);
+		int rc = 0;
+		if (s->expr)
+			rc = ice_expr_eval_batch(s->expr, &nb, keep, err);
+		else
+			memset(keep, 1, (size_t)n);
+		if (!rc && dels)
+			rc = ice_deletes_apply(&s->fd, &nb, first_pos, keep, &s->st.rows_deleted, err);
 		if (rc)
 			return rc;
 		int64_t kept = 0;

@@ -1,0 +1,65 @@
+/* iceberg/deletes.h - row-level deletes at read time (spec "Scan
+ * Planning", "Position Delete Files", "Equality Delete Files"): which
+ * delete files apply to a data file (sequence numbers, partition scope,
+ * global equality deletes), their contents loaded once per scan, and the
+ * rows of a batch they delete. Internal. */
+#ifndef FLOE_ICEBERG_DELETES_H
+#define FLOE_ICEBERG_DELETES_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "floe/batch.h"
+#include "iceberg/manifest.h"
+#include "iceberg/table_int.h"
+
+/* Field ids of the position delete file columns (spec, reserved ids). */
+#define ICE_FIELD_DELETE_FILE_PATH 2147483546
+#define ICE_FIELD_DELETE_POS 2147483545
+
+typedef struct ice_deletes ice_deletes;
+
+/* The delete files that apply to one data file, from ice_deletes_for_file
+ * (valid while the index lives). */
+typedef struct ice_file_deletes {
+	const int64_t *pos;        /* deleted positions, sorted, distinct */
+	int64_t npos;
+	int neq;
+	struct ice_eq_set **eq;    /* equality delete sets that apply */
+} ice_file_deletes;
+
+/* An empty index over table `t` (used for paths and errors). */
+int ice_deletes_new(ice_deletes **out, const floe_table *t, floe_error *err);
+void ice_deletes_free(ice_deletes *d);
+
+/* Add a live delete entry (content 1 or 2) of `spec`; the entry must
+ * outlive the index. Deletion vectors (Puffin) are FLOE_EUNSUPPORTED. */
+int ice_deletes_add(ice_deletes *d, const ice_manifest_entry *e, const ice_partition_spec *spec,
+                    floe_error *err);
+
+/* Number of delete files added. */
+int ice_deletes_count(const ice_deletes *d);
+
+/* Every equality field id of the added files, distinct, into ids[0..cap);
+ * returns the count (may exceed cap). */
+int ice_deletes_equality_ids(const ice_deletes *d, int32_t *ids, int cap);
+
+/* The deletes that apply to data file `f` (data sequence number `seq`, of
+ * `spec`), loading delete files on first use. Equality values are compared
+ * as `schema`'s types of their field ids (the scan's columns, widened). */
+int ice_deletes_for_file(ice_deletes *d, const ice_data_file *f, int64_t seq,
+                         const ice_partition_spec *spec, const floe_schema *schema,
+                         ice_file_deletes *out, floe_error *err);
+
+/* Clear keep[r] for each row r of `b` (whose columns are described by
+ * b->schema, with field ids) that `fd` deletes; rows are at positions
+ * first_pos.. of their file (ignored when fd has no positions). Adds the
+ * number of rows newly cleared to *ndeleted. */
+int ice_deletes_apply(const ice_file_deletes *fd, const floe_batch *b, int64_t first_pos,
+                      uint8_t *keep, int64_t *ndeleted, floe_error *err);
+
+/* True when the two partition tuples are equal (spec note 3: floats by
+ * bits). */
+bool ice_partition_equal(const ice_datum *a, int na, const ice_datum *b, int nb);
+
+#endif

@@ -1,0 +1,666 @@
+/* iceberg/table_deletes.c - position and equality deletes applied at read
+ * time: scoping by sequence number and partition (spec "Scan Planning"),
+ * delete files read once per scan into a path -> positions map or a hash
+ * set of equality keys, and the rows of a batch they delete. */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <xxhash.h>
+
+#include "floe/parquet.h"
+#include "iceberg/deletes.h"
+#include "util/buf.h"
+
+/* Positions one delete file holds for one data file path. */
+typedef struct pos_list {
+	int del;                 /* index of the delete file */
+	int64_t *pos;
+	int64_t n, cap;
+	struct pos_list *next;
+} pos_list;
+
+typedef struct path_slot {
+	uint64_t hash;
+	char *path;              /* NULL = empty slot */
+	pos_list *head;
+} path_slot;
+
+/* Keys of one equality delete file: each key is the serialized tuple of
+ * its delete columns (null flag, then the value's bytes). */
+typedef struct ice_eq_set {
+	int nids;
+	int32_t *ids;
+	floe_type *types;        /* compared as these (the scan's types) */
+	floe_buf keys;
+	uint64_t *slots;         /* hash << 32 | (entry index + 1), 0 = empty */
+	uint32_t nslots;
+	floe_buf ents;           /* eq_ent */
+} ice_eq_set;
+
+typedef struct eq_ent {
+	uint64_t hash;
+	size_t off, len;
+} eq_ent;
+
+typedef struct del_file {
+	const ice_manifest_entry *e;
+	const ice_partition_spec *spec;
+	bool global;             /* equality deletes of an unpartitioned spec */
+	bool loaded;
+	ice_eq_set *eq;
+} del_file;
+
+struct ice_deletes {
+	const floe_table *t;
+	floe_arena *arena;
+	del_file *files;
+	int n, cap;
+	path_slot *slots;
+	size_t nslots, used;
+	floe_buf scratch;        /* positions of one data file */
+	floe_buf key;
+};
+
+static int oom(floe_error *err)
+{
+	return floe_error_set(err, FLOE_ENOMEM, "out of memory");
+}
+
+int ice_deletes_new(ice_deletes **out, const floe_table *t, floe_error *err)
+{
+	*out = NULL;
+	ice_deletes *d = calloc(1, sizeof *d);
+	if (!d || !(d->arena = floe_arena_new(0))) {
+		free(d);
+		return oom(err);
+	}
+	d->t = t;
+	*out = d;
+	return 0;
+}
+
+static void eq_free(ice_eq_set *s)
+{
+	if (!s)
+		return;
+	floe_buf_free(&s->keys);
+	floe_buf_free(&s->ents);
+	free(s->slots);
+}
+
+void ice_deletes_free(ice_deletes *d)
+{
+	if (!d)
+		return;
+	for (int i = 0; i < d->n; i++)
+		eq_free(d->files[i].eq);
+	for (size_t i = 0; i < d->nslots; i++)
+		for (pos_list *p = d->slots[i].head; p; p = p->next)
+			free(p->pos);
+	free(d->slots);
+	free(d->files);
+	floe_buf_free(&d->scratch);
+	floe_buf_free(&d->key);
+	floe_arena_free(d->arena);
+	free(d);
+}
+
+int ice_deletes_count(const ice_deletes *d)
+{
+	return d ? d->n : 0;
+}
+
+int ice_deletes_add(ice_deletes *d, const ice_manifest_entry *e, const ice_partition_spec *spec,
+                    floe_error *err)
+{
+	const ice_data_file *f = &e->file;
+	if (f->content != ICE_CONTENT_POSITION_DELETES && f->content != ICE_CONTENT_EQUALITY_DELETES)
+		return floe_error_set(err, FLOE_EINVALID, "not a delete file: %s", f->file_path);
+	if (strcasecmp(f->file_format, "PARQUET") != 0)
+		return floe_error_set(err, FLOE_EUNSUPPORTED,
+		                      "%s: delete file %s is %s; floe reads Parquet delete files only "
+		                      "(deletion vectors and ORC/Avro deletes are not supported)",
+		                      d->t->ident, f->file_path, f->file_format);
+	if (f->content == ICE_CONTENT_EQUALITY_DELETES && f->nequality_ids <= 0)
+		return floe_error_set(err, FLOE_ECORRUPT, "%s: equality delete file %s has no equality_ids",
+		                      d->t->ident, f->file_path);
+	if (d->n == d->cap) {
+		int cap = d->cap ? d->cap * 2 : 16;
+		del_file *v = realloc(d->files, (size_t)cap * sizeof *v);
+		if (!v)
+			return oom(err);
+		d->files = v;
+		d->cap = cap;
+	}
+	del_file *df = &d->files[d->n++];
+	memset(df, 0, sizeof *df);
+	df->e = e;
+	df->spec = spec;
+	df->global = f->content == ICE_CONTENT_EQUALITY_DELETES && (!spec || spec->nfields == 0);
+	return 0;
+}
+
+int ice_deletes_equality_ids(const ice_deletes *d, int32_t *ids, int cap)
+{
+	int n = 0;
+	for (int i = 0; d && i < d->n; i++) {
+		const ice_data_file *f = &d->files[i].e->file;
+		if (f->content != ICE_CONTENT_EQUALITY_DELETES)
+			continue;
+		for (int k = 0; k < f->nequality_ids; k++) {
+			int j;
+			for (j = 0; j < n && j < cap; j++)
+				if (ids[j] == f->equality_ids[k])
+					break;
+			if (j < n && j < cap)
+				continue;
+			if (n < cap)
+				ids[n] = f->equality_ids[k];
+			n++;
+		}
+	}
+	return n;
+}
+
+/* ---- partitions ---------------------------------------------------------- */
+
+static bool datum_same(const ice_datum *a, const ice_datum *b)
+{
+	if (a->is_null || b->is_null)
+		return a->is_null == b->is_null;
+	if (a->type.id == FLOE_TYPE_FLOAT || a->type.id == FLOE_TYPE_DOUBLE) {
+		/* bits, NaNs normalized (spec, scan planning note 3) */
+		double x = a->v.d, y = b->v.d;
+		if (x != x || y != y)
+			return x != x && y != y;
+		return memcmp(&x, &y, sizeof x) == 0;
+	}
+	return ice_value_compare(&a->type, &a->v, &b->v) == 0;
+}
+
+bool ice_partition_equal(const ice_datum *a, int na, const ice_datum *b, int nb)
+{
+	if (na != nb)
+		return false;
+	for (int i = 0; i < na; i++)
+		if (!datum_same(&a[i], &b[i]))
+			return false;
+	return true;
+}
+
+/* Scope rules of the spec's scan planning: sequence numbers, then the
+ * partition (spec id and values) unless the equality delete is global. */
+static bool applies(const del_file *df, const ice_data_file *f, int64_t seq)
+{
+	const ice_manifest_entry *e = df->e;
+	if (e->file.content == ICE_CONTENT_POSITION_DELETES) {
+		if (seq > e->sequence_number)
+			return false;
+		if (e->file.referenced_data_file && strcmp(e->file.referenced_data_file, f->file_path) != 0)
+			return false;
+	} else if (seq >= e->sequence_number) {
+		return false;
+	}
+	if (df->global)
+		return true;
+	return e->file.spec_id == f->spec_id &&
+	       ice_partition_equal(e->file.partition, e->file.npartition, f->partition, f->npartition);
+}
+
+static int cmp_bytes(const uint8_t *a, size_t an, const uint8_t *b, size_t bn)
+{
+	size_t k = an < bn ? an : bn;
+	int c = k ? memcmp(a, b, k) : 0;
+	return c ? c : (an > bn) - (an < bn);
+}
+
+/* A position delete file whose file_path bounds exclude `path` (writers
+ * that scope a delete file to one data file set both bounds to it; a
+ * truncated upper bound is still above every value). */
+static bool path_excluded(const ice_data_file *del, const char *path)
+{
+	const uint8_t *p = (const uint8_t *)path;
+	size_t n = strlen(path);
+	for (int i = 0; i < del->nmetrics; i++) {
+		const ice_column_metrics *m = &del->metrics[i];
+		if (m->field_id != ICE_FIELD_DELETE_FILE_PATH)
+			continue;
+		if (m->lower && cmp_bytes(p, n, m->lower, m->lower_len) < 0)
+			return true;
+		if (m->upper && cmp_bytes(p, n, m->upper, m->upper_len) > 0)
+			return true;
+	}
+	return false;
+}
+
+/* ---- reading delete files -------------------------------------------------- */
+
+/* Open `f`'s Parquet file and scan the columns with field ids ids[0..n)
+ * (names[] as fallbacks for files without ids). */
+static int open_delete_file(ice_deletes *d, const ice_data_file *f, const int32_t *ids,
+                            const char *const *fallback, int n, floe_parquet_reader **r,
+                            floe_parquet_scan **ps, floe_error *err)
+{
+	char local[4096];
+	if (!ice_table_local_path(d->t, f->file_path, local, sizeof local))
+		return floe_error_set(err, FLOE_EINVALID, "path too long: %s", f->file_path);
+	int rc = floe_parquet_reader_open(r, local, err);
+	if (rc)
+		return floe_error_prefix(err, "%s: delete file", d->t->ident);
+	const floe_schema *fs = floe_parquet_reader_schema(*r);
+	const char **names = floe_arena_calloc(d->arena, (size_t)n + 1, sizeof *names);
+	if (!names)
+		return oom(err);
+	for (int i = 0; i < n; i++) {
+		int k = floe_schema_find_id(fs, ids[i]);
+		if (k < 0 && fallback && fallback[i])
+			k = floe_schema_find(fs, fallback[i]);
+		if (k < 0)
+			return floe_error_set(err, FLOE_ECORRUPT, "%s: delete file %s has no column with field "
+			                      "id %d", d->t->ident, f->file_path, ids[i]);
+		names[i] = fs->fields[k].name;
+	}
+	floe_parquet_scan_options po;
+	floe_parquet_scan_options_init(&po);
+	po.columns = names;
+	po.ncolumns = n;
+	return floe_parquet_scan_open(ps, *r, &po, err);
+}
+
+static int slot_for_path(ice_deletes *d, const uint8_t *p, size_t len, bool create,
+                         path_slot **out, floe_error *err)
+{
+	*out = NULL;
+	if (create && (d->used + 1) * 2 > d->nslots) {
+		size_t ns = d->nslots ? d->nslots * 2 : 64;
+		path_slot *v = calloc(ns, sizeof *v);
+		if (!v)
+			return oom(err);
+		for (size_t i = 0; i < d->nslots; i++) {
+			if (!d->slots[i].path)
+				continue;
+			size_t j = d->slots[i].hash & (ns - 1);
+			while (v[j].path)
+				j = (j + 1) & (ns - 1);
+			v[j] = d->slots[i];
+		}
+		free(d->slots);
+		d->slots = v;
+		d->nslots = ns;
+	}
+	if (!d->nslots)
+		return 0;
+	uint64_t h = XXH3_64bits(p, len);
+	size_t j = h & (d->nslots - 1);
+	while (d->slots[j].path) {
+		if (d->slots[j].hash == h && strlen(d->slots[j].path) == len &&
+		    memcmp(d->slots[j].path, p, len) == 0) {
+			*out = &d->slots[j];
+			return 0;
+		}
+		j = (j + 1) & (d->nslots - 1);
+	}
+	if (!create)
+		return 0;
+	char *s = floe_arena_alloc(d->arena, len + 1);
+	if (!s)
+		return oom(err);
+	memcpy(s, p, len);
+	s[len] = 0;
+	d->slots[j].hash = h;
+	d->slots[j].path = s;
+	d->slots[j].head = NULL;
+	d->used++;
+	*out = &d->slots[j];
+	return 0;
+}
+
+static int load_positions(ice_deletes *d, int idx, floe_error *err)
+{
+	const ice_data_file *f = &d->files[idx].e->file;
+	static const int32_t ids[2] = { ICE_FIELD_DELETE_FILE_PATH, ICE_FIELD_DELETE_POS };
+	static const char *const names[2] = { "file_path", "pos" };
+	floe_parquet_reader *r = NULL;
+	floe_parquet_scan *ps = NULL;
+	int rc = open_delete_file(d, f, ids, names, 2, &r, &ps, err);
+	pos_list *cur = NULL;
+	const char *cur_path = NULL;
+	size_t cur_len = 0;
+	while (!rc) {
+		const floe_batch *b;
+		rc = floe_parquet_scan_next(ps, &b, err);
+		if (rc <= 0)
+			break;
+		rc = 0;
+		const floe_column *pc = &b->cols[0], *oc = &b->cols[1];
+		if (!floe_type_is_variable(&pc->type) ||
+		    (oc->type.id != FLOE_TYPE_LONG && oc->type.id != FLOE_TYPE_INT)) {
+			rc = floe_error_set(err, FLOE_ECORRUPT, "%s: position delete file %s: file_path must "
+			                    "be a string and pos a long", d->t->ident, f->file_path);
+			break;
+		}
+		for (int64_t i = 0; i < b->nrows && !rc; i++) {
+			if (!floe_column_is_valid(pc, i) || !floe_column_is_valid(oc, i)) {
+				rc = floe_error_set(err, FLOE_ECORRUPT, "%s: position delete file %s: NULL in "
+				                    "row %" PRId64, d->t->ident, f->file_path, i);
+				break;
+			}
+			const uint8_t *p = pc->data + pc->offsets[i];
+			size_t len = (size_t)(pc->offsets[i + 1] - pc->offsets[i]);
+			int64_t pos = oc->type.id == FLOE_TYPE_LONG ? ((const int64_t *)oc->values)[i]
+			                                            : ((const int32_t *)oc->values)[i];
+			if (pos < 0) {
+				rc = floe_error_set(err, FLOE_ECORRUPT, "%s: position delete file %s: negative "
+				                    "pos %" PRId64, d->t->ident, f->file_path, pos);
+				break;
+			}
+			if (!cur || len != cur_len || memcmp(p, cur_path, len) != 0) {
+				path_slot *slot;
+				if ((rc = slot_for_path(d, p, len, true, &slot, err)))
+					break;
+				cur = slot->head;
+				if (!cur || cur->del != idx) {
+					cur = calloc(1, sizeof *cur);
+					if (!cur) {
+						rc = oom(err);
+						break;
+					}
+					cur->del = idx;
+					cur->next = slot->head;
+					slot->head = cur;
+				}
+				cur_path = slot->path;
+				cur_len = len;
+			}
+			if (cur->n == cur->cap) {
+				int64_t cap = cur->cap ? cur->cap * 2 : 64;
+				int64_t *v = realloc(cur->pos, (size_t)cap * sizeof *v);
+				if (!v) {
+					rc = oom(err);
+					break;
+				}
+				cur->pos = v;
+				cur->cap = cap;
+			}
+			cur->pos[cur->n++] = pos;
+		}
+	}
+	floe_parquet_scan_free(ps);
+	floe_parquet_reader_free(r);
+	if (!rc)
+		d->files[idx].loaded = true;
+	return rc;
+}
+
+/* Serialized key of row `r` over columns cols[0..n): per column a null
+ * flag, then fixed-width bytes or a 4-byte length and the bytes. */
+static int key_of(floe_buf *k, const floe_column *const *cols, int n, int64_t r)
+{
+	floe_buf_clear(k);
+	for (int i = 0; i < n; i++) {
+		const floe_column *c = cols[i];
+		uint8_t flag = floe_column_is_valid(c, r) ? 1 : 0;
+		if (floe_buf_append(k, &flag, 1))
+			return FLOE_ENOMEM;
+		if (!flag)
+			continue;
+		if (c->offsets) {
+			uint32_t len = (uint32_t)(c->offsets[r + 1] - c->offsets[r]);
+			if (floe_buf_append(k, &len, 4) || (len && floe_buf_append(k, c->data + c->offsets[r], len)))
+				return FLOE_ENOMEM;
+		} else {
+			size_t w = (size_t)floe_type_value_width(&c->type);
+			if (floe_buf_append(k, (const uint8_t *)c->values + (size_t)r * w, w))
+				return FLOE_ENOMEM;
+		}
+	}
+	return 0;
+}
+
+static bool eq_contains(const ice_eq_set *s, const uint8_t *k, size_t len, uint64_t h)
+{
+	if (!s->nslots)
+		return false;
+	const eq_ent *ents = (const eq_ent *)s->ents.data;
+	uint32_t hi = (uint32_t)(h >> 32);
+	for (uint32_t j = (uint32_t)h & (s->nslots - 1);; j = (j + 1) & (s->nslots - 1)) {
+		uint64_t v = s->slots[j];
+		if (!v)
+			return false;
+		if ((uint32_t)(v >> 32) != hi)
+			continue;
+		const eq_ent *e = &ents[(uint32_t)v - 1];
+		if (e->hash == h && e->len == len && memcmp(s->keys.data + e->off, k, len) == 0)
+			return true;
+	}
+}
+
+static int eq_insert(ice_eq_set *s, const uint8_t *k, size_t len, uint64_t h)
+{
+	if (eq_contains(s, k, len, h))
+		return 0;
+	size_t n = s->ents.len / sizeof(eq_ent);
+	if (n >= UINT32_MAX - 1)
+		return FLOE_ENOMEM;
+	if ((n + 1) * 2 > s->nslots) {
+		uint32_t ns = s->nslots ? s->nslots * 2 : 1024;
+		uint64_t *v = calloc(ns, sizeof *v);
+		if (!v)
+			return FLOE_ENOMEM;
+		const eq_ent *ents = (const eq_ent *)s->ents.data;
+		for (size_t i = 0; i < n; i++) {
+			uint32_t j = (uint32_t)ents[i].hash & (ns - 1);
+			while (v[j])
+				j = (j + 1) & (ns - 1);
+			v[j] = (ents[i].hash >> 32) << 32 | (uint64_t)(i + 1);
+		}
+		free(s->slots);
+		s->slots = v;
+		s->nslots = ns;
+	}
+	eq_ent e = { h, s->keys.len, len };
+	if (floe_buf_append(&s->keys, k, len) || floe_buf_append(&s->ents, &e, sizeof e))
+		return FLOE_ENOMEM;
+	uint32_t j = (uint32_t)h & (s->nslots - 1);
+	while (s->slots[j])
+		j = (j + 1) & (s->nslots - 1);
+	s->slots[j] = (h >> 32) << 32 | (uint64_t)(n + 1);
+	return 0;
+}
+
+static int load_equality(ice_deletes *d, int idx, const floe_schema *schema, floe_error *err)
+{
+	del_file *df = &d->files[idx];
+	const ice_data_file *f = &df->e->file;
+	int n = f->nequality_ids;
+	ice_eq_set *s = floe_arena_calloc(d->arena, 1, sizeof *s);
+	const char **names = floe_arena_calloc(d->arena, (size_t)n + 1, sizeof *names);
+	const floe_column **cols = floe_arena_calloc(d->arena, (size_t)n + 1, sizeof *cols);
+	floe_column *wide = floe_arena_calloc(d->arena, (size_t)n + 1, sizeof *wide);
+	if (!s || !names || !cols || !wide)
+		return oom(err);
+	s->nids = n;
+	s->ids = f->equality_ids;
+	s->types = floe_arena_calloc(d->arena, (size_t)n + 1, sizeof *s->types);
+	if (!s->types)
+		return oom(err);
+	for (int i = 0; i < n; i++) {
+		int k = floe_schema_find_id(schema, f->equality_ids[i]);
+		if (k < 0)
+			return floe_error_set(err, FLOE_EUNSUPPORTED, "%s: equality delete file %s deletes by "
+			                      "field id %d, which the schema being read does not have",
+			                      d->t->ident, f->file_path, f->equality_ids[i]);
+		s->types[i] = schema->fields[k].type;
+		names[i] = schema->fields[k].name;
+	}
+	df->eq = s; /* freed with the index from here on */
+	floe_parquet_reader *r = NULL;
+	floe_parquet_scan *ps = NULL;
+	floe_arena *ba = floe_arena_new(1 << 16);
+	int rc = ba ? open_delete_file(d, f, f->equality_ids, names, n, &r, &ps, err) : oom(err);
+	while (!rc) {
+		const floe_batch *b;
+		rc = floe_parquet_scan_next(ps, &b, err);
+		if (rc <= 0)
+			break;
+		rc = 0;
+		floe_arena_reset(ba);
+		for (int i = 0; i < n && !rc; i++) {
+			rc = ice_column_widen(ba, &b->cols[i], &s->types[i], b->nrows, &wide[i], err);
+			cols[i] = &wide[i];
+		}
+		if (rc) {
+			floe_error_prefix(err, "%s: equality delete file %s", d->t->ident, f->file_path);
+			break;
+		}
+		for (int64_t r2 = 0; r2 < b->nrows; r2++) {
+			if (key_of(&d->key, cols, n, r2) ||
+			    eq_insert(s, d->key.data, d->key.len, XXH3_64bits(d->key.data, d->key.len))) {
+				rc = oom(err);
+				break;
+			}
+		}
+	}
+	floe_parquet_scan_free(ps);
+	floe_parquet_reader_free(r);
+	floe_arena_free(ba);
+	if (!rc)
+		df->loaded = true;
+	return rc;
+}
+
+/* ---- per data file --------------------------------------------------------- */
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return (x > y) - (x < y);
+}
+
+int ice_deletes_for_file(ice_deletes *d, const ice_data_file *f, int64_t seq,
+                         const ice_partition_spec *spec, const floe_schema *schema,
+                         ice_file_deletes *out, floe_error *err)
+{
+	(void)spec;
+	memset(out, 0, sizeof *out);
+	if (!d || d->n == 0)
+		return 0;
+	int rc;
+	bool any_pos = false;
+	for (int i = 0; i < d->n; i++) {
+		del_file *df = &d->files[i];
+		if (!applies(df, f, seq))
+			continue;
+		if (df->e->file.content == ICE_CONTENT_POSITION_DELETES) {
+			if (path_excluded(&df->e->file, f->file_path))
+				continue;
+			if (!df->loaded && (rc = load_positions(d, i, err)))
+				return rc;
+			any_pos = true;
+		} else {
+			if (!df->loaded && (rc = load_equality(d, i, schema, err)))
+				return rc;
+			out->neq++;
+		}
+	}
+	if (out->neq) {
+		out->eq = floe_arena_calloc(d->arena, (size_t)out->neq, sizeof *out->eq);
+		if (!out->eq)
+			return oom(err);
+		int k = 0;
+		for (int i = 0; i < d->n; i++)
+			if (d->files[i].e->file.content == ICE_CONTENT_EQUALITY_DELETES &&
+			    applies(&d->files[i], f, seq))
+				out->eq[k++] = d->files[i].eq;
+	}
+	if (!any_pos)
+		return 0;
+	path_slot *slot;
+	if ((rc = slot_for_path(d, (const uint8_t *)f->file_path, strlen(f->file_path), false, &slot,
+	                        err)))
+		return rc;
+	if (!slot)
+		return 0;
+	floe_buf_clear(&d->scratch);
+	for (pos_list *p = slot->head; p; p = p->next)
+		if (applies(&d->files[p->del], f, seq) &&
+		    floe_buf_append(&d->scratch, p->pos, (size_t)p->n * sizeof *p->pos))
+			return oom(err);
+	int64_t n = (int64_t)(d->scratch.len / sizeof(int64_t));
+	if (n == 0)
+		return 0;
+	int64_t *v = floe_arena_alloc(d->arena, (size_t)n * sizeof *v);
+	if (!v)
+		return oom(err);
+	memcpy(v, d->scratch.data, (size_t)n * sizeof *v);
+	qsort(v, (size_t)n, sizeof *v, cmp_i64);
+	int64_t m = 0;
+	for (int64_t i = 0; i < n; i++)
+		if (m == 0 || v[m - 1] != v[i])
+			v[m++] = v[i];
+	out->pos = v;
+	out->npos = m;
+	return 0;
+}
+
+int ice_deletes_apply(const ice_file_deletes *fd, const floe_batch *b, int64_t first_pos,
+                      uint8_t *keep, int64_t *ndeleted, floe_error *err)
+{
+	int64_t n = b->nrows, dropped = 0;
+	if (fd->npos) {
+		/* first deleted position >= first_pos */
+		int64_t lo = 0, hi = fd->npos;
+		while (lo < hi) {
+			int64_t mid = lo + (hi - lo) / 2;
+			if (fd->pos[mid] < first_pos)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		for (int64_t i = lo; i < fd->npos && fd->pos[i] < first_pos + n; i++) {
+			int64_t r = fd->pos[i] - first_pos;
+			if (keep[r]) {
+				keep[r] = 0;
+				dropped++;
+			}
+		}
+	}
+	if (fd->neq) {
+		floe_buf key = FLOE_BUF_INIT;
+		const floe_column *cols[64];
+		for (int k = 0; k < fd->neq; k++) {
+			const ice_eq_set *s = fd->eq[k];
+			if (s->nids > 64) {
+				floe_buf_free(&key);
+				return floe_error_set(err, FLOE_EUNSUPPORTED, "equality deletes over more than 64 "
+				                      "columns");
+			}
+			for (int i = 0; i < s->nids; i++) {
+				int c = b->schema ? floe_schema_find_id(b->schema, s->ids[i]) : -1;
+				if (c < 0 || c >= b->ncols) {
+					floe_buf_free(&key);
+					return floe_error_set(err, FLOE_EINVALID, "equality delete column %d is "
+					                      "not in the batch", s->ids[i]);
+				}
+				cols[i] = &b->cols[c];
+			}
+			for (int64_t r = 0; r < n; r++) {
+				if (!keep[r])
+					continue;
+				if (key_of(&key, cols, s->nids, r)) {
+					floe_buf_free(&key);
+					return floe_error_set(err, FLOE_ENOMEM, "out of memory");
+				}
+				if (eq_contains(s, key.data, key.len, XXH3_64bits(key.data, key.len))) {
+					keep[r] = 0;
+					dropped++;
+				}
+			}
+		}
+		floe_buf_free(&key);
+	}
+	*ndeleted += dropped;
+	return 0;
+}
