@@ -509,14 +509,22 @@ int ice_table_commit(floe_table *t, ice_update_fn fn, ice_cleanup_fn cleanup, vo
 		if (!arena)
 			return floe_error_set(err, FLOE_ENOMEM, "out of memory");
 		const ice_table_metadata *base = t->meta;
+		bool refused = false; /* the change itself cannot apply on this base */
+		char *base_loc = strdup(t->metadata_location ? t->metadata_location : "");
+		if (!base_loc) {
+			floe_arena_free(arena);
+			return floe_error_set(err, FLOE_ENOMEM, "out of memory");
+		}
 		ice_table_metadata *nm = NULL;
 		char *json = NULL;
 		size_t len = 0;
 		char path[4096];
 		path[0] = 0;
 		rc = fn(ctx, t, base, attempt, arena, &nm, err);
-		if (rc)
+		if (rc) {
+			refused = true;
 			goto attempt_done;
+		}
 		int64_t now = floe_now_ms();
 		nm->last_updated_ms = now > base->last_updated_ms ? now : base->last_updated_ms + 1;
 		if ((rc = push_metadata_log(arena, nm, base, t->metadata_location))) {
@@ -557,22 +565,36 @@ int ice_table_commit(floe_table *t, ice_update_fn fn, ice_cleanup_fn cleanup, vo
 attempt_done:
 		free(json);
 		floe_arena_free(arena);
-		if (rc == 0)
-			return 0;
-		if (rc == FLOE_ECOMMIT_UNKNOWN)
-			return rc; /* never delete: the new metadata may be live */
+		if (rc == 0 || rc == FLOE_ECOMMIT_UNKNOWN) {
+			/* never delete after an unknown outcome: it may be live */
+			free(base_loc);
+			return rc;
+		}
 		if (path[0])
 			unlink(path);
 		if (cleanup)
 			cleanup(ctx);
-		if (rc != FLOE_ECONFLICT || attempt >= retries)
+		if (rc != FLOE_ECONFLICT || attempt >= retries) {
+			free(base_loc);
 			return rc;
+		}
 		floe_error e3;
 		int rr = floe_table_refresh(t, &e3);
 		if (rr) {
+			free(base_loc);
 			if (err)
 				*err = e3;
 			return rr;
+		}
+		/* a conflict the change found in the table as it is now is final;
+		 * one found in a stale handle is worth a try on the fresh one */
+		bool moved = !t->metadata_location || strcmp(base_loc, t->metadata_location) != 0;
+		free(base_loc);
+		if (refused && !moved)
+			return rc;
+		if (refused) {
+			floe_error_clear(err);
+			continue;
 		}
 		uint32_t r = 0;
 		if (getrandom(&r, sizeof r, 0) != (ssize_t)sizeof r)
