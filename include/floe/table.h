@@ -205,6 +205,29 @@ int floe_scan_next(floe_scan *s, const floe_batch **out, floe_error *err);
 void floe_scan_get_stats(const floe_scan *s, floe_scan_stats *out);
 void floe_scan_free(floe_scan *s);
 
+/* ---- row-level changes -------------------------------------------------- */
+
+typedef struct floe_delete_result {
+	int64_t snapshot_id;        /* the new snapshot; the current one (or -1)
+	                               when no row matched */
+	int64_t rows_deleted;
+	int64_t data_files_removed; /* whole files, and files rewritten */
+	int64_t data_files_added;   /* copy-on-write: the rewritten files */
+	int64_t delete_files_added; /* merge-on-read: position delete files */
+	bool merge_on_read;
+} floe_delete_result;
+
+/* Delete the rows `where` matches (NULL or "" = every row) in one commit.
+ * The table property write.delete.mode picks how: copy-on-write (the
+ * default, as in Iceberg) rewrites the data files holding matching rows;
+ * merge-on-read writes position delete files. A file whose every row
+ * matches is removed whole either way. The commit fails with
+ * FLOE_ECONFLICT when, since the snapshot the delete read, another commit
+ * added data the filter may match, added delete files or removed a file
+ * the delete changes; appends that cannot match do not conflict. */
+int floe_table_delete(floe_table *t, const char *where, floe_delete_result *res,
+                      floe_error *err);
+
 /* ---- evolution and refs (each one commit) ----------------------------- */
 
 /* Add an optional column "name type" (or "parent.name type" inside a

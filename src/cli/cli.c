@@ -125,6 +125,13 @@ static const floe_cli_opt drop_opts[] = {
 	{ NULL, NULL, NULL, false },
 };
 
+static const floe_cli_opt delete_opts[] = {
+	WAREHOUSE_OPT,
+	{ "where", "EXPR", "delete the rows this filter matches (docs/filters.md)", false },
+	{ "all", NULL, "delete every row", false },
+	{ NULL, NULL, NULL, false },
+};
+
 static const floe_cli_cmd commands[] = {
 	{ "", "create", "TABLE", 1, 1, "create an Iceberg table",
 	  "Creates TABLE (NAMESPACE.NAME; the namespace is created when missing) with "
@@ -190,6 +197,17 @@ static const floe_cli_cmd commands[] = {
 	  "Renames TABLE to NEW_NAME (NAMESPACE.NAME; the namespace must exist). "
 	  "Only the catalog entry changes: the files stay where they are.",
 	  warehouse_opts, floe_cli_table_rename },
+	{ "", "delete", "TABLE", 1, 1, "delete the rows a filter matches",
+	  "Deletes the rows of TABLE that --where matches (or every row with --all) "
+	  "in one commit. The table property write.delete.mode picks how: "
+	  "copy-on-write (the default) rewrites the data files holding matching rows "
+	  "without them; merge-on-read writes position delete files that readers "
+	  "apply (faster to write, slower to read until compaction). A data file whose "
+	  "every row matches is removed whole either way. Fails with a conflict, "
+	  "changing nothing, when a concurrent commit added data the filter may "
+	  "match or changed the same files; run it again then. Example: floe delete "
+	  "db.trades --where \"symbol = 'TSLA' and ts < '2024-01-02'\"",
+	  delete_opts, floe_cli_table_delete },
 	{ "parquet", "inspect", "FILE", 1, 1, "print a Parquet file's metadata as JSON",
 	  "Prints the footer of FILE as one pretty JSON document: schema with field "
 	  "ids and types, key/value metadata, and per row group and column the codec, "

@@ -1272,6 +1272,52 @@ done:
 	return rc;
 }
 
+int floe_cli_table_delete(const floe_cli_cmd *cmd, const floe_cli_args *args)
+{
+	floe_error err;
+	floe_catalog *cat = NULL;
+	floe_table *t = NULL;
+	const char *name = args->pos[0];
+	const char *where = floe_cli_opt_get(cmd, args, "where");
+	bool all = floe_cli_opt_get(cmd, args, "all") != NULL;
+	if (!where && !all)
+		return floe_cli_usage(cmd, "give --where EXPR (or --all to delete every row)");
+	if (where && all)
+		return floe_cli_usage(cmd, "give either --where EXPR or --all, not both");
+	int rc = open_table(&t, &cat, cmd, args, name);
+	if (rc)
+		return rc;
+	floe_delete_result res;
+	if (floe_table_delete(t, where, &res, &err) != 0) {
+		if (err.code == FLOE_EINVALID && where)
+			rc = floe_cli_fail("%s (see docs/filters.md for the filter syntax, 'floe describe %s' "
+			                   "for the columns)", err.msg, name);
+		else
+			rc = table_fail(name, &err);
+		goto done;
+	}
+	if (res.rows_deleted == 0) {
+		printf("deleted 0 rows from %s (nothing matched, nothing committed)\n", floe_table_name(t));
+	} else if (res.merge_on_read) {
+		printf("deleted %" PRId64 " row%s from %s in snapshot %" PRId64 " (merge-on-read: %" PRId64
+		       " position delete file%s, %" PRId64 " data file%s removed whole)\n",
+		       res.rows_deleted, res.rows_deleted == 1 ? "" : "s", floe_table_name(t),
+		       res.snapshot_id, res.delete_files_added, res.delete_files_added == 1 ? "" : "s",
+		       res.data_files_removed, res.data_files_removed == 1 ? "" : "s");
+	} else {
+		printf("deleted %" PRId64 " row%s from %s in snapshot %" PRId64 " (copy-on-write: %" PRId64
+		       " data file%s removed, %" PRId64 " written)\n",
+		       res.rows_deleted, res.rows_deleted == 1 ? "" : "s", floe_table_name(t),
+		       res.snapshot_id, res.data_files_removed, res.data_files_removed == 1 ? "" : "s",
+		       res.data_files_added);
+	}
+	rc = finish_stdout();
+done:
+	floe_table_close(t);
+	floe_catalog_close(cat);
+	return rc;
+}
+
 int floe_cli_table_drop(const floe_cli_cmd *cmd, const floe_cli_args *args)
 {
 	floe_error err;

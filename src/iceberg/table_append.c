@@ -6,7 +6,6 @@
  * wins (spec: "Commit retry" / sequence number inheritance). */
 #include <inttypes.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1252,37 +1251,6 @@ void floe_append_abort(floe_append *a)
 	free(a);
 }
 
-static int64_t summary_int(const ice_snapshot *s, const char *key, bool *ok)
-{
-	const char *v = s ? ice_snapshot_summary(s, key) : NULL;
-	if (!v) {
-		*ok = false;
-		return 0;
-	}
-	char *end;
-	long long x = strtoll(v, &end, 10);
-	if (*end)
-		*ok = false;
-	return x;
-}
-
-static int add_kv(floe_arena *arena, ice_kv *kv, int *n, const char *key, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
-static int add_kv(floe_arena *arena, ice_kv *kv, int *n, const char *key, const char *fmt, ...)
-{
-	char buf[64];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof buf, fmt, ap);
-	va_end(ap);
-	kv[*n].key = key;
-	kv[*n].value = floe_arena_strdup(arena, buf);
-	if (!kv[*n].value)
-		return FLOE_ENOMEM;
-	(*n)++;
-	return 0;
-}
-
 static int append_update(void *ctx, const floe_table *t, const ice_table_metadata *base, int attempt,
                          floe_arena *arena, ice_table_metadata **out, floe_error *err)
 {
@@ -1294,11 +1262,6 @@ static int append_update(void *ctx, const floe_table *t, const ice_table_metadat
 	if (!ice_metadata_spec(base, a->spec->spec_id))
 		return floe_error_set(err, FLOE_ECONFLICT, "%s: partition spec %d no longer exists", t->ident,
 		                      a->spec->spec_id);
-	ice_table_metadata *nm = floe_arena_alloc(arena, sizeof *nm);
-	if (!nm)
-		return oom(err);
-	*nm = *base;
-	int64_t seq = base->last_sequence_number + 1;
 	const ice_snapshot *parent = ice_metadata_current_snapshot(base);
 	ice_manifest_file *old = NULL;
 	size_t nold = 0;
@@ -1316,107 +1279,21 @@ static int append_update(void *ctx, const floe_table *t, const ice_table_metadat
 		if (list[i + 1].partition_spec_id < 0)
 			list[i + 1].partition_spec_id = 0;
 	}
-	char uuid[37];
-	floe_uuid4(uuid);
-	int w = snprintf(a->list_path, sizeof a->list_path, "%s/metadata/snap-%" PRId64 "-%d-%s.avro",
-	                 base->location, a->snapshot_id, attempt + 1, uuid);
-	if (w < 0 || (size_t)w >= sizeof a->list_path) {
-		a->list_path[0] = 0;
-		return floe_error_set(err, FLOE_EINVALID, "table location too long");
-	}
-	if ((rc = ice_manifest_list_write(a->list_path, a->snapshot_id, parent != NULL,
-	                                  parent ? parent->snapshot_id : -1, seq, list, nold + 1, err))) {
-		unlink(a->list_path);
-		a->list_path[0] = 0;
-		return rc;
-	}
-	/* the snapshot */
-	ice_snapshot *snaps = floe_arena_calloc(arena, (size_t)base->nsnapshots + 1, sizeof *snaps);
-	ice_kv *sum = floe_arena_calloc(arena, 16 + (size_t)a->nextra, sizeof *sum);
-	if (!snaps || !sum)
-		return oom(err);
-	if (base->nsnapshots > 0)
-		memcpy(snaps, base->snapshots, (size_t)base->nsnapshots * sizeof *snaps);
-	ice_snapshot *s = &snaps[base->nsnapshots];
-	s->snapshot_id = a->snapshot_id;
-	s->has_parent = parent != NULL;
-	s->parent_id = parent ? parent->snapshot_id : 0;
-	s->sequence_number = seq;
-	int64_t now = floe_now_ms();
-	int64_t last = base->nsnapshot_log ? base->snapshot_log[base->nsnapshot_log - 1].timestamp_ms : 0;
-	s->timestamp_ms = now > last ? now : last + 1;
-	s->manifest_list = a->list_path;
-	s->has_schema_id = true;
-	s->schema_id = base->current_schema_id;
 	int64_t recs = 0;
 	for (size_t i = 0; i < a->ndone; i++)
 		recs += a->done[i].file.record_count;
-	int n = 0;
-	sum[n].key = "operation";
-	sum[n++].value = "append";
-	bool ok = true;
-	int64_t trec = summary_int(parent, "total-records", &ok) + recs;
-	int64_t tsize = summary_int(parent, "total-files-size", &ok) + a->added_bytes;
-	int64_t tfiles = summary_int(parent, "total-data-files", &ok) + (int64_t)a->ndone;
-	int64_t tdel = summary_int(parent, "total-delete-files", &ok);
-	int64_t tpos = summary_int(parent, "total-position-deletes", &ok);
-	int64_t teq = summary_int(parent, "total-equality-deletes", &ok);
-	if (!parent)
-		ok = true;
-	if (add_kv(arena, sum, &n, "added-data-files", "%zu", a->ndone) ||
-	    add_kv(arena, sum, &n, "added-records", "%" PRId64, recs) ||
-	    add_kv(arena, sum, &n, "added-files-size", "%" PRId64, a->added_bytes) ||
-	    add_kv(arena, sum, &n, "changed-partition-count", "%d", a->changed_partitions))
-		return oom(err);
-	if (ok && (add_kv(arena, sum, &n, "total-records", "%" PRId64, trec) ||
-	           add_kv(arena, sum, &n, "total-files-size", "%" PRId64, tsize) ||
-	           add_kv(arena, sum, &n, "total-data-files", "%" PRId64, tfiles) ||
-	           add_kv(arena, sum, &n, "total-delete-files", "%" PRId64, tdel) ||
-	           add_kv(arena, sum, &n, "total-position-deletes", "%" PRId64, tpos) ||
-	           add_kv(arena, sum, &n, "total-equality-deletes", "%" PRId64, teq)))
-		return oom(err);
-	for (int i = 0; i < a->nextra; i++)
-		sum[n++] = a->extra[i];
-	s->summary = sum;
-	s->nsummary = n;
-	nm->snapshots = snaps;
-	nm->nsnapshots = base->nsnapshots + 1;
-	nm->last_sequence_number = seq;
-	nm->has_current_snapshot = true;
-	nm->current_snapshot_id = a->snapshot_id;
-	ice_snapshot_log_entry *log = floe_arena_calloc(arena, (size_t)base->nsnapshot_log + 1, sizeof *log);
-	ice_ref *refs = floe_arena_calloc(arena, (size_t)base->nrefs + 1, sizeof *refs);
-	if (!log || !refs)
-		return oom(err);
-	if (base->nsnapshot_log > 0)
-		memcpy(log, base->snapshot_log, (size_t)base->nsnapshot_log * sizeof *log);
-	log[base->nsnapshot_log].timestamp_ms = s->timestamp_ms;
-	log[base->nsnapshot_log].snapshot_id = a->snapshot_id;
-	nm->snapshot_log = log;
-	nm->nsnapshot_log = base->nsnapshot_log + 1;
-	int nr = 0;
-	bool have_main = false;
-	for (int i = 0; i < base->nrefs; i++) {
-		refs[nr] = base->refs[i];
-		if (strcmp(refs[nr].name, "main") == 0) {
-			refs[nr].snapshot_id = a->snapshot_id;
-			have_main = true;
-		}
-		nr++;
-	}
-	if (!have_main) {
-		refs[nr].name = "main";
-		refs[nr].snapshot_id = a->snapshot_id;
-		refs[nr].is_tag = false;
-		refs[nr].max_ref_age_ms = -1;
-		refs[nr].max_snapshot_age_ms = -1;
-		refs[nr].min_snapshots_to_keep = -1;
-		nr++;
-	}
-	nm->refs = refs;
-	nm->nrefs = nr;
-	*out = nm;
-	return 0;
+	ice_snapshot_change c;
+	memset(&c, 0, sizeof c);
+	c.operation = "append";
+	c.snapshot_id = a->snapshot_id;
+	c.added_data_files = (int64_t)a->ndone;
+	c.added_records = recs;
+	c.added_size = a->added_bytes;
+	c.changed_partitions = a->changed_partitions;
+	c.extra = a->extra;
+	c.nextra = a->nextra;
+	return ice_commit_snapshot(t, base, &c, list, nold + 1, attempt, a->list_path,
+	                           sizeof a->list_path, arena, out, err);
 }
 
 static void append_cleanup(void *ctx)
@@ -1425,6 +1302,29 @@ static void append_cleanup(void *ctx)
 	if (a->list_path[0])
 		unlink(a->list_path);
 	a->list_path[0] = 0;
+}
+
+int ice_append_finish(floe_append *a, const ice_manifest_entry **entries, size_t *n,
+                      floe_error *err)
+{
+	int rc = 0;
+	for (int i = 0; i < a->npw && !rc; i++)
+		rc = pw_close(a, &a->pw[i], err);
+	for (size_t i = 0; i < a->ndone && !rc; i++)
+		rc = floe_fs_fsync_file(a->done[i].file.file_path, err);
+	for (int i = 0; i < a->ndirs && !rc; i++)
+		rc = floe_fs_fsync_dir(a->dirs[i], err);
+	*entries = a->done;
+	*n = rc ? 0 : a->ndone;
+	return rc;
+}
+
+void ice_append_release(floe_append *a)
+{
+	if (!a)
+		return;
+	a->ndone = 0; /* committed by the caller: nothing to remove */
+	floe_append_abort(a);
 }
 
 int floe_append_commit(floe_append *a, int64_t *snapshot_id, floe_error *err)

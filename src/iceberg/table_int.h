@@ -93,6 +93,68 @@ int64_t ice_table_prop_int(const ice_table_metadata *m, const char *key, int64_t
 int ice_column_widen(floe_arena *arena, const floe_column *src, const floe_type *dt, int64_t n,
                      floe_column *out, floe_error *err);
 
+/* For row-level operations that write rows through an append but commit
+ * them themselves: close every file, make them durable and hand out their
+ * manifest entries (owned by `a`). */
+int ice_append_finish(floe_append *a, const ice_manifest_entry **entries, size_t *n,
+                      floe_error *err);
+/* Free `a` keeping its files (they were committed). */
+void ice_append_release(floe_append *a);
+
+/* What a new snapshot changes, for its summary (spec "Snapshots",
+ * optional summary fields; zero counters are left out). */
+typedef struct ice_snapshot_change {
+	const char *operation;       /* append, replace, overwrite, delete */
+	int64_t snapshot_id;
+	int64_t added_data_files, removed_data_files;
+	int64_t added_delete_files, removed_delete_files;
+	int64_t added_records, removed_records;
+	int64_t added_size, removed_size;
+	int64_t added_pos_deletes, removed_pos_deletes;
+	int64_t added_eq_deletes, removed_eq_deletes;
+	int64_t changed_partitions;
+	const ice_kv *extra;         /* more summary entries (copied by pointer) */
+	int nextra;
+} ice_snapshot_change;
+
+/* For a commit's update function: write the manifest list of `list` (new
+ * manifests carry sequence number -1, filled in as the new one) to a fresh
+ * path under the table's metadata folder (into list_path; "" when nothing
+ * was written), and build metadata = `base` + the snapshot, current and on
+ * main, with its log entry and summary (totals carried from the parent). */
+int ice_commit_snapshot(const floe_table *t, const ice_table_metadata *base,
+                        const ice_snapshot_change *c, const ice_manifest_file *list, size_t n,
+                        int attempt, char *list_path, size_t list_path_size, floe_arena *arena,
+                        ice_table_metadata **out, floe_error *err);
+
+/* Scans for row-level operations (DELETE, UPDATE, MERGE): batches never
+ * span two data files, and the positions, file and filter result of each
+ * returned row are available. */
+typedef struct ice_scan_ex {
+	bool all_rows;     /* return every live row of the files the filter may
+	                      match (the filter prunes files only) and report
+	                      which rows match in ice_scan_matches */
+	/* read only the data files this accepts (NULL = all) */
+	bool (*want_file)(void *ctx, const ice_data_file *f);
+	void *ctx;
+} ice_scan_ex;
+
+/* Like floe_scan_open, with `ex`. Row groups and pages are never skipped
+ * (positions count every row). */
+int ice_scan_open_ex(floe_scan **out, floe_table *t, const floe_scan_options *o,
+                     const ice_scan_ex *ex, floe_error *err);
+
+/* Of the batch last returned: each row's position in its data file; the
+ * filter's verdict per row (all_rows scans; 1 = matches); the data file,
+ * its data sequence number and spec; whether deletes applied to it. */
+const int64_t *ice_scan_positions(const floe_scan *s);
+const uint8_t *ice_scan_matches(const floe_scan *s);
+const ice_data_file *ice_scan_file(const floe_scan *s, int64_t *seq,
+                                   const ice_partition_spec **spec, bool *has_deletes);
+
+/* The snapshot the scan reads (NULL for an empty table). */
+const ice_snapshot *ice_scan_snapshot(const floe_scan *s);
+
 /* Rows idx[0..n) of `src` as a new batch in `arena` (same schema). */
 int ice_batch_gather(floe_arena *arena, const floe_batch *src, const int32_t *idx, int64_t n,
                      floe_batch *out, floe_error *err);

@@ -51,6 +51,8 @@ struct floe_scan {
 	floe_parquet_reader *r;
 	floe_parquet_scan *ps;
 	const scan_task *task;
+	const scan_task *last_task; /* the file of the batch returned last */
+	bool last_had_deletes;
 	int *src;                /* per need column: index in the file batch, -1 */
 	ice_datum *consts;       /* per need column: constant (identity partition) */
 	bool *is_const;
@@ -58,6 +60,10 @@ struct floe_scan {
 	ice_deletes *dels;       /* live delete files of the snapshot */
 	ice_file_deletes fd;     /* those that apply to the current file */
 	int64_t file_pos;        /* position in the file of the next row */
+	ice_scan_ex ex;          /* row-level operation mode (zeroed otherwise) */
+	bool rowops;             /* opened by ice_scan_open_ex */
+	int64_t *posv;           /* of the batch returned (rowops) */
+	uint8_t *matchv;
 	floe_batch outb;
 	floe_scan_stats st;
 	int64_t batch_rows;
@@ -306,6 +312,8 @@ static int plan(floe_scan *s, floe_error *err)
 				s->st.files_skipped++;
 				continue;
 			}
+			if (s->ex.want_file && !s->ex.want_file(s->ex.ctx, &e->file))
+				continue;
 			if ((rc = add_task(s, &e->file, fp->spec, e->sequence_number, err)))
 				return rc;
 		}
@@ -314,6 +322,42 @@ static int plan(floe_scan *s, floe_error *err)
 }
 
 int floe_scan_open(floe_scan **out, floe_table *t, const floe_scan_options *o, floe_error *err)
+{
+	return ice_scan_open_ex(out, t, o, NULL, err);
+}
+
+const int64_t *ice_scan_positions(const floe_scan *s)
+{
+	return s->posv;
+}
+
+const uint8_t *ice_scan_matches(const floe_scan *s)
+{
+	return s->matchv;
+}
+
+const ice_data_file *ice_scan_file(const floe_scan *s, int64_t *seq,
+                                   const ice_partition_spec **spec, bool *has_deletes)
+{
+	const scan_task *task = s->task ? s->task : s->last_task;
+	if (!task)
+		return NULL;
+	if (seq)
+		*seq = task->seq;
+	if (spec)
+		*spec = task->spec;
+	if (has_deletes)
+		*has_deletes = s->task ? (s->fd.npos > 0 || s->fd.neq > 0) : s->last_had_deletes;
+	return task->f;
+}
+
+const ice_snapshot *ice_scan_snapshot(const floe_scan *s)
+{
+	return s->snap;
+}
+
+int ice_scan_open_ex(floe_scan **out, floe_table *t, const floe_scan_options *o,
+                     const ice_scan_ex *ex, floe_error *err)
 {
 	*out = NULL;
 	floe_scan_options dflt;
@@ -325,6 +369,10 @@ int floe_scan_open(floe_scan **out, floe_table *t, const floe_scan_options *o, f
 	if (!s)
 		return oom(err);
 	s->t = t;
+	if (ex) {
+		s->ex = *ex;
+		s->rowops = true;
+	}
 	s->arena = floe_arena_new(0);
 	s->barena = floe_arena_new(1 << 20);
 	s->batch_rows = o->batch_rows > 0 ? o->batch_rows : 65536;
@@ -516,7 +564,7 @@ static int open_file(floe_scan *s, const scan_task *task, floe_error *err)
 	po.batch_rows = s->batch_rows;
 	/* positions count every row of the file: no row group or page may be
 	 * skipped when position deletes apply */
-	if (s->expr && s->fd.npos == 0) {
+	if (s->expr && s->fd.npos == 0 && !s->rowops) {
 		floe_parquet_predicate *preds;
 		int npreds = 0;
 		if ((rc = ice_expr_to_parquet(s->expr, &preds, &npreds, s->arena, err)))
@@ -594,6 +642,54 @@ static int const_column(floe_arena *arena, const ice_datum *d, int64_t n, floe_c
 	return 0;
 }
 
+/* A batch of a row-level operation scan: deletes drop rows; the filter
+ * drops rows too unless all_rows, where it only marks them; positions and
+ * marks follow the rows returned. Returns 1, or 0 to read on (nothing left
+ * of this batch), or an error. */
+static int rowops_batch(floe_scan *s, floe_batch *nb, int64_t first_pos, bool dels,
+                        const floe_batch **out, floe_error *err)
+{
+	int64_t n = nb->nrows;
+	uint8_t *match = floe_arena_alloc(s->barena, (size_t)n + 1);
+	uint8_t *live = floe_arena_alloc(s->barena, (size_t)n + 1);
+	int32_t *idx = floe_arena_alloc(s->barena, (size_t)n * 4 + 4);
+	if (!match || !live || !idx)
+		return oom(err);
+	int rc = 0;
+	if (s->expr)
+		rc = ice_expr_eval_batch(s->expr, nb, match, err);
+	else
+		memset(match, 1, (size_t)n);
+	memset(live, 1, (size_t)n);
+	if (!rc && dels)
+		rc = ice_deletes_apply(&s->fd, nb, first_pos, live, &s->st.rows_deleted, err);
+	if (rc)
+		return rc;
+	int64_t k = 0;
+	for (int64_t r = 0; r < n; r++)
+		if (live[r] && (s->ex.all_rows || match[r]))
+			idx[k++] = (int32_t)r;
+	if (k == 0)
+		return 0;
+	s->posv = floe_arena_alloc(s->barena, (size_t)k * sizeof *s->posv);
+	s->matchv = floe_arena_alloc(s->barena, (size_t)k);
+	if (!s->posv || !s->matchv)
+		return oom(err);
+	for (int64_t i = 0; i < k; i++) {
+		s->posv[i] = first_pos + idx[i];
+		s->matchv[i] = match[idx[i]] != 0;
+	}
+	nb->ncols = s->out->nfields;
+	nb->schema = s->out;
+	if (k == n)
+		s->outb = *nb;
+	else if ((rc = ice_batch_gather(s->barena, nb, idx, k, &s->outb, err)))
+		return rc;
+	s->st.rows_returned += k;
+	*out = &s->outb;
+	return 1;
+}
+
 int floe_scan_next(floe_scan *s, const floe_batch **out, floe_error *err)
 {
 	for (;;) {
@@ -657,6 +753,14 @@ int floe_scan_next(floe_scan *s, const floe_batch **out, floe_error *err)
 		int64_t first_pos = s->file_pos;
 		s->file_pos += n;
 		bool dels = s->fd.npos > 0 || s->fd.neq > 0;
+		s->last_task = s->task;
+		s->last_had_deletes = dels;
+		if (s->rowops) {
+			int rc = rowops_batch(s, &nb, first_pos, dels, out, err);
+			if (rc == 0)
+				continue;
+			return rc;
+		}
 		if (!s->expr && !dels) {
 			s->outb = nb;
 			s->outb.ncols = s->out->nfields;

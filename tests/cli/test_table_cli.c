@@ -202,7 +202,7 @@ static int make_trades(long long *first)
 TEST(cli_table_help_for_every_command)
 {
 	static const char *cmds[] = { "create", "append", "scan", "describe", "snapshots",
-	                              "files", "tables", "alter", "drop", "rename" };
+	                              "files", "tables", "alter", "drop", "rename", "delete" };
 	use_warehouse();
 	char *o, *e;
 	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
@@ -743,4 +743,53 @@ TEST(cli_table_append_stdin_parquet_and_forced_format)
 	o = OK("snapshots", "s.t", "--format", "csv");
 	CHECK_EQ_INT(count_lines(o), 4);
 	free(o);
+}
+
+/* ---- delete ---------------------------------------------------------------- */
+
+TEST(cli_table_delete_both_modes)
+{
+	use_warehouse();
+	char a[512];
+	snprintf(a, sizeof a, "%s", th_path("d.csv"));
+	write_file(a, "id,ts,symbol\n1,2024-01-01T10:00:00Z,ABC\n2,2024-01-01T11:00:00Z,XYZ\n"
+	              "3,2024-01-02T09:00:00Z,ABC\n4,2024-01-02T10:00:00Z,XYZ\n");
+	const char *modes[2] = { "write.delete.mode=copy-on-write", "write.delete.mode=merge-on-read" };
+	for (int m = 0; m < 2; m++) {
+		const char *name = m ? "db.dm" : "db.dc";
+		free(OK("create", name, "--schema", "id long not null, ts timestamptz, symbol string",
+		        "--partition", "day(ts)", "--property", modes[m]));
+		free(OK("append", name, a));
+		char *o = OK("delete", name, "--where", "symbol = 'XYZ' and id < 4");
+		CHECK(strncmp(o, "deleted 1 row from ", 19) == 0);
+		CHECK(strstr(o, m ? "merge-on-read: 1 position delete file" : "copy-on-write: 1 data file "
+		                                                                 "removed, 1 written"));
+		free(o);
+		o = OK("scan", name, "--columns", "id", "--format", "csv");
+		CHECK_SORTED(o, "id\n1\n3\n4\n");
+		free(o);
+		char *e;
+		CHECK_EQ_INT(run(NULL, &o, &e, "scan", name, "--stats", "--format", "csv", NULL), 0);
+		CHECK(strstr(e, m ? "\"delete_files\":1" : "\"delete_files\":0"));
+		free(o), free(e);
+		o = OK("delete", name, "--where", "id > 100");
+		CHECK(strstr(o, "deleted 0 rows") != NULL);
+		free(o);
+		/* a bad filter and a missing --where are usage/clear errors */
+		CHECK_EQ_INT(run(NULL, &o, &e, "delete", name, "--where", "nosuch = 1", NULL), 1);
+		CHECK(strstr(e, "nosuch") != NULL);
+		free(o), free(e);
+		CHECK_EQ_INT(run(NULL, &o, &e, "delete", name, NULL), 2);
+		CHECK(strstr(e, "--where") != NULL);
+		free(o), free(e);
+		o = OK("delete", name, "--all");
+		CHECK(strncmp(o, "deleted 3 rows from ", 20) == 0);
+		free(o);
+		o = OK("scan", name, "--format", "csv");
+		CHECK_EQ_STR(o, "id,ts,symbol\n");
+		free(o);
+		o = OK("snapshots", name, "--format", "jsonl");
+		CHECK(strstr(o, "\"operation\":\"delete\"") != NULL);
+		free(o);
+	}
 }

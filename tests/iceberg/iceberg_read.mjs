@@ -2,8 +2,15 @@
 // An independent reader of an Iceberg table, for checking what floe writes:
 // metadata JSON read with exact 64-bit ids, manifest list and manifests read
 // with avsc (every schema field must carry a field-id), data files read by
-// DuckDB. Prints one JSON line: snapshot, manifests, data files, rows, and
-// the sum of a long column given with --sum.
+// DuckDB with the position and equality delete files applied by hand (the
+// spec's scope rules: sequence numbers, partition, global equality deletes;
+// positions through DuckDB's file_row_number, NULL matching NULL). Prints
+// one JSON line: snapshot, data manifests, data files, live rows, and the
+// sum of a long column given with --sum. The metrics of every data file are
+// checked against DuckDB's reading of it: value and null counts of each
+// column, and lower/upper bounds of string, int and long columns (a bound
+// must not exclude any value; a truncated string lower bound is a prefix
+// of the minimum).
 // usage: node iceberg_read.mjs PEERS_DIR METADATA_JSON [--snapshot ID] [--sum COLUMN]
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
@@ -80,32 +87,64 @@ function readAvro(path) {
 
 const list = await readAvro(snap['manifest-list']);
 checkIds(list.schema, snap['manifest-list']);
-const files = [];
+const files = [], deletes = [];
 let manifests = 0;
+const partKey = (p) => JSON.stringify(p, (k, v) => (typeof v === 'bigint' ? v.toString() : Buffer.isBuffer(v) ? v.toString('hex') : v));
 for (const m of list.records) {
-  if (m.content !== 0) fail('unexpected delete manifest');
-  manifests++;
+  if (m.content === 0) manifests++;
   const man = await readAvro(m.manifest_path);
   checkIds(man.schema, m.manifest_path);
   for (const e of man.records) {
     if (e.status === 2) continue;
-    if (e.data_file.content !== 0) fail('unexpected delete file');
-    files.push({ path: e.data_file.file_path, records: Number(e.data_file.record_count), df: e.data_file });
+    // sequence number inheritance (spec): a null takes the manifest's
+    const seq = e.sequence_number ?? m.sequence_number;
+    const f = { path: e.data_file.file_path, records: Number(e.data_file.record_count), df: e.data_file,
+      seq: BigInt(seq), spec: m.partition_spec_id, part: partKey(e.data_file.partition) };
+    const content = e.data_file.content;
+    if (m.content === 0 && content !== 0) fail('delete file in a data manifest');
+    if (m.content === 1 && content === 0) fail('data file in a delete manifest');
+    (content === 0 ? files : deletes).push(f);
   }
 }
+// scope rules of the spec's scan planning
+const specFields = (id) => ((meta['partition-specs'] || []).find((s) => s['spec-id'] === id)?.fields || []);
+const posFor = (d) => deletes.filter((x) => x.df.content === 1 && x.seq >= d.seq && x.spec === d.spec && x.part === d.part);
+const eqFor = (d) => deletes.filter((x) => x.df.content === 2 && x.seq > d.seq &&
+  (specFields(x.spec).length === 0 || (x.spec === d.spec && x.part === d.part)));
+const schema = (meta.schemas || []).find((x) => x['schema-id'] === meta['current-schema-id']);
+const colName = (id) => {
+  const f = schema && schema.fields.find((x) => x.id === id);
+  if (!f) fail(`no column with field id ${id}`);
+  return `"${f.name.replace(/"/g, '""')}"`;
+};
 let rows = 0, sum = 0n;
 if (files.length) {
   const db = await DuckDBInstance.create(':memory:');
   const con = await db.connect();
-  const list2 = files.map((f) => `'${f.path.replace(/'/g, "''")}'`).join(',');
-  const sel = sumCol ? `, sum("${sumCol}")::VARCHAR` : '';
-  const res = await con.runAndReadAll(`select count(*)${sel} from read_parquet([${list2}])`);
-  const row = res.getRows()[0];
-  rows = Number(row[0]);
-  if (sumCol) sum = BigInt(row[1] ?? 0);
-  const listed = files.reduce((a, f) => a + f.records, 0);
-  if (listed !== rows) fail(`manifests list ${listed} records, the data files hold ${rows}`);
-  for (const f of files) await checkMetrics(con, f);
+  const q = (p) => `'${p.replace(/'/g, "''")}'`;
+  for (const f of files) {
+    const conds = [];
+    const pos = posFor(f);
+    if (pos.length)
+      conds.push(`not exists (select 1 from read_parquet([${pos.map((x) => q(x.path)).join(',')}]) p ` +
+        `where p.file_path = ${q(f.path)} and p.pos = d.file_row_number)`);
+    for (const e of eqFor(f)) {
+      const ids = (e.df.equality_ids || []).map(Number);
+      conds.push(`not exists (select 1 from read_parquet(${q(e.path)}) e where ` +
+        ids.map((id) => `e.${colName(id)} is not distinct from d.${colName(id)}`).join(' and ') + ')');
+    }
+    const sel = sumCol ? `, sum("${sumCol}")::VARCHAR` : '';
+    const where = conds.length ? ' where ' + conds.join(' and ') : '';
+    const res = await con.runAndReadAll(
+      `select count(*)${sel}, (select count(*) from read_parquet(${q(f.path)})) ` +
+      `from read_parquet(${q(f.path)}, file_row_number = true) d${where}`);
+    const row = res.getRows()[0];
+    rows += Number(row[0]);
+    if (sumCol) sum += BigInt(row[1] ?? 0);
+    const held = Number(row[sumCol ? 2 : 1]);
+    if (held !== f.records) fail(`${f.path}: the manifest lists ${f.records} records, the file holds ${held}`);
+    await checkMetrics(con, f);
+  }
 }
 
 function kv(arr) {
@@ -113,7 +152,6 @@ function kv(arr) {
   for (const x of arr ?? []) m.set(x.key, x.value);
   return m;
 }
-
 async function checkMetrics(con, f) {
   const q = (p) => `'${p.replace(/'/g, "''")}'`;
   const cols = (await con.runAndReadAll(
@@ -145,4 +183,5 @@ async function checkMetrics(con, f) {
     }
   }
 }
+
 console.log(JSON.stringify({ snapshot: snapId, manifests, files: files.length, rows, sum: sum.toString() }));
