@@ -228,6 +228,53 @@ typedef struct floe_delete_result {
 int floe_table_delete(floe_table *t, const char *where, floe_delete_result *res,
                       floe_error *err);
 
+typedef struct floe_merge_options {
+	const char *const *on;      /* key columns (1..16; not float/double) */
+	int non;
+	const char *precombine;     /* column whose largest value wins among
+	                               source rows with one key (later row on a
+	                               tie); NULL = duplicate keys are an error */
+	const char *delete_when;    /* filter over a source row: when it holds
+	                               the matched target row is deleted and the
+	                               source row not inserted; NULL = never */
+} floe_merge_options;
+
+void floe_merge_options_init(floe_merge_options *o);
+
+typedef struct floe_merge_result {
+	int64_t snapshot_id;        /* the new snapshot (the current one when the
+	                               source was empty) */
+	int64_t source_rows;
+	int64_t upserted;           /* rows written: inserted + updated */
+	int64_t inserted, updated, deleted; /* copy-on-write; -1 for a blind
+	                               merge-on-read upsert, which does not read
+	                               the table */
+	int64_t data_files_added, data_files_removed, delete_files_added;
+	bool merge_on_read;
+} floe_merge_result;
+
+typedef struct floe_merge floe_merge;
+
+/* MERGE INTO the table USING the rows given to floe_merge_batch ON the key
+ * columns: when matched update (the source row replaces the target row),
+ * when matched and delete_when delete, when not matched insert. The table
+ * property write.merge.mode picks how: copy-on-write (default) rewrites
+ * only the data files that hold a source key (others are skipped by their
+ * key-column bounds, then by reading the key columns); merge-on-read is a
+ * blind upsert: one equality delete file of the source keys (global, in an
+ * unpartitioned spec) and the new rows, without reading the table. Source
+ * rows are held in memory until the commit (columns matched by name like
+ * floe_append_batch). */
+int floe_merge_begin(floe_merge **out, floe_table *t, const floe_merge_options *o,
+                     floe_error *err);
+int floe_merge_batch(floe_merge *m, const floe_batch *b, floe_error *err);
+/* One commit; frees `m`. Conflicts as for floe_table_delete (data added
+ * meanwhile whose key bounds overlap the source's, new delete files, files
+ * the merge rewrites removed); a blind upsert conflicts only with new
+ * delete files or removed files. */
+int floe_merge_commit(floe_merge *m, floe_merge_result *res, floe_error *err);
+void floe_merge_abort(floe_merge *m);
+
 /* ---- evolution and refs (each one commit) ----------------------------- */
 
 /* Add an optional column "name type" (or "parent.name type" inside a

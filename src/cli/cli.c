@@ -132,6 +132,18 @@ static const floe_cli_opt delete_opts[] = {
 	{ NULL, NULL, NULL, false },
 };
 
+static const floe_cli_opt merge_opts[] = {
+	WAREHOUSE_OPT,
+	{ "on", "KEY[,KEY...]", "key columns that match source rows to table rows (required)", false },
+	{ "precombine", "COL", "when the source holds a key more than once, keep the row with the "
+	  "largest COL (the later one on a tie); without it duplicate keys are an error", false },
+	{ "delete-when", "EXPR", "source rows where EXPR holds delete the matching table row "
+	  "instead of replacing it (and are not inserted)", false },
+	{ "input-format", "csv|ndjson|parquet", "format of FILE (default: by extension, Parquet "
+	  "also by its magic bytes; stdin is sniffed)", false },
+	{ NULL, NULL, NULL, false },
+};
+
 static const floe_cli_cmd commands[] = {
 	{ "", "create", "TABLE", 1, 1, "create an Iceberg table",
 	  "Creates TABLE (NAMESPACE.NAME; the namespace is created when missing) with "
@@ -208,6 +220,18 @@ static const floe_cli_cmd commands[] = {
 	  "match or changed the same files; run it again then. Example: floe delete "
 	  "db.trades --where \"symbol = 'TSLA' and ts < '2024-01-02'\"",
 	  delete_opts, floe_cli_table_delete },
+	{ "", "merge", "TABLE FILE", 2, 2, "upsert the rows of a file by key",
+	  "MERGE INTO TABLE USING FILE ('-' = stdin; CSV, NDJSON or Parquet) ON the "
+	  "--on columns: a source row whose key is in the table replaces that row "
+	  "(or deletes it when --delete-when holds), other source rows are inserted; "
+	  "one commit. write.merge.mode picks how: copy-on-write (default) rewrites "
+	  "only the data files that hold a source key (the others are skipped by "
+	  "their key bounds, then by reading the key column); merge-on-read writes an "
+	  "equality delete file of the source keys and the new rows without reading "
+	  "the table (a blind upsert, fast to write; readers apply the deletes until "
+	  "compaction). Example: floe merge db.trades fixes.csv --on trade_id "
+	  "--precombine ts --delete-when \"status = 'cancelled'\"",
+	  merge_opts, floe_cli_table_merge },
 	{ "parquet", "inspect", "FILE", 1, 1, "print a Parquet file's metadata as JSON",
 	  "Prints the footer of FILE as one pretty JSON document: schema with field "
 	  "ids and types, key/value metadata, and per row group and column the codec, "

@@ -428,18 +428,25 @@ done:
 
 typedef enum in_kind { IN_CSV, IN_NDJSON, IN_PARQUET } in_kind;
 
+/* Where the rows of input files go (an append, a merge). */
 typedef struct append_ctx {
-	floe_append *a;
+	int (*sink)(void *ctx, const floe_batch *b, floe_error *err);
+	void *sctx;
 	int64_t file_rows;
 } append_ctx;
 
 static int append_text_batch(void *ctx, const floe_batch *b, floe_error *err)
 {
 	append_ctx *ac = ctx;
-	int rc = floe_append_batch(ac->a, b, err);
+	int rc = ac->sink(ac->sctx, b, err);
 	if (rc == 0)
 		ac->file_rows += b->nrows;
 	return rc;
+}
+
+static int sink_append(void *ctx, const floe_batch *b, floe_error *err)
+{
+	return floe_append_batch(ctx, b, err);
 }
 
 /* Read all of `f` into *buf. */
@@ -531,7 +538,7 @@ static int append_parquet(append_ctx *ac, const char *path, const floe_buf *mem,
 			                    "appended", path);
 			goto done;
 		}
-		if ((rc = floe_append_batch(ac->a, &view, err)))
+		if ((rc = ac->sink(ac->sctx, &view, err)))
 			goto done;
 		ac->file_rows += b->nrows;
 	}
@@ -539,6 +546,44 @@ done:
 	free(fields);
 	floe_parquet_scan_free(scan);
 	floe_parquet_reader_free(r);
+	return rc;
+}
+
+/* Feed the rows of one input (`path`, or "-" for stdin, read into `mem`)
+ * of format *kind (stdin without --input-format is sniffed: Parquet magic,
+ * a JSON object, else CSV) to ac->sink as rows of `t`. */
+static int load_input(append_ctx *ac, const char *path, in_kind *kind, const char *forced,
+                      floe_table *t, int64_t batch_rows, floe_buf *mem, floe_error *err)
+{
+	const char *shown = strcmp(path, "-") == 0 ? "<stdin>" : path;
+	FILE *in;
+	int rc;
+	if (strcmp(path, "-") == 0) {
+		floe_buf_clear(mem);
+		if (slurp(mem, stdin) != 0)
+			return floe_error_set(err, FLOE_EIO, "reading stdin failed");
+		if (!forced) {
+			size_t k = 0;
+			while (k < mem->len && (mem->data[k] == ' ' || mem->data[k] == '\n' ||
+			                        mem->data[k] == '\r' || mem->data[k] == '\t'))
+				k++;
+			*kind = mem->len >= 4 && memcmp(mem->data, "PAR1", 4) == 0 ? IN_PARQUET
+			        : k < mem->len && mem->data[k] == '{'               ? IN_NDJSON
+			                                                            : IN_CSV;
+		}
+		if (*kind == IN_PARQUET)
+			return append_parquet(ac, shown, mem, err);
+		in = fmemopen(mem->data ? (void *)mem->data : (void *)"", mem->len, "rb");
+		if (!in)
+			return floe_error_set(err, FLOE_ENOMEM, "out of memory");
+	} else if (*kind == IN_PARQUET) {
+		return append_parquet(ac, path, NULL, err);
+	} else if (!(in = fopen(path, "rb"))) {
+		return floe_error_set(err, FLOE_EIO, "cannot open %s: %s", path, strerror(errno));
+	}
+	rc = floe_text_load(in, shown, *kind == IN_CSV ? FLOE_TEXT_CSV : FLOE_TEXT_NDJSON,
+	                    floe_table_schema(t), batch_rows, append_text_batch, ac, NULL, err);
+	fclose(in);
 	return rc;
 }
 
@@ -569,9 +614,9 @@ int floe_cli_table_append(const floe_cli_cmd *cmd, const floe_cli_args *args)
 	floe_error err;
 	floe_catalog *cat = NULL;
 	floe_table *t = NULL;
-	append_ctx ac = { NULL, 0 };
+	append_ctx ac = { sink_append, NULL, 0 };
+	floe_append *ap = NULL;
 	floe_buf mem = FLOE_BUF_INIT;
-	FILE *in = NULL;
 	const char *name = args->pos[0], *v;
 	const char *forced = floe_cli_opt_get(cmd, args, "input-format");
 	const char *sums[FLOE_CLI_MAX_REPEATS];
@@ -607,15 +652,16 @@ int floe_cli_table_append(const floe_cli_cmd *cmd, const floe_cli_args *args)
 	if ((rc = open_table(&t, &cat, cmd, args, name)))
 		goto done;
 	rc = FLOE_CLI_FAIL;
-	if (floe_append_begin(&ac.a, t, &err) != 0) {
+	if (floe_append_begin(&ap, t, &err) != 0) {
 		rc = table_fail(name, &err);
 		goto done;
 	}
+	ac.sctx = ap;
 	for (int i = 0; i < nsums; i++) {
 		char key[256];
 		const char *eq = strchr(sums[i], '=');
 		snprintf(key, sizeof key, "%.*s", (int)(eq - sums[i]), sums[i]);
-		if (floe_append_set_summary(ac.a, key, eq + 1, &err) != 0) {
+		if (floe_append_set_summary(ap, key, eq + 1, &err) != 0) {
 			rc = floe_cli_usage(cmd, "--summary: %s", err.msg);
 			goto done;
 		}
@@ -626,52 +672,7 @@ int floe_cli_table_append(const floe_cli_cmd *cmd, const floe_cli_args *args)
 		const char *shown = strcmp(path, "-") == 0 ? "<stdin>" : path;
 		int lrc;
 		ac.file_rows = 0;
-		if (strcmp(path, "-") == 0) {
-			floe_buf_clear(&mem);
-			if (slurp(&mem, stdin) != 0) {
-				rc = floe_cli_fail("reading stdin failed");
-				goto abort;
-			}
-			if (!forced) {
-				/* sniff: Parquet magic, a JSON object, else CSV */
-				size_t k = 0;
-				while (k < mem.len && (mem.data[k] == ' ' || mem.data[k] == '\n' ||
-				                       mem.data[k] == '\r' || mem.data[k] == '\t'))
-					k++;
-				kinds[i] = mem.len >= 4 && memcmp(mem.data, "PAR1", 4) == 0 ? IN_PARQUET
-				           : k < mem.len && mem.data[k] == '{'             ? IN_NDJSON
-				                                                           : IN_CSV;
-			}
-			if (kinds[i] == IN_PARQUET) {
-				lrc = append_parquet(&ac, shown, &mem, &err);
-			} else {
-				in = fmemopen(mem.data ? (void *)mem.data : (void *)"", mem.len, "rb");
-				if (!in) {
-					rc = floe_cli_fail("out of memory");
-					goto abort;
-				}
-				lrc = floe_text_load(in, shown, kinds[i] == IN_CSV ? FLOE_TEXT_CSV
-				                                                   : FLOE_TEXT_NDJSON,
-				                     floe_table_schema(t), batch_rows, append_text_batch,
-				                     &ac, NULL, &err);
-				fclose(in);
-				in = NULL;
-			}
-		} else if (kinds[i] == IN_PARQUET) {
-			lrc = append_parquet(&ac, path, NULL, &err);
-		} else {
-			if (!(in = fopen(path, "rb"))) {
-				rc = floe_cli_fail("cannot open %s: %s (nothing appended)", path,
-				                   strerror(errno));
-				goto abort;
-			}
-			lrc = floe_text_load(in, path, kinds[i] == IN_CSV ? FLOE_TEXT_CSV
-			                                                  : FLOE_TEXT_NDJSON,
-			                     floe_table_schema(t), batch_rows, append_text_batch, &ac,
-			                     NULL, &err);
-			fclose(in);
-			in = NULL;
-		}
+		lrc = load_input(&ac, path, &kinds[i], forced, t, batch_rows, &mem, &err);
 		if (lrc != 0) {
 			if (tty && i > 1)
 				fputc('\n', stderr);
@@ -692,8 +693,8 @@ int floe_cli_table_append(const floe_cli_cmd *cmd, const floe_cli_args *args)
 	}
 	if (tty && args->npos > 1)
 		fputc('\n', stderr);
-	int crc = floe_append_commit(ac.a, &snap_id, &err);
-	ac.a = NULL;
+	int crc = floe_append_commit(ap, &snap_id, &err);
+	ap = NULL;
 	if (crc != 0) {
 		rc = table_fail(name, &err);
 		goto done;
@@ -709,10 +710,10 @@ int floe_cli_table_append(const floe_cli_cmd *cmd, const floe_cli_args *args)
 	rc = finish_stdout();
 	goto done;
 abort:
-	floe_append_abort(ac.a);
-	ac.a = NULL;
+	floe_append_abort(ap);
+	ap = NULL;
 done:
-	floe_append_abort(ac.a);
+	floe_append_abort(ap);
 	free(kinds);
 	floe_buf_free(&mem);
 	floe_table_close(t);
@@ -1313,6 +1314,93 @@ int floe_cli_table_delete(const floe_cli_cmd *cmd, const floe_cli_args *args)
 	}
 	rc = finish_stdout();
 done:
+	floe_table_close(t);
+	floe_catalog_close(cat);
+	return rc;
+}
+
+static int sink_merge(void *ctx, const floe_batch *b, floe_error *err)
+{
+	return floe_merge_batch(ctx, b, err);
+}
+
+int floe_cli_table_merge(const floe_cli_cmd *cmd, const floe_cli_args *args)
+{
+	floe_error err;
+	floe_catalog *cat = NULL;
+	floe_table *t = NULL;
+	floe_merge *m = NULL;
+	floe_buf mem = FLOE_BUF_INIT;
+	const char *name = args->pos[0], *path = args->pos[1];
+	const char *forced = floe_cli_opt_get(cmd, args, "input-format");
+	const char *on = floe_cli_opt_get(cmd, args, "on");
+	char onbuf[1024];
+	const char *keys[16];
+	int nkeys = 0;
+	in_kind kind = IN_CSV;
+	int rc;
+	if (!on)
+		return floe_cli_usage(cmd, "give the key columns with --on KEY[,KEY...]");
+	snprintf(onbuf, sizeof onbuf, "%s", on);
+	for (char *p = strtok(onbuf, ","); p; p = strtok(NULL, ",")) {
+		while (*p == ' ')
+			p++;
+		size_t n = strlen(p);
+		while (n && p[n - 1] == ' ')
+			p[--n] = 0;
+		if (!*p)
+			continue;
+		if (nkeys == 16)
+			return floe_cli_usage(cmd, "--on: at most 16 key columns");
+		keys[nkeys++] = p;
+	}
+	if (nkeys == 0)
+		return floe_cli_usage(cmd, "--on '%s': no column names", on);
+	if (strcmp(path, "-") != 0 || forced)
+		if ((rc = input_kind(&kind, cmd, forced, path)))
+			return rc;
+	if ((rc = open_table(&t, &cat, cmd, args, name)))
+		return rc;
+	floe_merge_options mo;
+	floe_merge_options_init(&mo);
+	mo.on = keys;
+	mo.non = nkeys;
+	mo.precombine = floe_cli_opt_get(cmd, args, "precombine");
+	mo.delete_when = floe_cli_opt_get(cmd, args, "delete-when");
+	if (floe_merge_begin(&m, t, &mo, &err) != 0) {
+		rc = err.code == FLOE_EINVALID || err.code == FLOE_ENOTFOUND
+		             ? floe_cli_fail("%s (see 'floe describe %s' for the columns)", err.msg, name)
+		             : table_fail(name, &err);
+		goto done;
+	}
+	append_ctx ac = { sink_merge, m, 0 };
+	if (load_input(&ac, path, &kind, forced, t, 65536, &mem, &err) != 0) {
+		rc = floe_cli_fail("%s (nothing merged into %s; fix the input and run again)", err.msg, name);
+		goto done;
+	}
+	floe_merge_result res;
+	int crc = floe_merge_commit(m, &res, &err);
+	m = NULL;
+	if (crc != 0) {
+		rc = table_fail(name, &err);
+		goto done;
+	}
+	if (res.source_rows == 0)
+		printf("merged 0 rows into %s (nothing committed)\n", floe_table_name(t));
+	else if (res.merge_on_read)
+		printf("merged %" PRId64 " rows into %s in snapshot %" PRId64 " (merge-on-read: %" PRId64
+		       " upserted, keys deleted by an equality delete file)\n", res.source_rows,
+		       floe_table_name(t), res.snapshot_id, res.upserted);
+	else
+		printf("merged %" PRId64 " rows into %s in snapshot %" PRId64 " (copy-on-write: %" PRId64
+		       " inserted, %" PRId64 " updated, %" PRId64 " deleted; %" PRId64 " data file%s "
+		       "rewritten)\n", res.source_rows, floe_table_name(t), res.snapshot_id, res.inserted,
+		       res.updated, res.deleted, res.data_files_removed,
+		       res.data_files_removed == 1 ? "" : "s");
+	rc = finish_stdout();
+done:
+	floe_merge_abort(m);
+	floe_buf_free(&mem);
 	floe_table_close(t);
 	floe_catalog_close(cat);
 	return rc;

@@ -58,6 +58,11 @@ int ice_deletes_for_file(ice_deletes *d, const ice_data_file *f, int64_t seq,
 int ice_deletes_apply(const ice_file_deletes *fd, const floe_batch *b, int64_t first_pos,
                       uint8_t *keep, int64_t *ndeleted, floe_error *err);
 
+/* Serialized key of row `r` over columns cols[0..n) (into k, cleared
+ * first): per column a null flag, then the fixed-width bytes, or a 4-byte
+ * length and the bytes. Equal keys <=> equal values of equal types. */
+int ice_key_of(floe_buf *k, const floe_column *const *cols, int n, int64_t r);
+
 /* True when the two partition tuples are equal (spec note 3: floats by
  * bits). */
 bool ice_partition_equal(const ice_datum *a, int na, const ice_datum *b, int nb);

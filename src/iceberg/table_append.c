@@ -1304,6 +1304,22 @@ static void append_cleanup(void *ctx)
 	a->list_path[0] = 0;
 }
 
+int ice_append_map(floe_append *a, const floe_batch *b, floe_arena *arena, floe_batch *out,
+                   floe_error *err)
+{
+	floe_arena_reset(a->batch_arena);
+	floe_batch tb;
+	int rc = map_batch(a, b, &tb, err);
+	if (rc)
+		return rc;
+	int32_t *idx = floe_arena_alloc(a->batch_arena, (size_t)tb.nrows * 4 + 4);
+	if (!idx)
+		return oom(err);
+	for (int64_t r = 0; r < tb.nrows; r++)
+		idx[r] = (int32_t)r;
+	return ice_batch_gather(arena, &tb, idx, tb.nrows, out, err);
+}
+
 int ice_append_finish(floe_append *a, const ice_manifest_entry **entries, size_t *n,
                       floe_error *err)
 {

@@ -1,135 +1,21 @@
 /* iceberg/table_delete.c - DELETE WHERE: find the matching rows (with
  * their data file and position), then either rewrite the files that hold
  * them without those rows (copy-on-write) or write position delete files
- * (merge-on-read), and commit one snapshot that validates, on a newer
- * base, that no concurrent commit added data the filter may match, added
- * delete files, or removed a file this change read. A data file whose
- * every row matches is removed whole in both modes. */
+ * (merge-on-read), and commit (iceberg/rowdelta.h). A data file whose every
+ * row matches is removed whole in both modes. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include <xxhash.h>
-
-#include "floe/parquet.h"
-#include "iceberg/deletes.h"
-#include "iceberg/expr.h"
-#include "iceberg/table_int.h"
-#include "util/buf.h"
-#include "util/fs.h"
-
-/* A data file the filter matched rows in. */
-typedef struct hit {
-	const ice_data_file *f;       /* lives in the first scan */
-	const ice_partition_spec *spec;
-	bool has_deletes;
-	bool remove;                  /* removed whole (or rewritten) */
-	int64_t matched;
-	floe_buf pos;                 /* int64 positions (merge-on-read) */
-} hit;
-
-typedef struct del_op {
-	floe_table *t;
-	const ice_table_metadata *m;  /* the metadata the operation read */
-	int64_t base_id;              /* the snapshot it read; -1 none */
-	ice_expr *expr;               /* bound filter or NULL (everything) */
-	bool mor;
-	hit *hits;
-	size_t nhits, caphits;
-	uint64_t *slots;              /* path hash -> hit index + 1 */
-	size_t nslots;
-	floe_arena *arena;
-	/* written before the commit */
-	floe_append *rewrite;         /* copy-on-write output */
-	const ice_manifest_entry *added;
-	size_t nadded;
-	ice_manifest_entry *dels;     /* position delete files */
-	size_t ndels, ndels_written;
-	const char *where;
-	char data_manifest[4096], delete_manifest[4096];
-	ice_manifest_file data_mf, delete_mf;
-	/* per commit attempt */
-	int64_t snapshot_id;
-	char list_path[4096];
-	floe_buf attempt_files;       /* NUL-separated manifest paths */
-	int64_t removed_files, removed_records, removed_size;
-} del_op;
+#include "iceberg/rowdelta.h"
 
 static int oom(floe_error *err)
 {
 	return floe_error_set(err, FLOE_ENOMEM, "out of memory");
 }
 
-static uint64_t path_hash(const char *p)
-{
-	return XXH3_64bits(p, strlen(p)) | 1;
-}
-
-static hit *find_hit(const del_op *d, const char *path)
-{
-	if (!d->nslots)
-		return NULL;
-	uint64_t h = path_hash(path);
-	for (size_t j = h & (d->nslots - 1);; j = (j + 1) & (d->nslots - 1)) {
-		uint64_t v = d->slots[j];
-		if (!v)
-			return NULL;
-		hit *x = &d->hits[v - 1];
-		if (strcmp(x->f->file_path, path) == 0)
-			return x;
-	}
-}
-
-static int add_hit(del_op *d, const ice_data_file *f, const ice_partition_spec *spec, bool has_del,
-                   hit **out, floe_error *err)
-{
-	if ((d->nhits + 1) * 2 > d->nslots) {
-		size_t ns = d->nslots ? d->nslots * 2 : 64;
-		uint64_t *v = calloc(ns, sizeof *v);
-		if (!v)
-			return oom(err);
-		for (size_t i = 0; i < d->nhits; i++) {
-			size_t j = path_hash(d->hits[i].f->file_path) & (ns - 1);
-			while (v[j])
-				j = (j + 1) & (ns - 1);
-			v[j] = i + 1;
-		}
-		free(d->slots);
-		d->slots = v;
-		d->nslots = ns;
-	}
-	if (d->nhits == d->caphits) {
-		size_t cap = d->caphits ? d->caphits * 2 : 16;
-		hit *v = realloc(d->hits, cap * sizeof *v);
-		if (!v)
-			return oom(err);
-		d->hits = v;
-		d->caphits = cap;
-	}
-	hit *x = &d->hits[d->nhits];
-	memset(x, 0, sizeof *x);
-	x->f = f;
-	x->spec = spec;
-	x->has_deletes = has_del;
-	size_t j = path_hash(f->file_path) & (d->nslots - 1);
-	while (d->slots[j])
-		j = (j + 1) & (d->nslots - 1);
-	d->slots[j] = ++d->nhits;
-	*out = x;
-	return 0;
-}
-
-static bool want_hit(void *ctx, const ice_data_file *f)
-{
-	const hit *x = find_hit(ctx, f->file_path);
-	return x && x->matched > 0;
-}
-
-/* ---- finding the rows ------------------------------------------------------ */
-
-static int find_rows(del_op *d, floe_scan **scan, const char *where, floe_error *err)
+static int find_rows(ice_rowdelta *d, floe_scan **scan, const char *where, floe_error *err)
 {
 	static const char *const none[1] = { NULL };
 	floe_scan_options so;
@@ -145,14 +31,14 @@ static int find_rows(del_op *d, floe_scan **scan, const char *where, floe_error 
 	const ice_snapshot *snap = ice_scan_snapshot(*scan);
 	d->base_id = snap ? snap->snapshot_id : -1;
 	const floe_batch *b;
-	hit *cur = NULL;
+	ice_hit *cur = NULL;
 	while ((rc = floe_scan_next(*scan, &b, err)) == 1) {
 		const ice_partition_spec *spec;
 		bool has_del;
 		const ice_data_file *f = ice_scan_file(*scan, NULL, &spec, &has_del);
 		if (!cur || cur->f != f) {
-			cur = find_hit(d, f->file_path);
-			if (!cur && (rc = add_hit(d, f, spec, has_del, &cur, err)))
+			cur = ice_rowdelta_find(d, f->file_path);
+			if (!cur && (rc = ice_rowdelta_hit(d, f, spec, has_del, &cur, err)))
 				return rc;
 		}
 		cur->matched += b->nrows;
@@ -163,7 +49,7 @@ static int find_rows(del_op *d, floe_scan **scan, const char *where, floe_error 
 	if (rc < 0)
 		return rc;
 	for (size_t i = 0; i < d->nhits; i++) {
-		hit *x = &d->hits[i];
+		ice_hit *x = &d->hits[i];
 		/* every row of a file without deletes matched: remove it whole */
 		x->remove = !d->mor || (!x->has_deletes && x->matched == x->f->record_count);
 	}
@@ -172,7 +58,7 @@ static int find_rows(del_op *d, floe_scan **scan, const char *where, floe_error 
 
 /* ---- copy-on-write: the rows that stay, into new files -------------------- */
 
-static int rewrite_files(del_op *d, floe_error *err)
+static int rewrite_files(ice_rowdelta *d, floe_error *err)
 {
 	bool any = false;
 	for (size_t i = 0; i < d->nhits && !any; i++)
@@ -196,7 +82,7 @@ static int rewrite_files(del_op *d, floe_error *err)
 	ice_scan_ex ex;
 	memset(&ex, 0, sizeof ex);
 	ex.all_rows = true;
-	ex.want_file = want_hit;
+	ex.want_file = ice_rowdelta_want_hit;
 	ex.ctx = d;
 	/* the filter marks rows; rows it marks are left out */
 	floe_arena *ga = floe_arena_new(1 << 20);
@@ -231,477 +117,15 @@ static int rewrite_files(del_op *d, floe_error *err)
 		rc = 0;
 	floe_scan_free(s);
 	floe_arena_free(ga);
-	if (!rc)
-		rc = ice_append_finish(d->rewrite, &d->added, &d->nadded, err);
 	return rc;
 }
 
 /* ---- merge-on-read: position delete files ---------------------------------- */
 
-typedef struct pos_row {
-	const char *path;
-	int64_t pos;
-} pos_row;
-
-static int cmp_pos_row(const void *a, const void *b)
+static bool filter_may_match(void *ctx, const ice_data_file *f)
 {
-	const pos_row *x = a, *y = b;
-	int c = strcmp(x->path, y->path);
-	if (c)
-		return c;
-	return (x->pos > y->pos) - (x->pos < y->pos);
-}
-
-static int cmp_hit_partition(const void *a, const void *b)
-{
-	const hit *x = *(hit *const *)a, *y = *(hit *const *)b;
-	if (x->f->spec_id != y->f->spec_id)
-		return x->f->spec_id < y->f->spec_id ? -1 : 1;
-	for (int i = 0; i < x->f->npartition && i < y->f->npartition; i++) {
-		const ice_datum *p = &x->f->partition[i], *q = &y->f->partition[i];
-		if (p->is_null != q->is_null)
-			return p->is_null ? -1 : 1;
-		if (p->is_null)
-			continue;
-		int c = ice_value_compare(&p->type, &p->v, &q->v);
-		if (c)
-			return c;
-	}
-	return strcmp(x->f->file_path, y->f->file_path);
-}
-
-static int set_bound(floe_arena *a, const uint8_t *p, size_t n, const uint8_t **out, size_t *len)
-{
-	uint8_t *c = floe_arena_alloc(a, n + 1);
-	if (!c)
-		return FLOE_ENOMEM;
-	if (n)
-		memcpy(c, p, n);
-	*out = c;
-	*len = n;
-	return 0;
-}
-
-/* One position delete file for the hits group[0..n) (one partition). */
-static int write_delete_file(del_op *d, hit **group, size_t n, int seqno, floe_error *err)
-{
-	const ice_data_file *first = group[0]->f;
-	int64_t rows = 0;
-	for (size_t i = 0; i < n; i++)
-		rows += (int64_t)(group[i]->pos.len / sizeof(int64_t));
-	pos_row *pr = malloc((size_t)rows * sizeof *pr + 1);
-	if (!pr)
-		return oom(err);
-	int64_t k = 0;
-	for (size_t i = 0; i < n; i++) {
-		const int64_t *p = (const int64_t *)group[i]->pos.data;
-		for (size_t j = 0; j < group[i]->pos.len / sizeof(int64_t); j++) {
-			pr[k].path = group[i]->f->file_path;
-			pr[k++].pos = p[j];
-		}
-	}
-	qsort(pr, (size_t)rows, sizeof *pr, cmp_pos_row);
-	/* path: the data directory and the data file's partition path */
-	floe_buf part = FLOE_BUF_INIT;
-	const ice_partition_spec *spec = ice_metadata_spec(d->m, first->spec_id);
-	char dir[4096], path[4200], tmp[4300];
-	const char *dd = ice_metadata_property(d->m, "write.data.path");
-	int rc = 0;
-	if (spec && first->npartition > 0 &&
-	    ice_partition_path(&part, spec, first->partition, first->npartition))
-		rc = oom(err);
-	int w = snprintf(dir, sizeof dir, "%s%s%s%.*s", dd && *dd ? dd : d->m->location,
-	                 dd && *dd ? "" : "/data", part.len ? "/" : "", (int)part.len,
-	                 part.data ? (const char *)part.data : "");
-	floe_buf_free(&part);
-	char uuid[37];
-	floe_uuid4(uuid);
-	if (!rc && (w < 0 || (size_t)w >= sizeof dir))
-		rc = floe_error_set(err, FLOE_EINVALID, "delete file path too long");
-	if (!rc) {
-		snprintf(path, sizeof path, "%s/%05d-%s-deletes.parquet", dir, seqno, uuid);
-		snprintf(tmp, sizeof tmp, "%s/.%05d-%s-deletes.parquet.tmp", dir, seqno, uuid);
-		rc = floe_fs_mkdirs(dir, err);
-	}
-	floe_arena *sa = floe_arena_new(0);
-	floe_schema *schema = NULL;
-	floe_parquet_writer *pw = NULL;
-	floe_batch_builder *bld = NULL;
-	if (!rc && !sa)
-		rc = oom(err);
-	if (!rc)
-		rc = floe_schema_parse(&schema, "file_path string not null id 2147483546, "
-		                                "pos long not null id 2147483545", sa, err);
-	floe_parquet_write_options po;
-	floe_parquet_write_options_init(&po);
-	const char *codec = ice_metadata_property(d->m, "write.parquet.compression-codec");
-	if (!rc && codec)
-		rc = floe_parquet_codec_parse(&po.codec, codec, err);
-	if (!rc)
-		rc = floe_parquet_writer_open(&pw, tmp, schema, &po, err);
-	if (!rc)
-		rc = floe_batch_builder_new(&bld, schema, err);
-	for (int64_t i = 0; !rc && i < rows; i++) {
-		if ((rc = floe_batch_builder_bytes(bld, 0, pr[i].path, (int64_t)strlen(pr[i].path), err)) ||
-		    (rc = floe_batch_builder_i64(bld, 1, pr[i].pos, err)))
-			break;
-		if (floe_batch_builder_rows(bld) == 65536 || i + 1 == rows) {
-			rc = floe_parquet_writer_write(pw, floe_batch_builder_view(bld), err);
-			floe_batch_builder_clear(bld);
-		}
-	}
-	floe_parquet_file_info info;
-	if (!rc) {
-		rc = floe_parquet_writer_close(pw, &info, err);
-		pw = NULL;
-	}
-	floe_parquet_writer_abort(pw);
-	floe_batch_builder_free(bld);
-	if (!rc && rename(tmp, path) != 0)
-		rc = floe_error_set(err, FLOE_EIO, "%s: rename: %m", path);
-	if (rc)
-		unlink(tmp);
-	/* the manifest entry: data file's spec and partition, metrics */
-	ice_manifest_entry *e = &d->dels[d->ndels];
-	memset(e, 0, sizeof *e);
-	if (!rc) {
-		d->ndels++;
-		e->status = ICE_STATUS_ADDED;
-		e->snapshot_id = -1;
-		e->sequence_number = -1;
-		e->file_sequence_number = -1;
-		ice_data_file *f = &e->file;
-		f->content = ICE_CONTENT_POSITION_DELETES;
-		f->file_path = floe_arena_strdup(d->arena, path);
-		f->file_format = "PARQUET";
-		f->spec_id = first->spec_id;
-		f->npartition = first->npartition;
-		f->partition = first->partition;
-		f->record_count = info.num_rows;
-		f->file_size_in_bytes = info.file_bytes;
-		f->nmetrics = 2;
-		f->metrics = floe_arena_calloc(d->arena, 2, sizeof *f->metrics);
-		int64_t lo = INT64_MAX, hi = INT64_MIN;
-		for (int64_t i = 0; i < rows; i++) {
-			lo = pr[i].pos < lo ? pr[i].pos : lo;
-			hi = pr[i].pos > hi ? pr[i].pos : hi;
-		}
-		if (!f->file_path || !f->metrics) {
-			rc = oom(err);
-		} else {
-			/* sorted: ids 2147483545 (pos) before 2147483546 (file_path);
-			 * file_path bounds untruncated, so readers can scope exactly */
-			ice_column_metrics *mp = &f->metrics[0], *mf = &f->metrics[1];
-			mp->field_id = ICE_FIELD_DELETE_POS;
-			mf->field_id = ICE_FIELD_DELETE_FILE_PATH;
-			mp->column_size = mf->column_size = -1;
-			mp->value_count = mf->value_count = rows;
-			mp->null_count = mf->null_count = 0;
-			mp->nan_count = mf->nan_count = -1;
-			uint8_t lb[8], ub[8];
-			for (int i = 0; i < 8; i++) {
-				lb[i] = (uint8_t)((uint64_t)lo >> (8 * i));
-				ub[i] = (uint8_t)((uint64_t)hi >> (8 * i));
-			}
-			const char *pl = pr[0].path, *ph = pr[rows - 1].path;
-			if (set_bound(d->arena, lb, 8, &mp->lower, &mp->lower_len) ||
-			    set_bound(d->arena, ub, 8, &mp->upper, &mp->upper_len) ||
-			    set_bound(d->arena, (const uint8_t *)pl, strlen(pl), &mf->lower, &mf->lower_len) ||
-			    set_bound(d->arena, (const uint8_t *)ph, strlen(ph), &mf->upper, &mf->upper_len))
-				rc = oom(err);
-		}
-		if (!rc)
-			rc = floe_fs_fsync_file(path, err);
-		if (!rc)
-			rc = floe_fs_fsync_dir(dir, err);
-	}
-	free(pr);
-	floe_arena_free(sa);
-	return rc;
-}
-
-static int write_delete_files(del_op *d, floe_error *err)
-{
-	hit **v = malloc((d->nhits + 1) * sizeof *v);
-	if (!v)
-		return oom(err);
-	size_t n = 0;
-	for (size_t i = 0; i < d->nhits; i++)
-		if (!d->hits[i].remove && d->hits[i].matched > 0)
-			v[n++] = &d->hits[i];
-	qsort(v, n, sizeof *v, cmp_hit_partition);
-	d->dels = floe_arena_calloc(d->arena, n + 1, sizeof *d->dels);
-	int rc = d->dels ? 0 : oom(err);
-	for (size_t i = 0; !rc && i < n;) {
-		size_t j = i + 1;
-		while (j < n && v[j]->f->spec_id == v[i]->f->spec_id &&
-		       ice_partition_equal(v[j]->f->partition, v[j]->f->npartition, v[i]->f->partition,
-		                           v[i]->f->npartition))
-			j++;
-		rc = write_delete_file(d, v + i, j - i, (int)d->ndels, err);
-		i = j;
-	}
-	free(v);
-	return rc;
-}
-
-/* ---- the commit ------------------------------------------------------------- */
-
-static int note_attempt_file(del_op *d, const char *path)
-{
-	return floe_buf_append(&d->attempt_files, path, strlen(path) + 1) ? FLOE_ENOMEM : 0;
-}
-
-static void remove_attempt_files(del_op *d)
-{
-	for (size_t i = 0; i < d->attempt_files.len;) {
-		const char *p = (const char *)d->attempt_files.data + i;
-		unlink(p);
-		i += strlen(p) + 1;
-	}
-	floe_buf_clear(&d->attempt_files);
-}
-
-/* What commits since the snapshot this change read did: a conflict when
- * one added delete files, added a data file the filter may match, or
- * removed a file this change read (spec "Commit Conflict Resolution":
- * deletes and overwrites validate against concurrent changes). */
-static int validate(del_op *d, const ice_table_metadata *base, floe_arena *arena, floe_error *err)
-{
-	const ice_snapshot *s = ice_metadata_current_snapshot(base);
-	while (s && s->snapshot_id != d->base_id) {
-		ice_manifest_file *mfs;
-		size_t nm;
-		int rc = ice_table_snapshot_manifests(d->t, s, arena, &mfs, &nm, err);
-		if (rc)
-			return rc;
-		for (size_t i = 0; i < nm; i++) {
-			if (mfs[i].added_snapshot_id != s->snapshot_id)
-				continue;
-			char local[4096];
-			if (!ice_table_local_path(d->t, mfs[i].manifest_path, local, sizeof local))
-				return floe_error_set(err, FLOE_EINVALID, "path too long");
-			ice_manifest_entry *ents;
-			size_t ne;
-			if ((rc = ice_manifest_read(&mfs[i], local, base, arena, &ents, &ne, err)))
-				return rc;
-			for (size_t k = 0; k < ne; k++) {
-				const ice_manifest_entry *e = &ents[k];
-				if (e->snapshot_id != s->snapshot_id || e->status == ICE_STATUS_EXISTING)
-					continue;
-				if (e->status == ICE_STATUS_DELETED && find_hit(d, e->file.file_path))
-					return floe_error_set(err, FLOE_ECONFLICT,
-					                      "%s: snapshot %" PRId64 " removed %s, which this delete "
-					                      "changes; run it again", d->t->ident, s->snapshot_id,
-					                      e->file.file_path);
-				if (e->status != ICE_STATUS_ADDED)
-					continue;
-				if (e->file.content != ICE_CONTENT_DATA)
-					return floe_error_set(err, FLOE_ECONFLICT,
-					                      "%s: snapshot %" PRId64 " added delete files since this "
-					                      "delete read the table; run it again", d->t->ident,
-					                      s->snapshot_id);
-				if (!d->expr || ice_expr_might_match_file(d->expr, &e->file))
-					return floe_error_set(err, FLOE_ECONFLICT,
-					                      "%s: snapshot %" PRId64 " added data that may match the "
-					                      "filter since this delete read the table; run it again",
-					                      d->t->ident, s->snapshot_id);
-			}
-		}
-		s = s->has_parent ? ice_metadata_snapshot(base, s->parent_id) : NULL;
-	}
-	if (!s && d->base_id >= 0)
-		return floe_error_set(err, FLOE_ECONFLICT, "%s: the snapshot this delete read (%" PRId64 ") "
-		                      "is no longer an ancestor of the current one", d->t->ident, d->base_id);
-	return 0;
-}
-
-static int delete_update(void *ctx, const floe_table *t, const ice_table_metadata *base, int attempt,
-                         floe_arena *arena, ice_table_metadata **out, floe_error *err)
-{
-	del_op *d = ctx;
-	remove_attempt_files(d);
-	if (!base->table_uuid || !d->m->table_uuid || strcmp(base->table_uuid, d->m->table_uuid) != 0)
-		return floe_error_set(err, FLOE_ECONFLICT, "%s was dropped and re-created; the delete "
-		                      "cannot apply", t->ident);
-	int rc = validate(d, base, arena, err);
-	if (rc)
-		return rc;
-	const ice_snapshot *cur = ice_metadata_current_snapshot(base);
-	ice_manifest_file *old = NULL;
-	size_t nold = 0;
-	if (cur && (rc = ice_table_snapshot_manifests(t, cur, arena, &old, &nold, err)))
-		return rc;
-	ice_manifest_file *list = floe_arena_calloc(arena, nold + 3, sizeof *list);
-	if (!list)
-		return oom(err);
-	size_t n = 0;
-	size_t found = 0;
-	d->removed_files = d->removed_records = d->removed_size = 0;
-	for (size_t i = 0; i < nold; i++) {
-		ice_manifest_file mf = old[i];
-		if (mf.partition_spec_id < 0)
-			mf.partition_spec_id = 0;
-		if (mf.content != ICE_CONTENT_DATA) {
-			list[n++] = mf;
-			continue;
-		}
-		char local[4096];
-		if (!ice_table_local_path(t, mf.manifest_path, local, sizeof local))
-			return floe_error_set(err, FLOE_EINVALID, "path too long");
-		ice_manifest_entry *ents;
-		size_t ne;
-		if ((rc = ice_manifest_read(&mf, local, base, arena, &ents, &ne, err)))
-			return rc;
-		size_t mine = 0;
-		for (size_t k = 0; k < ne; k++) {
-			const hit *x = ents[k].status != ICE_STATUS_DELETED ? find_hit(d, ents[k].file.file_path)
-			                                                    : NULL;
-			mine += x && x->remove;
-		}
-		if (!mine) {
-			list[n++] = mf;
-			continue;
-		}
-		/* rewrite: our files DELETED, the others EXISTING */
-		ice_manifest_entry *ne2 = floe_arena_calloc(arena, ne + 1, sizeof *ne2);
-		if (!ne2)
-			return oom(err);
-		size_t m = 0;
-		for (size_t k = 0; k < ne; k++) {
-			if (ents[k].status == ICE_STATUS_DELETED)
-				continue;
-			ne2[m] = ents[k];
-			const hit *x = find_hit(d, ents[k].file.file_path);
-			if (x && x->remove) {
-				ne2[m].status = ICE_STATUS_DELETED;
-				ne2[m].snapshot_id = d->snapshot_id;
-				found++;
-				d->removed_files++;
-				d->removed_records += ents[k].file.record_count;
-				d->removed_size += ents[k].file.file_size_in_bytes;
-			} else {
-				ne2[m].status = ICE_STATUS_EXISTING;
-			}
-			m++;
-		}
-		const ice_partition_spec *spec = ice_metadata_spec(base, mf.partition_spec_id);
-		floe_type *ptypes;
-		if (!spec)
-			return floe_error_set(err, FLOE_ECORRUPT, "%s: manifest %s names a missing spec %d",
-			                      t->ident, mf.manifest_path, mf.partition_spec_id);
-		if ((rc = ice_partition_types(spec, ice_metadata_current_schema(base), arena, &ptypes, err)))
-			return rc;
-		char uuid[37], path[4096];
-		floe_uuid4(uuid);
-		int w = snprintf(path, sizeof path, "%s/metadata/%s-m%d.avro", base->location, uuid, attempt);
-		if (w < 0 || (size_t)w >= sizeof path)
-			return floe_error_set(err, FLOE_EINVALID, "table location too long");
-		ice_manifest_write_info info;
-		memset(&info, 0, sizeof info);
-		info.schema = ice_metadata_current_schema(base);
-		info.spec = spec;
-		info.partition_types = ptypes;
-		info.content = ICE_CONTENT_DATA;
-		info.snapshot_id = d->snapshot_id;
-		info.sequence_number = -1;
-		if (note_attempt_file(d, path))
-			return oom(err);
-		if ((rc = ice_manifest_write(path, &info, ne2, m, arena, &list[n], err)))
-			return rc;
-		list[n].sequence_number = -1;
-		list[n].min_sequence_number = -1;
-		n++;
-	}
-	size_t want = 0;
-	for (size_t i = 0; i < d->nhits; i++)
-		want += d->hits[i].remove;
-	if (found != want)
-		return floe_error_set(err, FLOE_ECONFLICT, "%s: %zu of the data files this delete changes are "
-		                      "no longer in the table; run it again", t->ident, want - found);
-	if (d->nadded) {
-		list[n] = d->data_mf;
-		list[n].sequence_number = list[n].min_sequence_number = -1;
-		n++;
-	}
-	if (d->ndels) {
-		list[n] = d->delete_mf;
-		list[n].sequence_number = list[n].min_sequence_number = -1;
-		n++;
-	}
-	ice_snapshot_change c;
-	memset(&c, 0, sizeof c);
-	c.operation = d->nadded ? "overwrite" : "delete";
-	c.snapshot_id = d->snapshot_id;
-	c.removed_data_files = d->removed_files;
-	c.removed_records = d->removed_records;
-	c.removed_size = d->removed_size;
-	c.added_data_files = (int64_t)d->nadded;
-	for (size_t i = 0; i < d->nadded; i++) {
-		c.added_records += d->added[i].file.record_count;
-		c.added_size += d->added[i].file.file_size_in_bytes;
-	}
-	c.added_delete_files = (int64_t)d->ndels;
-	for (size_t i = 0; i < d->ndels; i++) {
-		c.added_pos_deletes += d->dels[i].file.record_count;
-		c.added_size += d->dels[i].file.file_size_in_bytes;
-	}
-	rc = ice_commit_snapshot(t, base, &c, list, n, attempt, d->list_path, sizeof d->list_path, arena,
-	                         out, err);
-	if (!rc && d->list_path[0] && note_attempt_file(d, d->list_path))
-		return oom(err);
-	return rc;
-}
-
-static void delete_cleanup(void *ctx)
-{
-	remove_attempt_files(ctx);
-}
-
-static int write_manifest(del_op *d, const ice_manifest_entry *ents, size_t n, int content,
-                          char *path, ice_manifest_file *out, floe_error *err)
-{
-	char uuid[37], dir[4096];
-	floe_uuid4(uuid);
-	int w = snprintf(path, 4096, "%s/metadata/%s-%s.avro", d->m->location, uuid,
-	                 content == ICE_CONTENT_DATA ? "m0" : "d0");
-	if (w < 0 || w >= 4096) {
-		path[0] = 0;
-		return floe_error_set(err, FLOE_EINVALID, "table location too long");
-	}
-	snprintf(dir, sizeof dir, "%s/metadata", d->m->location);
-	int rc = floe_fs_mkdirs(dir, err);
-	if (rc)
-		return rc;
-	/* one spec per manifest: entries of other specs go through the spec
-	 * of the first (appends write the default spec only) */
-	const ice_partition_spec *spec = ice_metadata_spec(d->m, ents[0].file.spec_id);
-	floe_type *ptypes;
-	if (!spec)
-		return floe_error_set(err, FLOE_ECORRUPT, "%s: missing partition spec %d", d->t->ident,
-		                      ents[0].file.spec_id);
-	for (size_t i = 1; i < n; i++)
-		if (ents[i].file.spec_id != spec->spec_id)
-			return floe_error_set(err, FLOE_EUNSUPPORTED, "%s: a delete across partition specs "
-			                      "in merge-on-read mode is not supported yet", d->t->ident);
-	if ((rc = ice_partition_types(spec, ice_metadata_current_schema(d->m), d->arena, &ptypes, err)))
-		return rc;
-	ice_manifest_write_info info;
-	memset(&info, 0, sizeof info);
-	info.schema = ice_metadata_current_schema(d->m);
-	info.spec = spec;
-	info.partition_types = ptypes;
-	info.content = content;
-	info.snapshot_id = d->snapshot_id;
-	info.sequence_number = -1;
-	ice_manifest_entry *copy = floe_arena_calloc(d->arena, n + 1, sizeof *copy);
-	if (!copy)
-		return oom(err);
-	for (size_t i = 0; i < n; i++) {
-		copy[i] = ents[i];
-		copy[i].snapshot_id = d->snapshot_id;
-	}
-	return ice_manifest_write(path, &info, copy, n, d->arena, out, err);
+	const ice_expr *e = ctx;
+	return !e || ice_expr_might_match_file(e, f);
 }
 
 int floe_table_delete(floe_table *t, const char *where, floe_delete_result *res, floe_error *err)
@@ -711,17 +135,14 @@ int floe_table_delete(floe_table *t, const char *where, floe_delete_result *res,
 		res = &dummy;
 	memset(res, 0, sizeof *res);
 	res->snapshot_id = -1;
-	if (!t->cat)
-		return floe_error_set(err, FLOE_EINVALID, "%s was opened from a metadata file and is "
-		                      "read-only", t->ident);
-	del_op d;
-	memset(&d, 0, sizeof d);
-	d.t = t;
-	d.m = t->meta;
-	d.arena = floe_arena_new(0);
+	ice_rowdelta d;
+	int rc = ice_rowdelta_init(&d, t, "delete", err);
+	if (rc) {
+		ice_rowdelta_release(&d);
+		return rc;
+	}
 	ice_meta_ref *mref = ice_meta_ref_take(t->mref);
 	floe_scan *scan = NULL;
-	int rc = d.arena ? 0 : oom(err);
 	const char *mode = ice_metadata_property(d.m, "write.delete.mode");
 	if (!rc && mode && strcmp(mode, "merge-on-read") != 0 && strcmp(mode, "copy-on-write") != 0)
 		rc = floe_error_set(err, FLOE_EINVALID, "%s: table property write.delete.mode is '%s'; use "
@@ -729,12 +150,13 @@ int floe_table_delete(floe_table *t, const char *where, floe_delete_result *res,
 	d.mor = mode && strcmp(mode, "merge-on-read") == 0;
 	d.where = where && *where ? where : NULL;
 	res->merge_on_read = d.mor;
-	if (!rc && where && *where) {
+	if (!rc && d.where) {
 		ice_expr *parsed;
 		if ((rc = ice_expr_parse(&parsed, where, d.arena, err)) == 0)
 			rc = ice_expr_bind(&d.expr, parsed, ice_metadata_current_schema(d.m), d.arena, err);
 	}
-	d.snapshot_id = ice_new_snapshot_id();
+	d.conflicts = filter_may_match;
+	d.cctx = d.expr;
 	if (!rc)
 		rc = find_rows(&d, &scan, d.where, err);
 	int64_t matched = 0;
@@ -747,31 +169,10 @@ int floe_table_delete(floe_table *t, const char *where, floe_delete_result *res,
 	if (!rc && !d.mor)
 		rc = rewrite_files(&d, err);
 	if (!rc && d.mor)
-		rc = write_delete_files(&d, err);
-	if (!rc && d.nadded)
-		rc = write_manifest(&d, d.added, d.nadded, ICE_CONTENT_DATA, d.data_manifest, &d.data_mf, err);
-	if (!rc && d.ndels)
-		rc = write_manifest(&d, d.dels, d.ndels, ICE_CONTENT_POSITION_DELETES, d.delete_manifest,
-		                    &d.delete_mf, err);
+		rc = ice_rowdelta_write_position_deletes(&d, err);
+	if (!rc)
+		rc = ice_rowdelta_commit(&d, err);
 	if (!rc) {
-		rc = ice_table_commit(t, delete_update, delete_cleanup, &d, err);
-		if (rc == FLOE_ECOMMIT_UNKNOWN) {
-			/* the commit may have happened: remove nothing */
-			floe_buf_clear(&d.attempt_files);
-			ice_append_release(d.rewrite);
-			d.rewrite = NULL;
-			d.ndels = 0;
-			d.data_manifest[0] = d.delete_manifest[0] = 0;
-			goto done;
-		}
-	}
-	if (!rc) {
-		floe_buf_clear(&d.attempt_files); /* committed */
-		ice_append_release(d.rewrite);
-		d.rewrite = NULL;
-		d.ndels_written = d.ndels;
-		d.ndels = 0;
-		d.data_manifest[0] = d.delete_manifest[0] = 0;
 		res->snapshot_id = d.snapshot_id;
 		res->rows_deleted = matched;
 		res->delete_files_added = (int64_t)d.ndels_written;
@@ -779,21 +180,8 @@ int floe_table_delete(floe_table *t, const char *where, floe_delete_result *res,
 		res->data_files_added = (int64_t)d.nadded;
 	}
 done:
-	remove_attempt_files(&d);
-	if (d.data_manifest[0])
-		unlink(d.data_manifest);
-	if (d.delete_manifest[0])
-		unlink(d.delete_manifest);
-	for (size_t i = 0; i < d.ndels; i++)
-		unlink(d.dels[i].file.file_path);
-	floe_append_abort(d.rewrite);
-	floe_buf_free(&d.attempt_files);
-	for (size_t i = 0; i < d.nhits; i++)
-		floe_buf_free(&d.hits[i].pos);
-	free(d.hits);
-	free(d.slots);
+	ice_rowdelta_release(&d);
 	floe_scan_free(scan);
-	floe_arena_free(d.arena);
 	ice_meta_ref_drop(mref);
 	return rc;
 }

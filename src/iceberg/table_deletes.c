@@ -394,9 +394,7 @@ static int load_positions(ice_deletes *d, int idx, floe_error *err)
 	return rc;
 }
 
-/* Serialized key of row `r` over columns cols[0..n): per column a null
- * flag, then fixed-width bytes or a 4-byte length and the bytes. */
-static int key_of(floe_buf *k, const floe_column *const *cols, int n, int64_t r)
+int ice_key_of(floe_buf *k, const floe_column *const *cols, int n, int64_t r)
 {
 	floe_buf_clear(k);
 	for (int i = 0; i < n; i++) {
@@ -516,7 +514,7 @@ static int load_equality(ice_deletes *d, int idx, const floe_schema *schema, flo
 			break;
 		}
 		for (int64_t r2 = 0; r2 < b->nrows; r2++) {
-			if (key_of(&d->key, cols, n, r2) ||
+			if (ice_key_of(&d->key, cols, n, r2) ||
 			    eq_insert(s, d->key.data, d->key.len, XXH3_64bits(d->key.data, d->key.len))) {
 				rc = oom(err);
 				break;
@@ -649,7 +647,7 @@ int ice_deletes_apply(const ice_file_deletes *fd, const floe_batch *b, int64_t f
 			for (int64_t r = 0; r < n; r++) {
 				if (!keep[r])
 					continue;
-				if (key_of(&key, cols, s->nids, r)) {
+				if (ice_key_of(&key, cols, s->nids, r)) {
 					floe_buf_free(&key);
 					return floe_error_set(err, FLOE_ENOMEM, "out of memory");
 				}

@@ -98,6 +98,11 @@ int ice_column_widen(floe_arena *arena, const floe_column *src, const floe_type 
  * manifest entries (owned by `a`). */
 int ice_append_finish(floe_append *a, const ice_manifest_entry **entries, size_t *n,
                       floe_error *err);
+/* `b` shaped as the table's rows (columns matched by name and widened as
+ * floe_append_batch does; schema = the table's flat schema with field ids),
+ * copied into `arena`. */
+int ice_append_map(floe_append *a, const floe_batch *b, floe_arena *arena, floe_batch *out,
+                   floe_error *err);
 /* Free `a` keeping its files (they were committed). */
 void ice_append_release(floe_append *a);
 

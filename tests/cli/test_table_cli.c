@@ -202,7 +202,8 @@ static int make_trades(long long *first)
 TEST(cli_table_help_for_every_command)
 {
 	static const char *cmds[] = { "create", "append", "scan", "describe", "snapshots",
-	                              "files", "tables", "alter", "drop", "rename", "delete" };
+	                              "files", "tables", "alter", "drop", "rename", "delete",
+	                              "merge" };
 	use_warehouse();
 	char *o, *e;
 	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
@@ -791,5 +792,53 @@ TEST(cli_table_delete_both_modes)
 		o = OK("snapshots", name, "--format", "jsonl");
 		CHECK(strstr(o, "\"operation\":\"delete\"") != NULL);
 		free(o);
+	}
+}
+
+/* ---- merge ----------------------------------------------------------------- */
+
+TEST(cli_table_merge_both_modes)
+{
+	use_warehouse();
+	char a[512], up[512], dup[512];
+	snprintf(a, sizeof a, "%s", th_path("m.csv"));
+	snprintf(up, sizeof up, "%s", th_path("up.ndjson"));
+	snprintf(dup, sizeof dup, "%s", th_path("dup.csv"));
+	write_file(a, "id,ts,status,qty\n1,2024-01-01T10:00:00Z,open,1\n2,2024-01-01T11:00:00Z,open,2\n"
+	              "3,2024-01-02T09:00:00Z,open,3\n");
+	write_file(up, "{\"id\":2,\"ts\":\"2024-01-01T11:00:00Z\",\"status\":\"filled\",\"qty\":20}\n"
+	               "{\"id\":3,\"ts\":\"2024-01-02T09:00:00Z\",\"status\":\"cancelled\",\"qty\":0}\n"
+	               "{\"id\":4,\"ts\":\"2024-01-03T09:00:00Z\",\"status\":\"open\",\"qty\":4}\n");
+	write_file(dup, "id,ts,status,qty\n5,2024-01-01T10:00:00Z,open,1\n5,2024-01-01T10:00:00Z,open,9\n");
+	const char *modes[2] = { "write.merge.mode=copy-on-write", "write.merge.mode=merge-on-read" };
+	for (int m = 0; m < 2; m++) {
+		const char *name = m ? "db.om" : "db.oc";
+		free(OK("create", name, "--schema",
+		        "id long not null, ts timestamptz, status string, qty int", "--partition", "day(ts)",
+		        "--property", modes[m]));
+		free(OK("append", name, a));
+		char *o = OK("merge", name, up, "--on", "id", "--delete-when", "status = 'cancelled'");
+		CHECK(strncmp(o, "merged 3 rows into ", 19) == 0);
+		CHECK(strstr(o, m ? "merge-on-read: 2 upserted" : "copy-on-write: 1 inserted, 1 updated, "
+		                                                  "1 deleted; 2 data files rewritten"));
+		free(o);
+		o = OK("scan", name, "--columns", "id,status,qty", "--format", "csv");
+		CHECK_SORTED(o, "id,status,qty\n1,open,1\n2,filled,20\n4,open,4\n");
+		free(o);
+		char *e;
+		CHECK_EQ_INT(run(NULL, &o, &e, "merge", name, dup, "--on", "id", NULL), 1);
+		CHECK(strstr(e, "precombine") != NULL);
+		free(o), free(e);
+		o = OK("merge", name, dup, "--on", "id", "--precombine", "qty");
+		free(o);
+		o = OK("scan", name, "--columns", "id,qty", "--where", "id = 5", "--format", "csv");
+		CHECK_EQ_STR(o, "id,qty\n5,9\n");
+		free(o);
+		CHECK_EQ_INT(run(NULL, &o, &e, "merge", name, dup, NULL), 2);
+		CHECK(strstr(e, "--on") != NULL);
+		free(o), free(e);
+		CHECK_EQ_INT(run(NULL, &o, &e, "merge", name, dup, "--on", "nosuch", NULL), 1);
+		CHECK(strstr(e, "nosuch") != NULL);
+		free(o), free(e);
 	}
 }

@@ -1,0 +1,653 @@
+/* iceberg/table_merge.c - MERGE (upsert by key): source rows keyed by the
+ * `on` columns (duplicates an error unless a precombine column picks the
+ * winner, as Hudi's precombine field does), then when matched update (the
+ * source row replaces the target row), when matched and the delete
+ * condition holds delete, when not matched insert. copy-on-write rewrites
+ * only the data files that hold a matching key (files skipped by the key
+ * columns' bounds first); merge-on-read is a blind upsert: one global
+ * equality delete file of the source keys plus the new rows, without
+ * reading the table. One commit either way (iceberg/rowdelta.h). */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <xxhash.h>
+
+#include "iceberg/deletes.h"
+#include "iceberg/rowdelta.h"
+#include "iceberg/value.h"
+
+#define MERGE_MAX_KEYS 16
+
+/* One distinct source key and the row that carries it. */
+typedef struct src_key {
+	uint64_t hash;
+	size_t off, len;         /* key bytes in m->keys */
+	uint32_t batch, row;
+	bool matched;            /* a target row has this key */
+} src_key;
+
+struct floe_merge {
+	floe_table *t;
+	ice_meta_ref *mref;
+	ice_rowdelta d;
+	floe_append *ins;        /* new rows (and copy-on-write rewrites) */
+	floe_arena *src_arena;   /* source rows, table-shaped */
+	floe_schema *fs;         /* the table's flat schema */
+	int nkeys;
+	int kcol[MERGE_MAX_KEYS];
+	int pcol;                /* precombine column or -1 */
+	ice_expr *del_expr;
+	floe_batch *src;
+	size_t nsrc, capsrc;
+	floe_buf keys;
+	src_key *ents;
+	size_t nents, capents;
+	uint64_t *slots;         /* hash table of ents: index + 1 */
+	size_t nslots;
+	floe_buf kbuf;
+	int64_t source_rows;
+	/* key bounds of the source, per key column (for file skipping) */
+	bool has_bounds;
+	floe_value lo[MERGE_MAX_KEYS], hi[MERGE_MAX_KEYS];
+	floe_scan *keys_scan;    /* holds the data files the hits point to */
+};
+
+static int oom(floe_error *err)
+{
+	return floe_error_set(err, FLOE_ENOMEM, "out of memory");
+}
+
+void floe_merge_options_init(floe_merge_options *o)
+{
+	memset(o, 0, sizeof *o);
+}
+
+void floe_merge_abort(floe_merge *m)
+{
+	if (!m)
+		return;
+	ice_rowdelta_release(&m->d); /* before the append: source rows use its schema */
+	floe_scan_free(m->keys_scan);
+	floe_append_abort(m->ins);
+	floe_arena_free(m->src_arena);
+	floe_buf_free(&m->keys);
+	floe_buf_free(&m->kbuf);
+	free(m->ents);
+	free(m->slots);
+	free(m->src);
+	ice_meta_ref_drop(m->mref);
+	free(m);
+}
+
+static int find_column(const floe_schema *fs, const char *name)
+{
+	int k = floe_schema_find(fs, name);
+	for (int i = 0; k < 0 && i < fs->nfields; i++)
+		if (strcasecmp(fs->fields[i].name, name) == 0)
+			k = i;
+	return k;
+}
+
+int floe_merge_begin(floe_merge **out, floe_table *t, const floe_merge_options *o,
+                     floe_error *err)
+{
+	*out = NULL;
+	if (!o || o->non <= 0 || o->non > MERGE_MAX_KEYS)
+		return floe_error_set(err, FLOE_EINVALID, "a merge needs 1 to %d key columns (on)",
+		                      MERGE_MAX_KEYS);
+	floe_merge *m = calloc(1, sizeof *m);
+	if (!m)
+		return oom(err);
+	m->t = t;
+	m->pcol = -1;
+	int rc = ice_rowdelta_init(&m->d, t, "merge", err);
+	if (rc) {
+		floe_merge_abort(m);
+		return rc;
+	}
+	m->mref = ice_meta_ref_take(t->mref);
+	const ice_table_metadata *md = m->d.m;
+	const char *mode = ice_metadata_property(md, "write.merge.mode");
+	if (mode && strcmp(mode, "merge-on-read") != 0 && strcmp(mode, "copy-on-write") != 0) {
+		rc = floe_error_set(err, FLOE_EINVALID, "%s: table property write.merge.mode is '%s'; use "
+		                    "copy-on-write or merge-on-read", t->ident, mode);
+		goto fail;
+	}
+	m->d.mor = mode && strcmp(mode, "merge-on-read") == 0;
+	m->src_arena = floe_arena_new(1 << 20);
+	if (!m->src_arena) {
+		rc = oom(err);
+		goto fail;
+	}
+	if ((rc = ice_schema_to_floe(&m->fs, ice_metadata_current_schema(md), m->d.arena, err)))
+		goto fail;
+	m->nkeys = o->non;
+	for (int i = 0; i < o->non; i++) {
+		int k = find_column(m->fs, o->on[i]);
+		if (k < 0) {
+			rc = floe_error_set(err, FLOE_ENOTFOUND, "%s has no column '%s' to merge on",
+			                    t->ident, o->on[i]);
+			goto fail;
+		}
+		for (int j = 0; j < i; j++)
+			if (m->kcol[j] == k) {
+				rc = floe_error_set(err, FLOE_EINVALID, "key column '%s' given twice", o->on[i]);
+				goto fail;
+			}
+		const floe_type *ty = &m->fs->fields[k].type;
+		if (ty->id == FLOE_TYPE_FLOAT || ty->id == FLOE_TYPE_DOUBLE) {
+			rc = floe_error_set(err, FLOE_EINVALID, "key column '%s' is %s; floating-point keys "
+			                    "are not allowed (as for Iceberg identifier fields)", o->on[i],
+			                    ty->id == FLOE_TYPE_FLOAT ? "float" : "double");
+			goto fail;
+		}
+		m->kcol[i] = k;
+	}
+	if (o->precombine && *o->precombine && (m->pcol = find_column(m->fs, o->precombine)) < 0) {
+		rc = floe_error_set(err, FLOE_ENOTFOUND, "%s has no precombine column '%s'", t->ident,
+		                    o->precombine);
+		goto fail;
+	}
+	if (o->delete_when && *o->delete_when) {
+		ice_expr *parsed;
+		if ((rc = ice_expr_parse(&parsed, o->delete_when, m->d.arena, err)) ||
+		    (rc = ice_expr_bind(&m->del_expr, parsed, ice_metadata_current_schema(md), m->d.arena,
+		                        err)))
+			goto fail;
+	}
+	if ((rc = floe_append_begin(&m->ins, t, err)))
+		goto fail;
+	*out = m;
+	return 0;
+fail:
+	floe_merge_abort(m);
+	return rc;
+}
+
+/* ---- source rows ------------------------------------------------------------ */
+
+/* Order of two values of a column (precombine): NULL first. */
+static int cell_cmp(const floe_column *a, int64_t ra, const floe_column *b, int64_t rb)
+{
+	bool va = floe_column_is_valid(a, ra), vb = floe_column_is_valid(b, rb);
+	if (!va || !vb)
+		return va - vb;
+	const floe_type *t = &a->type;
+	if (floe_type_is_variable(t)) {
+		size_t la = (size_t)(a->offsets[ra + 1] - a->offsets[ra]);
+		size_t lb = (size_t)(b->offsets[rb + 1] - b->offsets[rb]);
+		size_t k = la < lb ? la : lb;
+		int c = k ? memcmp(a->data + a->offsets[ra], b->data + b->offsets[rb], k) : 0;
+		return c ? c : (la > lb) - (la < lb);
+	}
+	switch (t->id) {
+	case FLOE_TYPE_BOOLEAN: {
+		int x = ((const uint8_t *)a->values)[ra] != 0, y = ((const uint8_t *)b->values)[rb] != 0;
+		return x - y;
+	}
+	case FLOE_TYPE_INT: case FLOE_TYPE_DATE: {
+		int32_t x = ((const int32_t *)a->values)[ra], y = ((const int32_t *)b->values)[rb];
+		return (x > y) - (x < y);
+	}
+	case FLOE_TYPE_FLOAT: {
+		float x = ((const float *)a->values)[ra], y = ((const float *)b->values)[rb];
+		return (x > y) - (x < y);
+	}
+	case FLOE_TYPE_DOUBLE: {
+		double x = ((const double *)a->values)[ra], y = ((const double *)b->values)[rb];
+		return (x > y) - (x < y);
+	}
+	default:
+		if (floe_type_value_width(t) == 8) {
+			int64_t x = ((const int64_t *)a->values)[ra], y = ((const int64_t *)b->values)[rb];
+			return (x > y) - (x < y);
+		}
+		return memcmp((const uint8_t *)a->values + (size_t)ra * 16,
+		              (const uint8_t *)b->values + (size_t)rb * 16, 16);
+	}
+}
+
+static src_key *key_find(const floe_merge *m, const uint8_t *k, size_t len, uint64_t h)
+{
+	if (!m->nslots)
+		return NULL;
+	for (size_t j = h & (m->nslots - 1);; j = (j + 1) & (m->nslots - 1)) {
+		uint64_t v = m->slots[j];
+		if (!v)
+			return NULL;
+		src_key *e = &m->ents[v - 1];
+		if (e->hash == h && e->len == len && memcmp(m->keys.data + e->off, k, len) == 0)
+			return e;
+	}
+}
+
+static int key_add(floe_merge *m, uint64_t h, uint32_t batch, uint32_t row)
+{
+	if ((m->nents + 1) * 2 > m->nslots) {
+		size_t ns = m->nslots ? m->nslots * 2 : 4096;
+		uint64_t *v = calloc(ns, sizeof *v);
+		if (!v)
+			return FLOE_ENOMEM;
+		for (size_t i = 0; i < m->nents; i++) {
+			size_t j = m->ents[i].hash & (ns - 1);
+			while (v[j])
+				j = (j + 1) & (ns - 1);
+			v[j] = i + 1;
+		}
+		free(m->slots);
+		m->slots = v;
+		m->nslots = ns;
+	}
+	if (m->nents == m->capents) {
+		size_t cap = m->capents ? m->capents * 2 : 4096;
+		src_key *v = realloc(m->ents, cap * sizeof *v);
+		if (!v)
+			return FLOE_ENOMEM;
+		m->ents = v;
+		m->capents = cap;
+	}
+	src_key *e = &m->ents[m->nents];
+	e->hash = h;
+	e->off = m->keys.len;
+	e->len = m->kbuf.len;
+	e->batch = batch;
+	e->row = row;
+	e->matched = false;
+	if (floe_buf_append(&m->keys, m->kbuf.data, m->kbuf.len))
+		return FLOE_ENOMEM;
+	size_t j = h & (m->nslots - 1);
+	while (m->slots[j])
+		j = (j + 1) & (m->nslots - 1);
+	m->slots[j] = ++m->nents;
+	return 0;
+}
+
+int floe_merge_batch(floe_merge *m, const floe_batch *b, floe_error *err)
+{
+	if (b->nrows == 0)
+		return 0;
+	if (m->nsrc >= UINT32_MAX - 1)
+		return floe_error_set(err, FLOE_EINVALID, "too many source batches");
+	if (m->nsrc == m->capsrc) {
+		size_t cap = m->capsrc ? m->capsrc * 2 : 16;
+		floe_batch *v = realloc(m->src, cap * sizeof *v);
+		if (!v)
+			return oom(err);
+		m->src = v;
+		m->capsrc = cap;
+	}
+	floe_batch *sb = &m->src[m->nsrc];
+	int rc = ice_append_map(m->ins, b, m->src_arena, sb, err);
+	if (rc)
+		return floe_error_prefix(err, "merge source");
+	uint32_t bi = (uint32_t)m->nsrc++;
+	const floe_column *kc[MERGE_MAX_KEYS];
+	for (int i = 0; i < m->nkeys; i++)
+		kc[i] = &sb->cols[m->kcol[i]];
+	for (int64_t r = 0; r < sb->nrows; r++) {
+		for (int i = 0; i < m->nkeys; i++)
+			if (!floe_column_is_valid(kc[i], r))
+				return floe_error_set(err, FLOE_EINVALID, "merge source row %" PRId64 ": key "
+				                      "column '%s' is NULL", m->source_rows + r + 1,
+				                      m->fs->fields[m->kcol[i]].name);
+		if (ice_key_of(&m->kbuf, kc, m->nkeys, r))
+			return oom(err);
+		uint64_t h = XXH3_64bits(m->kbuf.data, m->kbuf.len);
+		src_key *e = key_find(m, m->kbuf.data, m->kbuf.len, h);
+		if (!e) {
+			if (key_add(m, h, bi, (uint32_t)r))
+				return oom(err);
+			continue;
+		}
+		if (m->pcol < 0)
+			return floe_error_set(err, FLOE_EINVALID, "merge source row %" PRId64 ": its key "
+			                      "appears twice in the source; give a precombine column to pick "
+			                      "the row that wins", m->source_rows + r + 1);
+		/* the larger precombine value wins; on a tie the later row */
+		const floe_column *pc = &sb->cols[m->pcol];
+		const floe_column *oc = &m->src[e->batch].cols[m->pcol];
+		if (cell_cmp(pc, r, oc, e->row) >= 0) {
+			e->batch = bi;
+			e->row = (uint32_t)r;
+		}
+	}
+	m->source_rows += sb->nrows;
+	return 0;
+}
+
+/* ---- commit --------------------------------------------------------------------- */
+
+/* Per source batch: 1 for the rows that carry a key (the winners). */
+static int winners(floe_merge *m, uint8_t **win, floe_error *err)
+{
+	for (size_t b = 0; b < m->nsrc; b++)
+		if (!(win[b] = floe_arena_calloc(m->src_arena, (size_t)m->src[b].nrows + 1, 1)))
+			return oom(err);
+	for (size_t i = 0; i < m->nents; i++)
+		win[m->ents[i].batch][m->ents[i].row] = 1;
+	return 0;
+}
+
+/* Rows of source batch `b` where keep[r] as a batch (in src_arena). */
+static int select_rows(floe_merge *m, size_t b, const uint8_t *keep, floe_batch *out, floe_error *err)
+{
+	const floe_batch *sb = &m->src[b];
+	int32_t *idx = floe_arena_alloc(m->src_arena, (size_t)sb->nrows * 4 + 4);
+	if (!idx)
+		return oom(err);
+	int64_t k = 0;
+	for (int64_t r = 0; r < sb->nrows; r++)
+		if (keep[r])
+			idx[k++] = (int32_t)r;
+	return ice_batch_gather(m->src_arena, sb, idx, k, out, err);
+}
+
+/* Source key bounds per key column (orderable primitive types). */
+static void source_bounds(floe_merge *m)
+{
+	m->has_bounds = m->nents > 0;
+	for (int i = 0; i < m->nkeys && m->has_bounds; i++) {
+		const floe_type *t = &m->fs->fields[m->kcol[i]].type;
+		if (t->id == FLOE_TYPE_BOOLEAN || t->id == FLOE_TYPE_BINARY || t->id == FLOE_TYPE_FIXED ||
+		    (t->id == FLOE_TYPE_DECIMAL && t->precision > 18))
+			m->has_bounds = false;
+	}
+	for (int i = 0; i < m->nkeys && m->has_bounds; i++) {
+		const floe_type *t = &m->fs->fields[m->kcol[i]].type;
+		for (size_t e = 0; e < m->nents; e++) {
+			const floe_column *c = &m->src[m->ents[e].batch].cols[m->kcol[i]];
+			int64_t r = m->ents[e].row;
+			floe_value v;
+			memset(&v, 0, sizeof v);
+			if (floe_type_is_variable(t)) {
+				v.bytes = c->data + c->offsets[r];
+				v.len = c->offsets[r + 1] - c->offsets[r];
+			} else if (floe_type_value_width(t) == 4) {
+				v.i = ((const int32_t *)c->values)[r];
+			} else {
+				v.i = ((const int64_t *)c->values)[r];
+			}
+			if (e == 0 || ice_value_compare(t, &v, &m->lo[i]) < 0)
+				m->lo[i] = v;
+			if (e == 0 || ice_value_compare(t, &v, &m->hi[i]) > 0)
+				m->hi[i] = v;
+		}
+	}
+}
+
+/* A data file whose key-column bounds cannot overlap the source keys. */
+static bool may_hold_keys(void *ctx, const ice_data_file *f)
+{
+	const floe_merge *m = ctx;
+	if (!m->has_bounds)
+		return true;
+	for (int i = 0; i < m->nkeys; i++) {
+		const floe_field *fld = &m->fs->fields[m->kcol[i]];
+		for (int k = 0; k < f->nmetrics; k++) {
+			const ice_column_metrics *cm = &f->metrics[k];
+			if (cm->field_id != fld->field_id)
+				continue;
+			floe_value lo, hi;
+			if (cm->upper && ice_value_deserialize(&hi, &fld->type, cm->upper, cm->upper_len, m->d.arena, NULL) == 0 &&
+			    ice_value_compare(&fld->type, &hi, &m->lo[i]) < 0)
+				return false;
+			if (cm->lower && ice_value_deserialize(&lo, &fld->type, cm->lower, cm->lower_len, m->d.arena, NULL) == 0 &&
+			    ice_value_compare(&fld->type, &lo, &m->hi[i]) > 0)
+				return false;
+		}
+	}
+	return true;
+}
+
+static bool never_conflicts(void *ctx, const ice_data_file *f)
+{
+	(void)ctx;
+	(void)f;
+	return false;
+}
+
+/* copy-on-write: find the files holding source keys (key columns only),
+ * then rewrite them without the rows of those keys. */
+static int cow_rewrite(floe_merge *m, floe_error *err)
+{
+	const char *names[MERGE_MAX_KEYS];
+	for (int i = 0; i < m->nkeys; i++)
+		names[i] = m->fs->fields[m->kcol[i]].name;
+	floe_scan_options so;
+	floe_scan_options_init(&so);
+	so.columns = names;
+	so.ncolumns = m->nkeys;
+	ice_scan_ex ex;
+	memset(&ex, 0, sizeof ex);
+	ex.want_file = may_hold_keys;
+	ex.ctx = m;
+	floe_scan *s = NULL;
+	int rc = ice_scan_open_ex(&s, m->t, &so, &ex, err);
+	m->keys_scan = s; /* the hits point into it: freed with the merge */
+	const floe_batch *b;
+	ice_hit *cur = NULL;
+	if (!rc) {
+		const ice_snapshot *snap = ice_scan_snapshot(s);
+		m->d.base_id = snap ? snap->snapshot_id : -1;
+	}
+	while (!rc && (rc = floe_scan_next(s, &b, err)) == 1) {
+		rc = 0;
+		const floe_column *kc[MERGE_MAX_KEYS];
+		for (int i = 0; i < m->nkeys; i++)
+			kc[i] = &b->cols[i];
+		for (int64_t r = 0; r < b->nrows; r++) {
+			if (ice_key_of(&m->kbuf, kc, m->nkeys, r)) {
+				rc = oom(err);
+				break;
+			}
+			src_key *e = key_find(m, m->kbuf.data, m->kbuf.len,
+			                      XXH3_64bits(m->kbuf.data, m->kbuf.len));
+			if (!e)
+				continue;
+			e->matched = true;
+			const ice_partition_spec *spec;
+			bool has_del;
+			const ice_data_file *f = ice_scan_file(s, NULL, &spec, &has_del);
+			if (!cur || cur->f != f) {
+				cur = ice_rowdelta_find(&m->d, f->file_path);
+				if (!cur && (rc = ice_rowdelta_hit(&m->d, f, spec, has_del, &cur, err)))
+					break;
+			}
+			cur->matched++;
+			cur->remove = true;
+		}
+	}
+	if (rc < 0)
+		goto done;
+	rc = 0;
+	if (m->d.nhits == 0)
+		goto done;
+	/* the rewrite: every live row of those files whose key the source
+	 * does not carry */
+	floe_scan *s2 = NULL;
+	floe_scan_options so2;
+	floe_scan_options_init(&so2);
+	floe_snapshot_sel sel = { FLOE_SNAPSHOT_ID, m->d.base_id, 0, NULL };
+	so2.snapshot = sel;
+	ice_scan_ex ex2;
+	memset(&ex2, 0, sizeof ex2);
+	ex2.all_rows = true;
+	ex2.want_file = ice_rowdelta_want_hit;
+	ex2.ctx = &m->d;
+	floe_arena *ga = floe_arena_new(1 << 20);
+	rc = ga ? ice_scan_open_ex(&s2, m->t, &so2, &ex2, err) : oom(err);
+	while (!rc && (rc = floe_scan_next(s2, &b, err)) == 1) {
+		rc = 0;
+		floe_arena_reset(ga);
+		const floe_schema *os = floe_scan_schema(s2);
+		const floe_column *kc[MERGE_MAX_KEYS];
+		for (int i = 0; i < m->nkeys; i++) {
+			int c = floe_schema_find_id(os, m->fs->fields[m->kcol[i]].field_id);
+			if (c < 0) {
+				rc = floe_error_set(err, FLOE_EINVALID, "key column missing in the rewrite");
+				break;
+			}
+			kc[i] = &b->cols[c];
+		}
+		int32_t *idx = rc ? NULL : floe_arena_alloc(ga, (size_t)b->nrows * 4 + 4);
+		if (!rc && !idx)
+			rc = oom(err);
+		int64_t k = 0;
+		for (int64_t r = 0; !rc && r < b->nrows; r++) {
+			if (ice_key_of(&m->kbuf, kc, m->nkeys, r)) {
+				rc = oom(err);
+				break;
+			}
+			if (!key_find(m, m->kbuf.data, m->kbuf.len, XXH3_64bits(m->kbuf.data, m->kbuf.len)))
+				idx[k++] = (int32_t)r;
+		}
+		floe_batch keep;
+		if (!rc && k > 0 &&
+		    !(rc = ice_batch_gather(ga, b, idx, k, &keep, err)))
+			rc = floe_append_batch(m->ins, &keep, err);
+	}
+	if (rc > 0)
+		rc = 0;
+	floe_scan_free(s2);
+	floe_arena_free(ga);
+done:
+	return rc;
+}
+
+int floe_merge_commit(floe_merge *m, floe_merge_result *res, floe_error *err)
+{
+	floe_merge_result dummy;
+	if (!res)
+		res = &dummy;
+	memset(res, 0, sizeof *res);
+	res->snapshot_id = -1;
+	res->merge_on_read = m->d.mor;
+	res->source_rows = m->source_rows;
+	int rc = 0;
+	uint8_t **win = NULL, **del = NULL;
+	if (m->nsrc == 0) {
+		const ice_snapshot *cur = ice_metadata_current_snapshot(m->d.m);
+		res->snapshot_id = cur ? cur->snapshot_id : -1;
+		goto done;
+	}
+	win = calloc(m->nsrc, sizeof *win);
+	del = calloc(m->nsrc, sizeof *del);
+	if (!win || !del) {
+		rc = oom(err);
+		goto done;
+	}
+	if ((rc = winners(m, win, err)))
+		goto done;
+	/* rows the delete condition picks */
+	for (size_t b = 0; b < m->nsrc; b++) {
+		if (!(del[b] = floe_arena_calloc(m->src_arena, (size_t)m->src[b].nrows + 1, 1))) {
+			rc = oom(err);
+			goto done;
+		}
+		if (m->del_expr && (rc = ice_expr_eval_batch(m->del_expr, &m->src[b], del[b], err)))
+			goto done;
+	}
+	source_bounds(m);
+	if (m->d.mor) {
+		/* blind upsert: every source key is deleted where it was, then the
+		 * rows that stay are added (same commit: the equality deletes do
+		 * not apply to them) */
+		floe_field *kf = floe_arena_calloc(m->src_arena, (size_t)m->nkeys, sizeof *kf);
+		floe_schema *ks = floe_arena_calloc(m->src_arena, 1, sizeof *ks);
+		floe_batch *kb = floe_arena_calloc(m->src_arena, m->nsrc, sizeof *kb);
+		if (!kf || !ks || !kb) {
+			rc = oom(err);
+			goto done;
+		}
+		for (int i = 0; i < m->nkeys; i++)
+			kf[i] = m->fs->fields[m->kcol[i]];
+		ks->nfields = m->nkeys;
+		ks->fields = kf;
+		size_t nk = 0;
+		for (size_t b = 0; b < m->nsrc; b++) {
+			floe_batch sel;
+			if ((rc = select_rows(m, b, win[b], &sel, err)))
+				goto done;
+			if (sel.nrows == 0)
+				continue;
+			floe_column *cols = floe_arena_calloc(m->src_arena, (size_t)m->nkeys, sizeof *cols);
+			if (!cols) {
+				rc = oom(err);
+				goto done;
+			}
+			for (int i = 0; i < m->nkeys; i++)
+				cols[i] = sel.cols[m->kcol[i]];
+			kb[nk].nrows = sel.nrows;
+			kb[nk].ncols = m->nkeys;
+			kb[nk].cols = cols;
+			kb[nk].schema = ks;
+			nk++;
+		}
+		if ((rc = ice_rowdelta_write_equality_deletes(&m->d, kb, nk, err)))
+			goto done;
+		m->d.conflicts = never_conflicts; /* the last upsert wins */
+		const ice_snapshot *cur = ice_metadata_current_snapshot(m->d.m);
+		m->d.base_id = cur ? cur->snapshot_id : -1;
+	} else {
+		if ((rc = cow_rewrite(m, err)))
+			goto done;
+		m->d.conflicts = may_hold_keys;
+		m->d.cctx = m;
+	}
+	int64_t inserted = 0, updated = 0, deleted = 0, dropped = 0;
+	for (size_t i = 0; i < m->nents; i++) {
+		const src_key *e = &m->ents[i];
+		bool d = del[e->batch][e->row] != 0;
+		if (m->d.mor)
+			continue;
+		if (e->matched && d)
+			deleted++;
+		else if (e->matched)
+			updated++;
+		else if (d)
+			dropped++;
+		else
+			inserted++;
+	}
+	int64_t upserted = 0;
+	for (size_t b = 0; b < m->nsrc; b++) {
+		uint8_t *keep = win[b];
+		for (int64_t r = 0; r < m->src[b].nrows; r++) {
+			keep[r] = keep[r] && !del[b][r];
+			upserted += keep[r];
+		}
+		floe_batch sel;
+		if ((rc = select_rows(m, b, keep, &sel, err)))
+			goto done;
+		if (sel.nrows && (rc = floe_append_batch(m->ins, &sel, err)))
+			goto done;
+	}
+	m->d.rewrite = m->ins; /* owned by the commit from here on */
+	m->ins = NULL;
+	m->d.op_name = "overwrite";
+	if ((rc = ice_rowdelta_commit(&m->d, err)))
+		goto done;
+	res->snapshot_id = m->d.snapshot_id;
+	res->data_files_removed = m->d.removed_files;
+	res->data_files_added = (int64_t)m->d.nadded;
+	res->delete_files_added = (int64_t)m->d.neqdels_written;
+	if (m->d.mor) {
+		res->upserted = upserted;
+		res->inserted = res->updated = -1;
+		res->deleted = -1;
+	} else {
+		res->inserted = inserted;
+		res->updated = updated;
+		res->deleted = deleted;
+		res->upserted = inserted + updated;
+	}
+	(void)dropped;
+done:
+	free(win);
+	free(del);
+	floe_merge_abort(m);
+	return rc;
+}

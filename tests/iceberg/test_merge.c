@@ -1,0 +1,415 @@
+/* tests/iceberg/test_merge.c - MERGE (upsert by key) in copy-on-write and
+ * merge-on-read modes: random upserts, deletes by condition, appends and
+ * DELETEs checked against an in-memory model after every step and at every
+ * earlier snapshot; duplicate keys with and without a precombine column;
+ * copy-on-write rewriting only files that hold a key; an independent reader
+ * (DuckDB applying the equality delete files by hand) agreeing. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "floe/catalog.h"
+#include "floe/floe.h"
+#include "floe/table.h"
+#include "harness.h"
+
+#define T0 1704067200000000LL
+#define MAXID 30000
+#define ABSENT (-1)
+
+static floe_table *make_table(floe_catalog *c, const char *name, const char *mode)
+{
+	floe_error err;
+	floe_table_create_options co;
+	memset(&co, 0, sizeof co);
+	co.schema = "id long not null, volume int, ts timestamptz, note string";
+	co.partition = "day(ts)";
+	char p1[64], p2[64];
+	snprintf(p1, sizeof p1, "write.merge.mode=%s", mode);
+	snprintf(p2, sizeof p2, "write.delete.mode=%s", mode);
+	const char *props[2] = { p1, p2 };
+	co.properties = props;
+	co.nproperties = 2;
+	floe_table *t = NULL;
+	if (floe_table_create(&t, c, name, &co, &err))
+		th_fail(__FILE__, __LINE__, "create: %s", err.msg);
+	return t;
+}
+
+/* A batch of rows: ids[i], volume vols[i], ts by id (a day per 1000 ids),
+ * note notes[i] (NULL allowed). */
+static floe_batch_builder *rows(const int64_t *ids, const int32_t *vols, const char *const *notes,
+                                int n, floe_arena *ar)
+{
+	floe_error err;
+	floe_schema *s;
+	if (floe_schema_parse(&s, "id long not null, volume int, ts timestamptz, note string", ar, &err))
+		return NULL;
+	floe_batch_builder *b;
+	if (floe_batch_builder_new(&b, s, &err))
+		return NULL;
+	for (int i = 0; i < n; i++) {
+		floe_batch_builder_i64(b, 0, ids[i], &err);
+		floe_batch_builder_i32(b, 1, vols[i], &err);
+		floe_batch_builder_i64(b, 2, T0 + ids[i] * 86400000000LL / 1000, &err);
+		if (notes && notes[i])
+			floe_batch_builder_bytes(b, 3, notes[i], (int64_t)strlen(notes[i]), &err);
+		else
+			floe_batch_builder_null(b, 3, &err);
+	}
+	return b;
+}
+
+/* id -> volume of a scan (ABSENT when missing); -1 on error/duplicate. */
+static int64_t scan_model(floe_table *t, const floe_snapshot_sel *sel, int32_t *got, floe_error *err)
+{
+	for (int i = 0; i < MAXID; i++)
+		got[i] = ABSENT;
+	floe_scan_options o;
+	floe_scan_options_init(&o);
+	static const char *const cols[2] = { "id", "volume" };
+	o.columns = cols;
+	o.ncolumns = 2;
+	if (sel)
+		o.snapshot = *sel;
+	floe_scan *s;
+	if (floe_scan_open(&s, t, &o, err))
+		return -1;
+	const floe_batch *b;
+	int rc;
+	int64_t n = 0;
+	while ((rc = floe_scan_next(s, &b, err)) == 1)
+		for (int64_t r = 0; r < b->nrows; r++) {
+			int64_t id = ((const int64_t *)b->cols[0].values)[r];
+			if (id < 0 || id >= MAXID || got[id] != ABSENT) {
+				floe_scan_free(s);
+				return -1;
+			}
+			got[id] = ((const int32_t *)b->cols[1].values)[r];
+			n++;
+		}
+	floe_scan_free(s);
+	return rc < 0 ? -1 : n;
+}
+
+static int do_merge(floe_table *t, floe_batch_builder *b, const char *precombine,
+                    const char *delete_when, floe_merge_result *res, floe_error *err)
+{
+	static const char *const on[1] = { "id" };
+	floe_merge_options o;
+	floe_merge_options_init(&o);
+	o.on = on;
+	o.non = 1;
+	o.precombine = precombine;
+	o.delete_when = delete_when;
+	floe_merge *m;
+	int rc = floe_merge_begin(&m, t, &o, err);
+	if (rc)
+		return rc;
+	if ((rc = floe_merge_batch(m, floe_batch_builder_view(b), err))) {
+		floe_merge_abort(m);
+		return rc;
+	}
+	return floe_merge_commit(m, res, err);
+}
+
+static void property_run(const char *mode, uint64_t x)
+{
+	floe_catalog *c = NULL;
+	floe_error err;
+	REQUIRE_OK(floe_catalog_open(&c, th_path("wh"), NULL, &err), &err);
+	floe_table *t = make_table(c, mode[0] == 'c' ? "db.mc" : "db.mm", mode);
+	REQUIRE(t);
+	bool mor = mode[0] == 'm';
+	enum { STEPS = 20, BATCH = 600 };
+	int32_t *model = malloc(MAXID * sizeof *model), *got = malloc(MAXID * sizeof *got);
+	int32_t *hist = malloc((size_t)STEPS * MAXID * sizeof *hist);
+	int64_t snaps[STEPS];
+	REQUIRE(model && got && hist);
+	for (int i = 0; i < MAXID; i++)
+		model[i] = ABSENT;
+	int64_t ids[BATCH];
+	int32_t vols[BATCH];
+	const char *notes[BATCH];
+	int64_t next = 0;
+	int merges = 0, updates_seen = 0;
+	for (int step = 0; step < STEPS; step++) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		floe_arena *ar = floe_arena_new(0);
+		int kind = next == 0 ? 0 : (int)(x % 5);
+		if (kind == 4) {
+			/* a DELETE between merges */
+			char where[64];
+			int64_t a = (int64_t)((x >> 8) % (uint64_t)next);
+			snprintf(where, sizeof where, "id >= %" PRId64 " and id < %" PRId64, a, a + 150);
+			floe_delete_result dr;
+			REQUIRE_OK(floe_table_delete(t, where, &dr, &err), &err);
+			for (int64_t id = a; id < a + 150 && id < MAXID; id++)
+				model[id] = ABSENT;
+		} else {
+			/* 90% new keys, 10% existing ones (some of them deleted by
+			 * the condition), distinct within the batch */
+			int n = 0;
+			for (int i = 0; i < BATCH && next < MAXID; i++) {
+				x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+				int64_t id;
+				if (next > 0 && x % 10 == 0) {
+					id = (int64_t)((x >> 16) % (uint64_t)next);
+					bool dup = false;
+					for (int j = 0; j < n; j++)
+						dup |= ids[j] == id;
+					if (dup)
+						continue;
+				} else {
+					id = next++;
+				}
+				ids[n] = id;
+				vols[n] = (int32_t)((x >> 32) % 100000);
+				notes[n] = x % 7 == 0 ? "del" : (x % 3 ? "n" : NULL);
+				n++;
+			}
+			floe_batch_builder *b = rows(ids, vols, notes, n, ar);
+			REQUIRE(b);
+			floe_merge_result res;
+			REQUIRE_OK(do_merge(t, b, NULL, "note = 'del'", &res, &err), &err);
+			floe_batch_builder_free(b);
+			int64_t ins = 0, upd = 0, del = 0, ups = 0;
+			for (int i = 0; i < n; i++) {
+				bool had = model[ids[i]] != ABSENT;
+				bool d = notes[i] && strcmp(notes[i], "del") == 0;
+				if (d) {
+					del += had;
+					model[ids[i]] = ABSENT;
+				} else {
+					had ? upd++ : ins++;
+					ups++;
+					model[ids[i]] = vols[i];
+				}
+			}
+			CHECK_EQ_INT(res.source_rows, n);
+			CHECK_EQ_INT(res.upserted, ups);
+			if (!mor) {
+				CHECK_EQ_INT(res.inserted, ins);
+				CHECK_EQ_INT(res.updated, upd);
+				CHECK_EQ_INT(res.deleted, del);
+				updates_seen += upd > 0;
+			} else {
+				CHECK_EQ_INT(res.delete_files_added, 1);
+				CHECK_EQ_INT(res.updated, -1);
+			}
+			merges++;
+		}
+		floe_arena_free(ar);
+		const floe_snapshot_info *si;
+		int ns;
+		REQUIRE_OK(floe_table_snapshots(t, &si, &ns, &err), &err);
+		snaps[step] = si[ns - 1].snapshot_id;
+		memcpy(hist + (size_t)step * MAXID, model, MAXID * sizeof *model);
+		REQUIRE(scan_model(t, NULL, got, &err) >= 0);
+		if (memcmp(got, model, MAXID * sizeof *model) != 0)
+			th_fail(__FILE__, __LINE__, "%s step %d: the scan differs from the model", mode, step);
+	}
+	for (int step = 0; step < STEPS; step++) {
+		floe_snapshot_sel sel = { FLOE_SNAPSHOT_ID, snaps[step], 0, NULL };
+		REQUIRE(scan_model(t, &sel, got, &err) >= 0);
+		if (memcmp(got, hist + (size_t)step * MAXID, MAXID * sizeof *model) != 0)
+			th_fail(__FILE__, __LINE__, "%s: snapshot of step %d reads differently now", mode, step);
+	}
+	CHECK(merges >= 10);
+	if (!mor)
+		CHECK(updates_seen >= 5);
+	free(model);
+	free(got);
+	free(hist);
+	floe_table_close(t);
+	floe_catalog_close(c);
+}
+
+TEST(merge_copy_on_write_matches_model)
+{
+	property_run("copy-on-write", 0x9E3779B97F4A7C15ull);
+}
+
+TEST(merge_merge_on_read_matches_model)
+{
+	property_run("merge-on-read", 0xD1B54A32D192ED03ull);
+}
+
+TEST(merge_duplicate_keys_and_precombine)
+{
+	floe_catalog *c = NULL;
+	floe_error err;
+	REQUIRE_OK(floe_catalog_open(&c, th_path("wh"), NULL, &err), &err);
+	for (int mor = 0; mor < 2; mor++) {
+		floe_table *t = make_table(c, mor ? "db.pm" : "db.pc", mor ? "merge-on-read" : "copy-on-write");
+		REQUIRE(t);
+		floe_arena *ar = floe_arena_new(0);
+		int64_t ids[4] = { 1, 2, 1, 1 };
+		int32_t vols[4] = { 10, 20, 30, 5 };
+		floe_batch_builder *b = rows(ids, vols, NULL, 4, ar);
+		floe_merge_result res;
+		int rc = do_merge(t, b, NULL, NULL, &res, &err);
+		CHECK_EQ_INT(rc, FLOE_EINVALID);
+		CHECK(strstr(err.msg, "source row 3") && strstr(err.msg, "precombine"));
+		/* nothing committed */
+		const floe_snapshot_info *si;
+		int ns;
+		REQUIRE_OK(floe_table_snapshots(t, &si, &ns, &err), &err);
+		CHECK_EQ_INT(ns, 0);
+		/* the largest volume wins */
+		REQUIRE_OK(do_merge(t, b, "volume", NULL, &res, &err), &err);
+		CHECK_EQ_INT(res.upserted, 2);
+		int32_t *got = malloc(MAXID * sizeof *got);
+		REQUIRE(got);
+		CHECK_EQ_INT(scan_model(t, NULL, got, &err), 2);
+		CHECK_EQ_INT(got[1], 30);
+		CHECK_EQ_INT(got[2], 20);
+		/* a tie: the later row wins */
+		int64_t ids2[2] = { 2, 2 };
+		int32_t vols2[2] = { 7, 7 };
+		const char *notes2[2] = { "first", "second" };
+		floe_batch_builder *b2 = rows(ids2, vols2, notes2, 2, ar);
+		REQUIRE_OK(do_merge(t, b2, "volume", NULL, &res, &err), &err);
+		floe_scan_options o;
+		floe_scan_options_init(&o);
+		o.where = "id = 2";
+		floe_scan *s;
+		REQUIRE_OK(floe_scan_open(&s, t, &o, &err), &err);
+		const floe_batch *bb;
+		REQUIRE(floe_scan_next(s, &bb, &err) == 1 && bb->nrows == 1);
+		const floe_column *nc = &bb->cols[3];
+		CHECK(nc->offsets[1] - nc->offsets[0] == 6 && memcmp(nc->data + nc->offsets[0], "second", 6) == 0);
+		floe_scan_free(s);
+		/* a NULL key is an error naming the row */
+		floe_batch_builder_free(b);
+		floe_batch_builder_free(b2);
+		free(got);
+		floe_arena_free(ar);
+		floe_table_close(t);
+	}
+	floe_catalog_close(c);
+}
+
+typedef struct fcount {
+	int data, eq;
+} fcount;
+
+static int count_files(void *ctx, const floe_file_info *f, floe_error *err)
+{
+	(void)err;
+	fcount *fc = ctx;
+	fc->data += f->content == 0;
+	fc->eq += f->content == 2;
+	return 0;
+}
+
+TEST(merge_copy_on_write_rewrites_only_files_with_keys)
+{
+	floe_catalog *c = NULL;
+	floe_error err;
+	REQUIRE_OK(floe_catalog_open(&c, th_path("wh"), NULL, &err), &err);
+	floe_table *t = make_table(c, "db.few", "copy-on-write");
+	REQUIRE(t);
+	floe_arena *ar = floe_arena_new(0);
+	/* ten days, one file each */
+	int64_t *ids = malloc(10000 * sizeof *ids);
+	int32_t *vols = malloc(10000 * sizeof *vols);
+	REQUIRE(ids && vols);
+	for (int i = 0; i < 10000; i++) {
+		ids[i] = i;
+		vols[i] = i;
+	}
+	floe_batch_builder *b = rows(ids, vols, NULL, 10000, ar);
+	floe_append *a;
+	REQUIRE_OK(floe_append_begin(&a, t, &err), &err);
+	REQUIRE_OK(floe_append_batch(a, floe_batch_builder_view(b), &err), &err);
+	REQUIRE_OK(floe_append_commit(a, NULL, &err), &err);
+	floe_batch_builder_free(b);
+	/* keys of days 3 and 7 and one new key */
+	int64_t up[3] = { 3500, 7001, 20000 };
+	int32_t uv[3] = { -1, -2, -3 };
+	b = rows(up, uv, NULL, 3, ar);
+	floe_merge_result res;
+	REQUIRE_OK(do_merge(t, b, NULL, NULL, &res, &err), &err);
+	CHECK_EQ_INT(res.data_files_removed, 2);
+	CHECK_EQ_INT(res.updated, 2);
+	CHECK_EQ_INT(res.inserted, 1);
+	fcount fc = { 0, 0 };
+	REQUIRE_OK(floe_table_files(t, NULL, count_files, &fc, &err), &err);
+	CHECK_EQ_INT(fc.data, 8 + 2 + 1); /* untouched days + rewritten + new day */
+	int32_t *got = malloc(MAXID * sizeof *got);
+	REQUIRE(got);
+	CHECK_EQ_INT(scan_model(t, NULL, got, &err), 10001);
+	CHECK_EQ_INT(got[3500], -1);
+	CHECK_EQ_INT(got[7001], -2);
+	CHECK_EQ_INT(got[20000], -3);
+	CHECK_EQ_INT(got[3501], 3501);
+	free(got);
+	free(ids);
+	free(vols);
+	floe_batch_builder_free(b);
+	floe_arena_free(ar);
+	floe_table_close(t);
+	floe_catalog_close(c);
+}
+
+/* The independent reader (DuckDB, the spec's rules for global equality
+ * deletes applied by hand) agrees at every snapshot of a merge-on-read
+ * table. */
+TEST(merge_on_read_read_by_independent_reader)
+{
+	const char *peers = th_peers();
+	floe_catalog *c = NULL;
+	floe_error err;
+	REQUIRE_OK(floe_catalog_open(&c, th_path("wh"), NULL, &err), &err);
+	floe_table *t = make_table(c, "db.indep", "merge-on-read");
+	REQUIRE(t);
+	floe_arena *ar = floe_arena_new(0);
+	int64_t ids[6] = { 1, 2, 3, 1500, 2500, 2501 };
+	int32_t vols[6] = { 1, 2, 3, 4, 5, 6 };
+	floe_batch_builder *b = rows(ids, vols, NULL, 6, ar);
+	floe_merge_result res;
+	REQUIRE_OK(do_merge(t, b, NULL, NULL, &res, &err), &err);
+	int64_t ids2[3] = { 2, 2500, 9 };
+	int32_t vols2[3] = { 20, 50, 9 };
+	const char *notes2[3] = { NULL, "del", NULL };
+	floe_batch_builder *b2 = rows(ids2, vols2, notes2, 3, ar);
+	REQUIRE_OK(do_merge(t, b2, NULL, "note = 'del'", &res, &err), &err);
+	REQUIRE_OK(floe_table_delete(t, "id = 3", NULL, &err), &err);
+	const floe_snapshot_info *si;
+	int ns;
+	REQUIRE_OK(floe_table_snapshots(t, &si, &ns, &err), &err);
+	CHECK_EQ_INT(ns, 3);
+	int32_t *got = malloc(MAXID * sizeof *got);
+	REQUIRE(got);
+	for (int i = 0; i < ns; i++) {
+		floe_snapshot_sel sel = { FLOE_SNAPSHOT_ID, si[i].snapshot_id, 0, NULL };
+		int64_t n = scan_model(t, &sel, got, &err), sum = 0;
+		for (int k = 0; k < MAXID; k++)
+			if (got[k] != ABSENT)
+				sum += k;
+		char *out = NULL;
+		REQUIRE(th_run(&out, "node tests/iceberg/iceberg_read.mjs '%s' '%s' --snapshot %" PRId64
+		               " --sum id", peers, floe_table_metadata_location(t), si[i].snapshot_id) == 0);
+		char want[128];
+		snprintf(want, sizeof want, "\"rows\":%" PRId64 ",\"sum\":\"%" PRId64 "\"", n, sum);
+		if (!out || !strstr(out, want))
+			th_fail(__FILE__, __LINE__, "snapshot %d: independent reader %s, floe %s", i,
+			        out ? out : "(nothing)", want);
+		free(out);
+	}
+	CHECK_EQ_INT(scan_model(t, NULL, got, &err), 5);
+	CHECK_EQ_INT(got[2], 20);
+	CHECK_EQ_INT(got[2500], ABSENT);
+	CHECK_EQ_INT(got[9], 9);
+	fcount fc = { 0, 0 };
+	REQUIRE_OK(floe_table_files(t, NULL, count_files, &fc, &err), &err);
+	CHECK_EQ_INT(fc.eq, 2);
+	free(got);
+	floe_batch_builder_free(b);
+	floe_batch_builder_free(b2);
+	floe_arena_free(ar);
+	floe_table_close(t);
+	floe_catalog_close(c);
+}
