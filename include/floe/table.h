@@ -275,6 +275,35 @@ int floe_merge_batch(floe_merge *m, const floe_batch *b, floe_error *err);
 int floe_merge_commit(floe_merge *m, floe_merge_result *res, floe_error *err);
 void floe_merge_abort(floe_merge *m);
 
+/* ---- compaction ------------------------------------------------------------ */
+
+typedef struct floe_compact_options {
+	const char *where;          /* only files the filter may match (by their
+	                               partition values and bounds); NULL = all */
+	int64_t target_file_size;   /* 0 = write.target-file-size-bytes */
+} floe_compact_options;
+
+void floe_compact_options_init(floe_compact_options *o);
+
+typedef struct floe_compact_result {
+	int64_t snapshot_id;        /* the "replace" snapshot, or the current one
+	                               when nothing was worth rewriting */
+	int64_t data_files_rewritten, data_files_added, delete_files_removed;
+	int64_t rows;               /* rows written */
+	int64_t bytes_read, bytes_written; /* data file bytes */
+} floe_compact_result;
+
+/* Bin-pack compaction (Iceberg's rewrite_data_files): in each partition
+ * with two or more small files (under 75% of the target size) or a file
+ * that deletes apply to, those files are read with their deletes applied
+ * and written again as files of about the target size in the current
+ * spec; delete files no remaining data file needs are dropped. One
+ * "replace" commit; appends meanwhile do not conflict; a concurrent commit
+ * that added delete files or removed a rewritten file makes it fail with
+ * FLOE_ECONFLICT, leaving nothing behind. */
+int floe_table_compact(floe_table *t, const floe_compact_options *o, floe_compact_result *res,
+                       floe_error *err);
+
 /* ---- evolution and refs (each one commit) ----------------------------- */
 
 /* Add an optional column "name type" (or "parent.name type" inside a

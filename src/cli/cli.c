@@ -132,6 +132,16 @@ static const floe_cli_opt delete_opts[] = {
 	{ NULL, NULL, NULL, false },
 };
 
+static const floe_cli_opt compact_opts[] = {
+	WAREHOUSE_OPT,
+	{ "where", "EXPR", "only files this filter may match (by partition values and column "
+	  "bounds)", false },
+	{ "target-file-size", "BYTES", "size of the files written (default: the table's "
+	  "write.target-file-size-bytes, else 512 MiB); files under 75% of it count as small",
+	  false },
+	{ NULL, NULL, NULL, false },
+};
+
 static const floe_cli_opt merge_opts[] = {
 	WAREHOUSE_OPT,
 	{ "on", "KEY[,KEY...]", "key columns that match source rows to table rows (required)", false },
@@ -232,6 +242,15 @@ static const floe_cli_cmd commands[] = {
 	  "compaction). Example: floe merge db.trades fixes.csv --on trade_id "
 	  "--precombine ts --delete-when \"status = 'cancelled'\"",
 	  merge_opts, floe_cli_table_merge },
+	{ "", "compact", "TABLE", 1, 1, "rewrite small files and files with deletes",
+	  "Bin-pack compaction: in every partition with two or more small data files "
+	  "(under 75% of the target size) or a data file that deletes apply to, those "
+	  "files are read with their deletes applied and written again as files of "
+	  "about the target size (in the current partition spec); delete files that "
+	  "no remaining data file needs are dropped. One \"replace\" snapshot with the "
+	  "same rows; time travel to earlier snapshots still works. Appends meanwhile "
+	  "are kept; a concurrent delete makes it fail cleanly (run it again).",
+	  compact_opts, floe_cli_table_compact },
 	{ "parquet", "inspect", "FILE", 1, 1, "print a Parquet file's metadata as JSON",
 	  "Prints the footer of FILE as one pretty JSON document: schema with field "
 	  "ids and types, key/value metadata, and per row group and column the codec, "

@@ -1406,6 +1406,42 @@ done:
 	return rc;
 }
 
+int floe_cli_table_compact(const floe_cli_cmd *cmd, const floe_cli_args *args)
+{
+	floe_error err;
+	floe_catalog *cat = NULL;
+	floe_table *t = NULL;
+	const char *name = args->pos[0], *v;
+	floe_compact_options co;
+	floe_compact_options_init(&co);
+	co.where = floe_cli_opt_get(cmd, args, "where");
+	int rc;
+	if ((v = floe_cli_opt_get(cmd, args, "target-file-size")) &&
+	    (rc = opt_i64(&co.target_file_size, cmd, "target-file-size", v, 1024, INT64_MAX / 2)))
+		return rc;
+	if ((rc = open_table(&t, &cat, cmd, args, name)))
+		return rc;
+	floe_compact_result res;
+	if (floe_table_compact(t, &co, &res, &err) != 0) {
+		rc = table_fail(name, &err);
+		goto done;
+	}
+	if (res.data_files_rewritten == 0)
+		printf("nothing to compact in %s (no partition with two small files or with deletes)\n",
+		       floe_table_name(t));
+	else
+		printf("compacted %s in snapshot %" PRId64 ": %" PRId64 " data files (%" PRId64
+		       " bytes) into %" PRId64 " (%" PRId64 " bytes, %" PRId64 " rows); %" PRId64
+		       " delete file%s dropped\n", floe_table_name(t), res.snapshot_id,
+		       res.data_files_rewritten, res.bytes_read, res.data_files_added, res.bytes_written,
+		       res.rows, res.delete_files_removed, res.delete_files_removed == 1 ? "" : "s");
+	rc = finish_stdout();
+done:
+	floe_table_close(t);
+	floe_catalog_close(cat);
+	return rc;
+}
+
 int floe_cli_table_drop(const floe_cli_cmd *cmd, const floe_cli_args *args)
 {
 	floe_error err;

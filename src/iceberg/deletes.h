@@ -40,6 +40,12 @@ int ice_deletes_add(ice_deletes *d, const ice_manifest_entry *e, const ice_parti
 /* Number of delete files added. */
 int ice_deletes_count(const ice_deletes *d);
 
+/* Whether delete file `idx` (in the order added) may apply to data file
+ * `f` of data sequence number `seq` by the scope rules, without reading
+ * it; and its entry. */
+bool ice_deletes_may_apply(const ice_deletes *d, int idx, const ice_data_file *f, int64_t seq);
+const ice_manifest_entry *ice_deletes_entry(const ice_deletes *d, int idx);
+
 /* Every equality field id of the added files, distinct, into ids[0..cap);
  * returns the count (may exceed cap). */
 int ice_deletes_equality_ids(const ice_deletes *d, int32_t *ids, int cap);

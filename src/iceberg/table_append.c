@@ -1335,6 +1335,12 @@ int ice_append_finish(floe_append *a, const ice_manifest_entry **entries, size_t
 	return rc;
 }
 
+void ice_append_set_target(floe_append *a, int64_t bytes)
+{
+	if (bytes > 0)
+		a->target_bytes = bytes;
+}
+
 void ice_append_release(floe_append *a)
 {
 	if (!a)

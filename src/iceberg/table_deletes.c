@@ -235,6 +235,20 @@ static bool path_excluded(const ice_data_file *del, const char *path)
 	return false;
 }
 
+bool ice_deletes_may_apply(const ice_deletes *d, int idx, const ice_data_file *f, int64_t seq)
+{
+	const del_file *df = &d->files[idx];
+	if (!applies(df, f, seq))
+		return false;
+	return df->e->file.content != ICE_CONTENT_POSITION_DELETES ||
+	       !path_excluded(&df->e->file, f->file_path);
+}
+
+const ice_manifest_entry *ice_deletes_entry(const ice_deletes *d, int idx)
+{
+	return d->files[idx].e;
+}
+
 /* ---- reading delete files -------------------------------------------------- */
 
 /* Open `f`'s Parquet file and scan the columns with field ids ids[0..n)

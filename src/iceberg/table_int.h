@@ -103,6 +103,8 @@ int ice_append_finish(floe_append *a, const ice_manifest_entry **entries, size_t
  * copied into `arena`. */
 int ice_append_map(floe_append *a, const floe_batch *b, floe_arena *arena, floe_batch *out,
                    floe_error *err);
+/* Roll files at `bytes` instead of write.target-file-size-bytes. */
+void ice_append_set_target(floe_append *a, int64_t bytes);
 /* Free `a` keeping its files (they were committed). */
 void ice_append_release(floe_append *a);
 

@@ -388,11 +388,12 @@ static int delete_update(void *ctx, const floe_table *t, const ice_table_metadat
 	size_t n = 0;
 	size_t found = 0;
 	d->removed_files = d->removed_records = d->removed_size = 0;
+	d->removed_delete_files = d->removed_pos = d->removed_eq = 0;
 	for (size_t i = 0; i < nold; i++) {
 		ice_manifest_file mf = old[i];
 		if (mf.partition_spec_id < 0)
 			mf.partition_spec_id = 0;
-		if (mf.content != ICE_CONTENT_DATA) {
+		if (mf.content != ICE_CONTENT_DATA && !d->drop_deletes) {
 			list[n++] = mf;
 			continue;
 		}
@@ -427,9 +428,17 @@ static int delete_update(void *ctx, const floe_table *t, const ice_table_metadat
 				ne2[m].status = ICE_STATUS_DELETED;
 				ne2[m].snapshot_id = d->snapshot_id;
 				found++;
-				d->removed_files++;
-				d->removed_records += ents[k].file.record_count;
 				d->removed_size += ents[k].file.file_size_in_bytes;
+				if (ents[k].file.content == ICE_CONTENT_DATA) {
+					d->removed_files++;
+					d->removed_records += ents[k].file.record_count;
+				} else {
+					d->removed_delete_files++;
+					if (ents[k].file.content == ICE_CONTENT_POSITION_DELETES)
+						d->removed_pos += ents[k].file.record_count;
+					else
+						d->removed_eq += ents[k].file.record_count;
+				}
 			} else {
 				ne2[m].status = ICE_STATUS_EXISTING;
 			}
@@ -452,7 +461,7 @@ static int delete_update(void *ctx, const floe_table *t, const ice_table_metadat
 		info.schema = ice_metadata_current_schema(base);
 		info.spec = spec;
 		info.partition_types = ptypes;
-		info.content = ICE_CONTENT_DATA;
+		info.content = mf.content;
 		info.snapshot_id = d->snapshot_id;
 		info.sequence_number = -1;
 		if (note_attempt_file(d, path))
@@ -511,6 +520,9 @@ static int delete_update(void *ctx, const floe_table *t, const ice_table_metadat
 		c.operation = d->op_name;
 	c.snapshot_id = d->snapshot_id;
 	c.removed_data_files = d->removed_files;
+	c.removed_delete_files = d->removed_delete_files;
+	c.removed_pos_deletes = d->removed_pos;
+	c.removed_eq_deletes = d->removed_eq;
 	c.removed_records = d->removed_records;
 	c.removed_size = d->removed_size;
 	c.added_data_files = (int64_t)d->nadded;

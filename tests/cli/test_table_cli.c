@@ -203,7 +203,7 @@ TEST(cli_table_help_for_every_command)
 {
 	static const char *cmds[] = { "create", "append", "scan", "describe", "snapshots",
 	                              "files", "tables", "alter", "drop", "rename", "delete",
-	                              "merge" };
+	                              "merge", "compact" };
 	use_warehouse();
 	char *o, *e;
 	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
@@ -841,4 +841,34 @@ TEST(cli_table_merge_both_modes)
 		CHECK(strstr(e, "nosuch") != NULL);
 		free(o), free(e);
 	}
+}
+
+TEST(cli_table_compact)
+{
+	use_warehouse();
+	char a[512];
+	snprintf(a, sizeof a, "%s", th_path("c.csv"));
+	free(OK("create", "db.cp", "--schema", "id long not null, ts timestamptz", "--partition",
+	        "day(ts)", "--property", "write.delete.mode=merge-on-read"));
+	for (int i = 0; i < 3; i++) {
+		char text[256];
+		snprintf(text, sizeof text, "id,ts\n%d,2024-01-01T10:00:00Z\n%d,2024-01-01T11:00:00Z\n",
+		         2 * i, 2 * i + 1);
+		write_file(a, text);
+		free(OK("append", "db.cp", a));
+	}
+	free(OK("delete", "db.cp", "--where", "id = 3"));
+	char *o = OK("compact", "db.cp", "--target-file-size", "1048576");
+	CHECK(strstr(o, "3 data files") && strstr(o, "into 1 ") && strstr(o, "5 rows") &&
+	      strstr(o, "1 delete file dropped"));
+	free(o);
+	o = OK("scan", "db.cp", "--columns", "id", "--format", "csv");
+	CHECK_SORTED(o, "id\n0\n1\n2\n4\n5\n");
+	free(o);
+	o = OK("compact", "db.cp");
+	CHECK(strncmp(o, "nothing to compact", 18) == 0);
+	free(o);
+	char *e;
+	CHECK_EQ_INT(run(NULL, &o, &e, "compact", "db.cp", "--target-file-size", "12", NULL), 2);
+	free(o), free(e);
 }

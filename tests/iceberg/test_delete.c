@@ -172,10 +172,15 @@ static void property_run(const char *mode, uint64_t seed)
 	REQUIRE(model && seen && hist);
 	int64_t next = 0;
 	uint64_t x = seed;
-	int deletes = 0, removed_rows = 0;
+	int deletes = 0, removed_rows = 0, compactions = 0;
 	for (int step = 0; step < STEPS; step++) {
 		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-		if (next == 0 || (x % 3 == 0 && next < MAXID - 1500)) {
+		if (next > 0 && x % 7 == 1) {
+			/* compaction between changes: same rows */
+			floe_compact_result cr;
+			REQUIRE_OK(floe_table_compact(t, NULL, &cr, &err), &err);
+			compactions += cr.data_files_rewritten > 0;
+		} else if (next == 0 || (x % 3 == 0 && next < MAXID - 1500)) {
 			int64_t n = 300 + (int64_t)(x % 1200);
 			REQUIRE_OK(append_ids(t, next, next + n, &err), &err);
 			memset(model + next, 1, (size_t)n);
@@ -218,6 +223,7 @@ static void property_run(const char *mode, uint64_t seed)
 			th_fail(__FILE__, __LINE__, "%s: snapshot of step %d reads differently now", mode, step);
 	}
 	CHECK(deletes >= 8);
+	CHECK(compactions >= 1);
 	CHECK(removed_rows > 0);
 	free(model);
 	free(seen);

@@ -2,7 +2,8 @@
  * merge-on-read modes: random upserts, deletes by condition, appends and
  * DELETEs checked against an in-memory model after every step and at every
  * earlier snapshot; duplicate keys with and without a precombine column;
- * copy-on-write rewriting only files that hold a key; an independent reader
+ * compactions interleaved; copy-on-write rewriting only files that hold a
+ * key; an independent reader
  * (DuckDB applying the equality delete files by hand) agreeing. */
 #include <inttypes.h>
 #include <stdio.h>
@@ -133,12 +134,17 @@ static void property_run(const char *mode, uint64_t x)
 	int32_t vols[BATCH];
 	const char *notes[BATCH];
 	int64_t next = 0;
-	int merges = 0, updates_seen = 0;
+	int merges = 0, updates_seen = 0, compactions = 0;
 	for (int step = 0; step < STEPS; step++) {
 		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
 		floe_arena *ar = floe_arena_new(0);
-		int kind = next == 0 ? 0 : (int)(x % 5);
-		if (kind == 4) {
+		int kind = next == 0 ? 0 : (int)(x % 6);
+		if (kind == 5) {
+			/* compaction between changes: same rows */
+			floe_compact_result cr;
+			REQUIRE_OK(floe_table_compact(t, NULL, &cr, &err), &err);
+			compactions += cr.data_files_rewritten > 0;
+		} else if (kind == 4) {
 			/* a DELETE between merges */
 			char where[64];
 			int64_t a = (int64_t)((x >> 8) % (uint64_t)next);
@@ -217,6 +223,7 @@ static void property_run(const char *mode, uint64_t x)
 			th_fail(__FILE__, __LINE__, "%s: snapshot of step %d reads differently now", mode, step);
 	}
 	CHECK(merges >= 10);
+	CHECK(compactions >= 1);
 	if (!mor)
 		CHECK(updates_seen >= 5);
 	free(model);
