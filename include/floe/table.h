@@ -330,6 +330,78 @@ int floe_table_create_tag(floe_table *t, const char *name, int64_t snapshot_id,
                           floe_error *err);
 int floe_table_drop_tag(floe_table *t, const char *name, floe_error *err);
 
+/* ---- upkeep (docs/upkeep.md) ------------------------------------------- */
+
+typedef struct floe_expire_options {
+	int64_t older_than_ms; /* epoch ms; 0 = now - history.expire.max-snapshot-age-ms
+	                          (default 5 days) */
+	int retain_last;       /* newest snapshots of each branch always kept; 0 =
+	                          history.expire.min-snapshots-to-keep (default 1) */
+} floe_expire_options;
+
+typedef struct floe_expire_result {
+	int64_t snapshots_expired;
+	int64_t refs_removed;          /* refs past their max-ref-age-ms */
+	int64_t manifest_lists_deleted;
+	int64_t manifests_deleted;
+	int64_t data_files_deleted;
+	int64_t delete_files_deleted;  /* position and equality delete files */
+	int64_t statistics_files_deleted;
+	int64_t metadata_files_deleted;/* write.metadata.delete-after-commit.enabled */
+} floe_expire_result;
+
+/* Expire snapshots by the spec's retention policy: a snapshot goes when it
+ * is older than older_than_ms and not among the retain_last newest of its
+ * branch; the current snapshot and every snapshot a tag or branch names
+ * stay (refs may set their own max-snapshot-age-ms, min-snapshots-to-keep,
+ * max-ref-age-ms). One commit removes them (re-applied on a concurrent
+ * commit); only after it succeeded are the manifest lists, manifests, data
+ * and delete files deleted that no retained snapshot references. `o` and
+ * `res` may be NULL. On FLOE_ECOMMIT_UNKNOWN nothing is deleted. */
+int floe_table_expire_snapshots(floe_table *t, const floe_expire_options *o,
+                                floe_expire_result *res, floe_error *err);
+
+typedef struct floe_orphan_file {
+	const char *path;   /* local path */
+	int64_t size;
+	int64_t mtime_ms;
+	bool removed;       /* false in a dry run */
+} floe_orphan_file;
+
+typedef int (*floe_orphan_fn)(void *ctx, const floe_orphan_file *f, floe_error *err);
+
+/* Remove the files under the table's location that no metadata references
+ * (snapshots' manifest lists, manifests, data and delete files, statistics
+ * files, the current metadata file and its metadata log, version-hint.text)
+ * and that were last modified before older_than_ms (epoch ms; 0 = now - 3
+ * days, so files of commits in progress are left alone). Symlinks are never
+ * followed, other tables' locations below this one are skipped (and a
+ * location another catalog table shares is refused, FLOE_EINVALID),
+ * nothing outside the warehouse is touched. `fn` (may be NULL) is called per file,
+ * in path order, after it was removed (or instead, with `dry_run`). */
+int floe_table_remove_orphans(floe_table *t, int64_t older_than_ms, bool dry_run,
+                              floe_orphan_fn fn, void *ctx, floe_error *err);
+
+typedef struct floe_rewrite_result {
+	int64_t snapshot_id;        /* the "replace" snapshot, or the current one
+	                               when there was nothing to rewrite (-1: none) */
+	int64_t manifests_replaced;
+	int64_t manifests_created;
+	int64_t manifests_kept;
+	int64_t entries;            /* manifest entries read */
+} floe_rewrite_result;
+
+/* When the current snapshot has two or more data manifests of one
+ * partition spec smaller than commit.manifest.target-size-bytes (default 8
+ * MiB), write their live entries again, sorted by partition, into
+ * manifests of about that size, as one "replace" snapshot; entries keep
+ * their snapshot ids and sequence numbers (status EXISTING), delete
+ * manifests and large ones are kept as they are. No commit when there is
+ * nothing to rewrite. */
+int floe_table_rewrite_manifests(floe_table *t, floe_error *err);
+/* The same, reporting what it did (`res` may be NULL). */
+int floe_table_rewrite_manifests_ex(floe_table *t, floe_rewrite_result *res, floe_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -132,6 +132,24 @@ static const floe_cli_opt delete_opts[] = {
 	{ NULL, NULL, NULL, false },
 };
 
+static const floe_cli_opt expire_opts[] = {
+	WAREHOUSE_OPT,
+	{ "older-than", "TIME", "expire snapshots older than TIME: YYYY-MM-DD[THH:MM:SS[.fff]]"
+	  "[Z|+HH:MM] or epoch milliseconds (default: now minus the table property "
+	  "history.expire.max-snapshot-age-ms, else 5 days)", false },
+	{ "retain-last", "N", "always keep the N newest snapshots of each branch (default: "
+	  "history.expire.min-snapshots-to-keep, else 1)", false },
+	{ NULL, NULL, NULL, false },
+};
+
+static const floe_cli_opt vacuum_opts[] = {
+	WAREHOUSE_OPT,
+	{ "older-than", "TIME", "remove only files last modified before TIME (as for expire; "
+	  "default 3 days ago)", false },
+	{ "dry-run", NULL, "list the orphan files without removing them", false },
+	{ NULL, NULL, NULL, false },
+};
+
 static const floe_cli_opt compact_opts[] = {
 	WAREHOUSE_OPT,
 	{ "where", "EXPR", "only files this filter may match (by partition values and column "
@@ -219,6 +237,30 @@ static const floe_cli_cmd commands[] = {
 	  "Renames TABLE to NEW_NAME (NAMESPACE.NAME; the namespace must exist). "
 	  "Only the catalog entry changes: the files stay where they are.",
 	  warehouse_opts, floe_cli_table_rename },
+	{ "", "expire", "TABLE", 1, 1, "expire old snapshots and delete their files",
+	  "Removes the snapshots older than --older-than from TABLE's metadata in one "
+	  "commit, keeping the --retain-last newest of each branch, the current "
+	  "snapshot and every snapshot a tag or branch names; then deletes the "
+	  "manifest lists, manifests, data and delete files that no remaining "
+	  "snapshot references. Safe while others append. Prints \"expired N snapshots "
+	  "of TABLE (M left); deleted ...\". Example: floe expire db.trades "
+	  "--older-than 2024-03-01 --retain-last 10",
+	  expire_opts, floe_cli_upkeep_expire },
+	{ "", "vacuum", "TABLE", 1, 1, "remove files no snapshot references",
+	  "Lists (--dry-run) or removes the files under TABLE's location that its "
+	  "metadata does not reference and that were last modified before "
+	  "--older-than (default 3 days ago, so files of commits in progress are "
+	  "left alone): one path a line, then \"removed N orphan files (B bytes) from "
+	  "TABLE\". Symlinks are never followed; other tables below the location are "
+	  "skipped.",
+	  vacuum_opts, floe_cli_upkeep_vacuum },
+	{ "", "rewrite-manifests", "TABLE", 1, 1, "merge small manifests",
+	  "Writes the small data manifests of TABLE's current snapshot again, grouped "
+	  "by partition spec and sorted by partition, into manifests of about "
+	  "commit.manifest.target-size-bytes (default 8 MiB), as one \"replace\" "
+	  "snapshot; rows and files are unchanged, scans read fewer manifests. "
+	  "Prints \"rewrote N manifests of TABLE into M (K kept) in snapshot ID\".",
+	  warehouse_opts, floe_cli_upkeep_rewrite_manifests },
 	{ "", "delete", "TABLE", 1, 1, "delete the rows a filter matches",
 	  "Deletes the rows of TABLE that --where matches (or every row with --all) "
 	  "in one commit. The table property write.delete.mode picks how: "

@@ -90,4 +90,9 @@ int floe_cli_table_merge(const floe_cli_cmd *cmd, const floe_cli_args *args);
 int floe_cli_table_compact(const floe_cli_cmd *cmd, const floe_cli_args *args);
 int floe_cli_table_rename(const floe_cli_cmd *cmd, const floe_cli_args *args);
 
+/* upkeep_cmd.c: table upkeep (docs/upkeep.md) */
+int floe_cli_upkeep_expire(const floe_cli_cmd *cmd, const floe_cli_args *args);
+int floe_cli_upkeep_vacuum(const floe_cli_cmd *cmd, const floe_cli_args *args);
+int floe_cli_upkeep_rewrite_manifests(const floe_cli_cmd *cmd, const floe_cli_args *args);
+
 #endif
