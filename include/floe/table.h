@@ -228,6 +228,23 @@ typedef struct floe_delete_result {
 int floe_table_delete(floe_table *t, const char *where, floe_delete_result *res,
                       floe_error *err);
 
+typedef struct floe_update_result {
+	int64_t snapshot_id;        /* the new snapshot; the current one (or -1)
+	                               when no row matched */
+	int64_t rows_updated;
+	int64_t data_files_removed, data_files_added, delete_files_added;
+	bool merge_on_read;
+} floe_update_result;
+
+/* UPDATE SET `set` WHERE `where` (NULL or "" = every row) in one commit.
+ * `set` is "col = literal, ..." (literals as in filters, or NULL). The
+ * table property write.update.mode picks how: copy-on-write (default)
+ * rewrites the data files holding matching rows; merge-on-read writes
+ * position delete files for the old rows and new data files for the new
+ * ones. Conflicts as for floe_table_delete. */
+int floe_table_update(floe_table *t, const char *set, const char *where,
+                      floe_update_result *res, floe_error *err);
+
 typedef struct floe_merge_options {
 	const char *const *on;      /* key columns (1..16; not float/double) */
 	int non;

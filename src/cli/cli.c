@@ -150,6 +150,15 @@ static const floe_cli_opt vacuum_opts[] = {
 	{ NULL, NULL, NULL, false },
 };
 
+static const floe_cli_opt update_opts[] = {
+	WAREHOUSE_OPT,
+	{ "set", "\"COL = VALUE, ...\"", "the new values: literals as in filters ('text', numbers, "
+	  "true/false, timestamps as text) or NULL (required)", false },
+	{ "where", "EXPR", "update the rows this filter matches (docs/filters.md)", false },
+	{ "all", NULL, "update every row", false },
+	{ NULL, NULL, NULL, false },
+};
+
 static const floe_cli_opt compact_opts[] = {
 	WAREHOUSE_OPT,
 	{ "where", "EXPR", "only files this filter may match (by partition values and column "
@@ -272,6 +281,14 @@ static const floe_cli_cmd commands[] = {
 	  "match or changed the same files; run it again then. Example: floe delete "
 	  "db.trades --where \"symbol = 'TSLA' and ts < '2024-01-02'\"",
 	  delete_opts, floe_cli_table_delete },
+	{ "", "update", "TABLE", 1, 1, "set columns of the rows a filter matches",
+	  "UPDATE TABLE SET --set WHERE --where (or every row with --all) in one "
+	  "commit. write.update.mode picks how: copy-on-write (default) rewrites the "
+	  "data files holding matching rows; merge-on-read writes position delete "
+	  "files for the old rows and new data files for the updated ones. Example: "
+	  "floe update db.trades --set \"price = 101.5, note = NULL\" --where "
+	  "\"trade_id = 'T000000000042'\"",
+	  update_opts, floe_cli_table_update },
 	{ "", "merge", "TABLE FILE", 2, 2, "upsert the rows of a file by key",
 	  "MERGE INTO TABLE USING FILE ('-' = stdin; CSV, NDJSON or Parquet) ON the "
 	  "--on columns: a source row whose key is in the table replaces that row "

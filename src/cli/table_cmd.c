@@ -1442,6 +1442,49 @@ done:
 	return rc;
 }
 
+int floe_cli_table_update(const floe_cli_cmd *cmd, const floe_cli_args *args)
+{
+	floe_error err;
+	floe_catalog *cat = NULL;
+	floe_table *t = NULL;
+	const char *name = args->pos[0];
+	const char *set = floe_cli_opt_get(cmd, args, "set");
+	const char *where = floe_cli_opt_get(cmd, args, "where");
+	bool all = floe_cli_opt_get(cmd, args, "all") != NULL;
+	if (!set)
+		return floe_cli_usage(cmd, "give --set \"COL = VALUE, ...\"");
+	if (!where && !all)
+		return floe_cli_usage(cmd, "give --where EXPR (or --all to update every row)");
+	if (where && all)
+		return floe_cli_usage(cmd, "give either --where EXPR or --all, not both");
+	int rc = open_table(&t, &cat, cmd, args, name);
+	if (rc)
+		return rc;
+	floe_update_result res;
+	if (floe_table_update(t, set, where, &res, &err) != 0) {
+		if (err.code == FLOE_EINVALID || err.code == FLOE_ENOTFOUND)
+			rc = floe_cli_fail("%s (see docs/filters.md for literals, 'floe describe %s' for the "
+			                   "columns)", err.msg, name);
+		else
+			rc = table_fail(name, &err);
+		goto done;
+	}
+	if (res.rows_updated == 0)
+		printf("updated 0 rows of %s (nothing matched, nothing committed)\n", floe_table_name(t));
+	else
+		printf("updated %" PRId64 " row%s of %s in snapshot %" PRId64 " (%s: %" PRId64
+		       " data file%s removed, %" PRId64 " written, %" PRId64 " position delete file%s)\n",
+		       res.rows_updated, res.rows_updated == 1 ? "" : "s", floe_table_name(t),
+		       res.snapshot_id, res.merge_on_read ? "merge-on-read" : "copy-on-write",
+		       res.data_files_removed, res.data_files_removed == 1 ? "" : "s", res.data_files_added,
+		       res.delete_files_added, res.delete_files_added == 1 ? "" : "s");
+	rc = finish_stdout();
+done:
+	floe_table_close(t);
+	floe_catalog_close(cat);
+	return rc;
+}
+
 int floe_cli_table_drop(const floe_cli_cmd *cmd, const floe_cli_args *args)
 {
 	floe_error err;

@@ -162,6 +162,11 @@ const ice_data_file *ice_scan_file(const floe_scan *s, int64_t *seq,
 /* The snapshot the scan reads (NULL for an empty table). */
 const ice_snapshot *ice_scan_snapshot(const floe_scan *s);
 
+/* A column of `n` copies of datum `d` (NULLs when d->is_null; its type is
+ * d->type) in `arena`. */
+int ice_const_column(floe_arena *arena, const ice_datum *d, int64_t n, floe_column *out,
+                     floe_error *err);
+
 /* Rows idx[0..n) of `src` as a new batch in `arena` (same schema). */
 int ice_batch_gather(floe_arena *arena, const floe_batch *src, const int32_t *idx, int64_t n,
                      floe_batch *out, floe_error *err);

@@ -591,8 +591,7 @@ static int open_file(floe_scan *s, const scan_task *task, floe_error *err)
 	return 0;
 }
 
-/* A column of `n` copies of datum `d` (or NULLs) in `arena`. */
-static int const_column(floe_arena *arena, const ice_datum *d, int64_t n, floe_column *out,
+int ice_const_column(floe_arena *arena, const ice_datum *d, int64_t n, floe_column *out,
                         floe_error *err)
 {
 	memset(out, 0, sizeof *out);
@@ -742,7 +741,7 @@ int floe_scan_next(floe_scan *s, const floe_batch **out, floe_error *err)
 				rc = ice_column_widen(s->barena, &pb->cols[s->src[j]], &s->need->fields[j].type, n,
 				                      &cols[j], err);
 			else
-				rc = const_column(s->barena, &s->consts[j], n, &cols[j], err);
+				rc = ice_const_column(s->barena, &s->consts[j], n, &cols[j], err);
 			if (rc) {
 				floe_error_prefix(err, "%s: column '%s'", s->task->f->file_path,
 				                  s->need->fields[j].name);

@@ -203,7 +203,7 @@ TEST(cli_table_help_for_every_command)
 {
 	static const char *cmds[] = { "create", "append", "scan", "describe", "snapshots",
 	                              "files", "tables", "alter", "drop", "rename", "delete",
-	                              "merge", "compact" };
+	                              "merge", "compact", "update" };
 	use_warehouse();
 	char *o, *e;
 	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
@@ -871,4 +871,39 @@ TEST(cli_table_compact)
 	char *e;
 	CHECK_EQ_INT(run(NULL, &o, &e, "compact", "db.cp", "--target-file-size", "12", NULL), 2);
 	free(o), free(e);
+}
+
+TEST(cli_table_update_both_modes)
+{
+	use_warehouse();
+	char a[512];
+	snprintf(a, sizeof a, "%s", th_path("u.csv"));
+	write_file(a, "id,ts,status\n1,2024-01-01T10:00:00Z,open\n2,2024-01-01T11:00:00Z,open\n"
+	              "3,2024-01-02T09:00:00Z,open\n");
+	const char *modes[2] = { "write.update.mode=copy-on-write", "write.update.mode=merge-on-read" };
+	for (int m = 0; m < 2; m++) {
+		const char *name = m ? "db.um" : "db.uc";
+		free(OK("create", name, "--schema", "id long not null, ts timestamptz, status string",
+		        "--partition", "day(ts)", "--property", modes[m]));
+		free(OK("append", name, a));
+		char *o = OK("update", name, "--set", "status = 'filled'", "--where", "id >= 2");
+		CHECK(strncmp(o, "updated 2 rows of ", 18) == 0);
+		CHECK(strstr(o, m ? "merge-on-read" : "copy-on-write") != NULL);
+		free(o);
+		o = OK("scan", name, "--columns", "id,status", "--format", "csv");
+		CHECK_SORTED(o, "id,status\n1,open\n2,filled\n3,filled\n");
+		free(o);
+		o = OK("update", name, "--set", "status = NULL", "--all");
+		CHECK(strncmp(o, "updated 3 rows", 14) == 0);
+		free(o);
+		o = OK("scan", name, "--where", "status is null", "--columns", "id", "--format", "csv");
+		CHECK_SORTED(o, "id\n1\n2\n3\n");
+		free(o);
+		char *e;
+		CHECK_EQ_INT(run(NULL, &o, &e, "update", name, "--where", "id = 1", NULL), 2);
+		free(o), free(e);
+		CHECK_EQ_INT(run(NULL, &o, &e, "update", name, "--set", "id = NULL", "--all", NULL), 1);
+		CHECK(strstr(e, "not null") != NULL);
+		free(o), free(e);
+	}
 }
