@@ -71,4 +71,6 @@ if [ $# -eq 0 ]; then
 	echo >&2
 	echo "bench: Iceberg table benchmark (scripts/bench_table.sh)" >&2
 	"$root/scripts/bench_table.sh"
+	echo "bench: row-level benchmark (scripts/bench_merge.sh)" >&2
+	"$root/scripts/bench_merge.sh"
 fi

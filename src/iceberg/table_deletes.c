@@ -190,6 +190,46 @@ bool ice_partition_equal(const ice_datum *a, int na, const ice_datum *b, int nb)
 	return true;
 }
 
+static const ice_column_metrics *metric_of(const ice_data_file *f, int32_t id)
+{
+	for (int i = 0; i < f->nmetrics; i++)
+		if (f->metrics[i].field_id == id)
+			return &f->metrics[i];
+	return NULL;
+}
+
+/* An equality delete file whose key bounds cannot overlap data file `f`'s
+ * on some key column (spec, scan planning: column metrics may show that a
+ * delete file's rows cannot match). */
+static bool eq_bounds_disjoint(const ice_deletes *d, const ice_data_file *del,
+                               const ice_data_file *f)
+{
+	const ice_schema *sch = ice_metadata_current_schema(d->t->meta);
+	for (int i = 0; i < del->nequality_ids; i++) {
+		int32_t id = del->equality_ids[i];
+		const ice_column_metrics *dm = metric_of(del, id), *fm = metric_of(f, id);
+		const ice_field *fld = sch ? ice_schema_find_id(sch, id, NULL, 0) : NULL;
+		if (!dm || !fm || !fld || fld->type->kind != ICE_PRIMITIVE)
+			continue;
+		const floe_type *t = &fld->type->prim;
+		if (t->id == FLOE_TYPE_FLOAT || t->id == FLOE_TYPE_DOUBLE ||
+		    (t->id == FLOE_TYPE_DECIMAL && t->precision > 18))
+			continue;
+		floe_value dlo, dhi, flo, fhi;
+		if (dm->lower && fm->upper &&
+		    ice_value_deserialize(&dlo, t, dm->lower, dm->lower_len, d->arena, NULL) == 0 &&
+		    ice_value_deserialize(&fhi, t, fm->upper, fm->upper_len, d->arena, NULL) == 0 &&
+		    ice_value_compare(t, &dlo, &fhi) > 0)
+			return true;
+		if (dm->upper && fm->lower &&
+		    ice_value_deserialize(&dhi, t, dm->upper, dm->upper_len, d->arena, NULL) == 0 &&
+		    ice_value_deserialize(&flo, t, fm->lower, fm->lower_len, d->arena, NULL) == 0 &&
+		    ice_value_compare(t, &dhi, &flo) < 0)
+			return true;
+	}
+	return false;
+}
+
 /* Scope rules of the spec's scan planning: sequence numbers, then the
  * partition (spec id and values) unless the equality delete is global. */
 static bool applies(const del_file *df, const ice_data_file *f, int64_t seq)
@@ -240,8 +280,9 @@ bool ice_deletes_may_apply(const ice_deletes *d, int idx, const ice_data_file *f
 	const del_file *df = &d->files[idx];
 	if (!applies(df, f, seq))
 		return false;
-	return df->e->file.content != ICE_CONTENT_POSITION_DELETES ||
-	       !path_excluded(&df->e->file, f->file_path);
+	if (df->e->file.content == ICE_CONTENT_EQUALITY_DELETES)
+		return !eq_bounds_disjoint(d, &df->e->file, f);
+	return !path_excluded(&df->e->file, f->file_path);
 }
 
 const ice_manifest_entry *ice_deletes_entry(const ice_deletes *d, int idx)
@@ -572,6 +613,8 @@ int ice_deletes_for_file(ice_deletes *d, const ice_data_file *f, int64_t seq,
 				return rc;
 			any_pos = true;
 		} else {
+			if (eq_bounds_disjoint(d, &df->e->file, f))
+				continue;
 			if (!df->loaded && (rc = load_equality(d, i, schema, err)))
 				return rc;
 			out->neq++;
@@ -584,7 +627,7 @@ int ice_deletes_for_file(ice_deletes *d, const ice_data_file *f, int64_t seq,
 		int k = 0;
 		for (int i = 0; i < d->n; i++)
 			if (d->files[i].e->file.content == ICE_CONTENT_EQUALITY_DELETES &&
-			    applies(&d->files[i], f, seq))
+			    applies(&d->files[i], f, seq) && !eq_bounds_disjoint(d, &d->files[i].e->file, f))
 				out->eq[k++] = d->files[i].eq;
 	}
 	if (!any_pos)
@@ -642,8 +685,13 @@ int ice_deletes_apply(const ice_file_deletes *fd, const floe_batch *b, int64_t f
 	if (fd->neq) {
 		floe_buf key = FLOE_BUF_INIT;
 		const floe_column *cols[64];
-		for (int k = 0; k < fd->neq; k++) {
+		/* sets over the same columns share one key and hash per row */
+		for (int k = 0; k < fd->neq;) {
 			const ice_eq_set *s = fd->eq[k];
+			int g = k + 1;
+			while (g < fd->neq && fd->eq[g]->nids == s->nids &&
+			       memcmp(fd->eq[g]->ids, s->ids, (size_t)s->nids * sizeof *s->ids) == 0)
+				g++;
 			if (s->nids > 64) {
 				floe_buf_free(&key);
 				return floe_error_set(err, FLOE_EUNSUPPORTED, "equality deletes over more than 64 "
@@ -665,11 +713,15 @@ int ice_deletes_apply(const ice_file_deletes *fd, const floe_batch *b, int64_t f
 					floe_buf_free(&key);
 					return floe_error_set(err, FLOE_ENOMEM, "out of memory");
 				}
-				if (eq_contains(s, key.data, key.len, XXH3_64bits(key.data, key.len))) {
-					keep[r] = 0;
-					dropped++;
-				}
+				uint64_t h = XXH3_64bits(key.data, key.len);
+				for (int j = k; j < g; j++)
+					if (eq_contains(fd->eq[j], key.data, key.len, h)) {
+						keep[r] = 0;
+						dropped++;
+						break;
+					}
 			}
+			k = g;
 		}
 		floe_buf_free(&key);
 	}

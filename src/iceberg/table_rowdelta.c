@@ -636,6 +636,112 @@ int ice_rowdelta_init(ice_rowdelta *d, floe_table *t, const char *what, floe_err
 	return 0;
 }
 
+/* Value of row r of a non-null primitive column (no float/double/wide
+ * decimal: those are never keys). */
+static bool cell(const floe_column *c, int64_t r, floe_value *v)
+{
+	const floe_type *t = &c->type;
+	memset(v, 0, sizeof *v);
+	if (!floe_column_is_valid(c, r))
+		return false;
+	if (c->offsets) {
+		v->bytes = c->data + c->offsets[r];
+		v->len = c->offsets[r + 1] - c->offsets[r];
+		return true;
+	}
+	switch (t->id) {
+	case FLOE_TYPE_BOOLEAN:
+		v->b = ((const uint8_t *)c->values)[r] != 0;
+		return true;
+	case FLOE_TYPE_INT: case FLOE_TYPE_DATE:
+		v->i = ((const int32_t *)c->values)[r];
+		return true;
+	case FLOE_TYPE_FLOAT: case FLOE_TYPE_DOUBLE:
+		return false;
+	case FLOE_TYPE_FIXED: case FLOE_TYPE_UUID: {
+		int w = floe_type_value_width(t);
+		v->bytes = (const uint8_t *)c->values + (size_t)r * (size_t)w;
+		v->len = w;
+		return true;
+	}
+	case FLOE_TYPE_DECIMAL:
+		if (t->precision > 18)
+			return false;
+		/* fall through */
+	default:
+		v->i = ((const int64_t *)c->values)[r];
+		return true;
+	}
+}
+
+/* Lower/upper bounds and counts of the key columns of an equality delete
+ * file, so that scans can skip it for data files whose bounds do not
+ * overlap (sorted by field id, as manifests keep metrics). */
+static int key_metrics(ice_rowdelta *d, const floe_batch *keys, size_t nkeys, int64_t rows,
+                       ice_data_file *f)
+{
+	const floe_schema *ks = keys[0].schema;
+	f->metrics = floe_arena_calloc(d->arena, (size_t)ks->nfields + 1, sizeof *f->metrics);
+	if (!f->metrics)
+		return FLOE_ENOMEM;
+	floe_buf sb = FLOE_BUF_INIT;
+	int rc = 0;
+	for (int c = 0; c < ks->nfields && !rc; c++) {
+		ice_column_metrics *m = &f->metrics[f->nmetrics++];
+		m->field_id = ks->fields[c].field_id;
+		m->column_size = -1;
+		m->value_count = rows;
+		m->null_count = 0;
+		m->nan_count = -1;
+		const floe_type *t = &ks->fields[c].type;
+		floe_value lo, hi, v;
+		bool have = false, ok = true;
+		for (size_t b = 0; b < nkeys && ok; b++)
+			for (int64_t r = 0; r < keys[b].nrows; r++) {
+				if (!cell(&keys[b].cols[c], r, &v)) {
+					ok = false;
+					break;
+				}
+				if (!have || ice_value_compare(t, &v, &lo) < 0)
+					lo = v;
+				if (!have || ice_value_compare(t, &v, &hi) > 0)
+					hi = v;
+				have = true;
+			}
+		if (!have || !ok)
+			continue;
+		for (int side = 0; side < 2 && !rc; side++) {
+			floe_buf_clear(&sb);
+			if (ice_value_serialize(&sb, t, side ? &hi : &lo, NULL)) {
+				rc = FLOE_ENOMEM;
+				break;
+			}
+			uint8_t *p = floe_arena_alloc(d->arena, sb.len + 1);
+			if (!p) {
+				rc = FLOE_ENOMEM;
+				break;
+			}
+			if (sb.len)
+				memcpy(p, sb.data, sb.len);
+			if (side) {
+				m->upper = p;
+				m->upper_len = sb.len;
+			} else {
+				m->lower = p;
+				m->lower_len = sb.len;
+			}
+		}
+	}
+	floe_buf_free(&sb);
+	for (int i = 1; i < f->nmetrics; i++)
+		for (int j = i; j > 0 && f->metrics[j - 1].field_id > f->metrics[j].field_id; j--) {
+			ice_column_metrics x = f->metrics[j];
+			f->metrics[j] = f->metrics[j - 1];
+			f->metrics[j - 1] = x;
+		}
+	return rc;
+}
+
 int ice_rowdelta_write_equality_deletes(ice_rowdelta *d, const floe_batch *keys, size_t nkeys,
                                         floe_error *err)
 {
@@ -703,6 +809,8 @@ int ice_rowdelta_write_equality_deletes(ice_rowdelta *d, const floe_batch *keys,
 		return oom(err);
 	for (int i = 0; i < ks->nfields; i++)
 		f->equality_ids[i] = ks->fields[i].field_id;
+	if (key_metrics(d, keys, nkeys, rows, f))
+		return oom(err);
 	if ((rc = floe_fs_fsync_file(path, err)) || (rc = floe_fs_fsync_dir(dir, err)))
 		return rc;
 	return 0;

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Row-level benchmark: upserts of keyed trades (10% updates of recent trades)
+# into an N-row table partitioned by day(ts), in merge-on-read and
+# copy-on-write modes; read slowdown before and after compaction; the peak
+# memory of a 1M-row MERGE. floe is single-threaded.
+# usage: scripts/bench_merge.sh [N] (default 10000000)
+# Env: BENCH_DIR (work folder, default build/bench-data; this uses its
+# merge/ subfolder), BENCH_BATCHES (default 10), BENCH_BATCH_ROWS (100000).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+n=${1:-10000000}
+work=${BENCH_DIR:-build/bench-data}/merge
+batches=${BENCH_BATCHES:-10}
+rows=${BENCH_BATCH_ROWS:-100000}
+make --no-print-directory >&2
+rm -rf "$work"
+mkdir -p "$work"
+echo "bench: merge, $n rows, $batches batches of $rows -> $work" >&2
+build/release/bench/bench_merge "$work" "$n" --batches "$batches" --batch-rows "$rows" |
+	tee "$work/merge.jsonl" >&2
+node - "$work/merge.jsonl" <<'JS'
+const fs = require('fs');
+const l = fs.readFileSync(process.argv[2], 'utf8').trim().split('\n').map(JSON.parse);
+const get = (p, m) => l.find((x) => x.phase === p && x.mode === m);
+const fmt = (x) => Math.round(x).toLocaleString('en-US');
+const out = [];
+const row = (...c) => out.push('| ' + c.join(' | ') + ' |');
+row('measure', 'merge-on-read', 'copy-on-write');
+row('---', '---:', '---:');
+const m = get('summary', 'merge-on-read'), c = get('summary', 'copy-on-write');
+const bm = get('big_merge', 'merge-on-read'), bc = get('big_merge', 'copy-on-write');
+row(`upsert rows/s (${m.batches} x ${fmt(m.rows_merged / m.batches)} rows)`, fmt(m.rows_per_s), fmt(c.rows_per_s));
+row('write amplification (bytes written / bytes of the rows as appended)', m.write_amplification.toFixed(2), c.write_amplification.toFixed(2));
+row('data files rewritten / data files in the table at each merge', `${m.data_files_rewritten} / ${m.data_files_seen}`, `${c.data_files_rewritten} / ${c.data_files_seen}`);
+row('full scan before the upserts (s)', m.scan_seconds_before.toFixed(3), c.scan_seconds_before.toFixed(3));
+row('full scan after (s) / slowdown', `${m.scan_seconds_after.toFixed(3)} / ${m.read_slowdown.toFixed(2)}x`, `${c.scan_seconds_after.toFixed(3)} / ${c.read_slowdown.toFixed(2)}x`);
+row('compaction: files in, seconds, MB/s read', `${m.compact_files}, ${m.compact_seconds.toFixed(3)}, ${m.compact_mb_per_s.toFixed(1)}`, `${c.compact_files}, ${c.compact_seconds.toFixed(3)}, ${c.compact_mb_per_s.toFixed(1)}`);
+row('full scan after compaction (s) / slowdown', `${m.scan_seconds_compacted.toFixed(3)} / ${m.read_slowdown_compacted.toFixed(2)}x`, `${c.scan_seconds_compacted.toFixed(3)} / ${c.read_slowdown_compacted.toFixed(2)}x`);
+row(`MERGE of ${fmt(bm.rows)} rows into ${fmt(bm.into_rows)}: rows/s`, fmt(bm.rows_per_s), fmt(bc.rows_per_s));
+row('  its peak RSS (MiB; of which shared with the parent at fork)', `${bm.child_peak_rss_mib.toFixed(0)} (${bm.rss_at_fork_mib.toFixed(0)})`, `${bc.child_peak_rss_mib.toFixed(0)} (${bc.rss_at_fork_mib.toFixed(0)})`);
+console.log(out.join('\n'));
+const t = [];
+t.push(`merge-on-read upserts >= 1M rows/s: ${m.rows_per_s >= 1e6 ? 'met' : 'NOT met'}`);
+t.push(`copy-on-write rewrites only files holding keys: ${c.data_files_rewritten} of ${c.data_files_seen} files seen`);
+const cmb = Math.min(m.compact_mb_per_s, c.compact_mb_per_s);
+t.push(`compaction >= 100 MB/s per core: ${cmb >= 100 ? 'met' : 'NOT met'} (${m.compact_mb_per_s.toFixed(1)} / ${c.compact_mb_per_s.toFixed(1)} MB/s)`);
+t.push(`1M-row MERGE under 512 MiB: ${Math.max(bm.child_peak_rss_mib, bc.child_peak_rss_mib) < 512 ? 'met' : 'NOT met'}`);
+console.log('\ntargets: ' + t.join('; '));
+JS
