@@ -168,6 +168,13 @@ typedef struct floe_scan_options {
 	const char *where;          /* filter (docs/filters.md) or NULL */
 	floe_snapshot_sel snapshot;
 	int64_t batch_rows;         /* default 65536 */
+	bool incremental;           /* only the rows appended after snapshot
+	                               `from_snapshot_id` (exclusive) up to the
+	                               selected one (inclusive); every snapshot
+	                               in between must be an append
+	                               (FLOE_EINVALID names the first that is
+	                               not: read those with floe_changes) */
+	int64_t from_snapshot_id;
 } floe_scan_options;
 
 void floe_scan_options_init(floe_scan_options *o);
@@ -291,6 +298,28 @@ int floe_merge_batch(floe_merge *m, const floe_batch *b, floe_error *err);
  * delete files or removed files. */
 int floe_merge_commit(floe_merge *m, floe_merge_result *res, floe_error *err);
 void floe_merge_abort(floe_merge *m);
+
+/* ---- change reads ------------------------------------------------------------ */
+
+typedef struct floe_changes floe_changes;
+
+/* The row changes of the snapshots after `from_snapshot_id` (exclusive; -1
+ * = from the first) up to `to_snapshot_id` (inclusive; -1 = current),
+ * oldest first: each row with the current schema's columns (files written
+ * under older schemas read by field id) and _change_type ("insert",
+ * "delete", "update_before", "update_after"), _commit_snapshot_id and
+ * _commit_sequence_number. Inserts are the rows of the data files a
+ * snapshot added; deletes the rows of the files it removed and the rows
+ * its new delete files remove; a row a copy-on-write commit deleted and
+ * wrote back unchanged is no change; with identifier fields, a delete and
+ * an insert of one key in one snapshot are an update's pre and post
+ * images. One snapshot's changes are held in memory at a time. */
+int floe_changes_open(floe_changes **out, floe_table *t, int64_t from_snapshot_id,
+                      int64_t to_snapshot_id, floe_error *err);
+const floe_schema *floe_changes_schema(const floe_changes *c);
+/* 1 with *out (valid until the next call), 0 at the end, or an error. */
+int floe_changes_next(floe_changes *c, const floe_batch **out, floe_error *err);
+void floe_changes_free(floe_changes *c);
 
 /* ---- compaction ------------------------------------------------------------ */
 

@@ -83,6 +83,9 @@ static const floe_cli_opt scan_opts[] = {
 	{ "where", "EXPR", "keep rows where EXPR holds, e.g. \"price > 10 and symbol = "
 	  "'ABC'\" (docs/filters.md); prunes manifests, files and row groups", false },
 	SNAPSHOT_OPTS,
+	{ "from", "SNAPSHOT_ID", "incremental read: only the rows appended after this snapshot "
+	  "(exclusive) up to the one read (inclusive); fails when a snapshot in between is not an "
+	  "append (see 'floe changes')", false },
 	{ "format", "table|csv|jsonl", "output format (default: table on a terminal, jsonl "
 	  "otherwise)", false },
 	{ "limit", "N", "stop after N rows", false },
@@ -156,6 +159,15 @@ static const floe_cli_opt update_opts[] = {
 	  "true/false, timestamps as text) or NULL (required)", false },
 	{ "where", "EXPR", "update the rows this filter matches (docs/filters.md)", false },
 	{ "all", NULL, "update every row", false },
+	{ NULL, NULL, NULL, false },
+};
+
+static const floe_cli_opt changes_opts[] = {
+	WAREHOUSE_OPT,
+	{ "from", "SNAPSHOT_ID", "changes after this snapshot (exclusive; -1 = from the first; "
+	  "required)", false },
+	{ "to", "SNAPSHOT_ID", "up to this snapshot (inclusive; default the current one)", false },
+	{ "format", "csv|jsonl", "output format (default jsonl)", false },
 	{ NULL, NULL, NULL, false },
 };
 
@@ -301,6 +313,16 @@ static const floe_cli_cmd commands[] = {
 	  "compaction). Example: floe merge db.trades fixes.csv --on trade_id "
 	  "--precombine ts --delete-when \"status = 'cancelled'\"",
 	  merge_opts, floe_cli_table_merge },
+	{ "", "changes", "TABLE", 1, 1, "print the row changes between two snapshots",
+	  "Prints the rows each snapshot after --from (exclusive) up to --to "
+	  "(inclusive) inserted and deleted, oldest first, with the current schema's "
+	  "columns and _change_type (insert, delete, update_before, update_after), "
+	  "_commit_snapshot_id and _commit_sequence_number, like Delta's change data "
+	  "feed and Iceberg's changelog view. Rows a copy-on-write commit rewrote "
+	  "unchanged are not changes; with identifier fields (create --identifier) a "
+	  "delete and an insert of one key in one snapshot are an update. For appends "
+	  "only, 'floe scan --from' is cheaper.",
+	  changes_opts, floe_cli_table_changes },
 	{ "", "compact", "TABLE", 1, 1, "rewrite small files and files with deletes",
 	  "Bin-pack compaction: in every partition with two or more small data files "
 	  "(under 75% of the target size) or a data file that deletes apply to, those "

@@ -89,6 +89,7 @@ int floe_cli_table_delete(const floe_cli_cmd *cmd, const floe_cli_args *args);
 int floe_cli_table_merge(const floe_cli_cmd *cmd, const floe_cli_args *args);
 int floe_cli_table_compact(const floe_cli_cmd *cmd, const floe_cli_args *args);
 int floe_cli_table_update(const floe_cli_cmd *cmd, const floe_cli_args *args);
+int floe_cli_table_changes(const floe_cli_cmd *cmd, const floe_cli_args *args);
 int floe_cli_table_rename(const floe_cli_cmd *cmd, const floe_cli_args *args);
 
 /* upkeep_cmd.c: table upkeep (docs/upkeep.md) */

@@ -794,6 +794,11 @@ int floe_cli_table_scan(const floe_cli_cmd *cmd, const floe_cli_args *args)
 	if ((v = floe_cli_opt_get(cmd, args, "batch-rows")) &&
 	    (rc = opt_i64(&so.batch_rows, cmd, "batch-rows", v, 1, INT32_MAX)))
 		return rc;
+	if ((v = floe_cli_opt_get(cmd, args, "from"))) {
+		if ((rc = opt_i64(&so.from_snapshot_id, cmd, "from", v, INT64_MIN, INT64_MAX)))
+			return rc;
+		so.incremental = true;
+	}
 	if ((rc = snapshot_sel(&so.snapshot, cmd, args)))
 		return rc;
 	so.where = floe_cli_opt_get(cmd, args, "where");
@@ -1480,6 +1485,55 @@ int floe_cli_table_update(const floe_cli_cmd *cmd, const floe_cli_args *args)
 		       res.delete_files_added, res.delete_files_added == 1 ? "" : "s");
 	rc = finish_stdout();
 done:
+	floe_table_close(t);
+	floe_catalog_close(cat);
+	return rc;
+}
+
+int floe_cli_table_changes(const floe_cli_cmd *cmd, const floe_cli_args *args)
+{
+	floe_error err;
+	floe_catalog *cat = NULL;
+	floe_table *t = NULL;
+	floe_changes *ch = NULL;
+	const char *name = args->pos[0], *v;
+	int64_t from = -1, to = -1;
+	int rc;
+	const char *fmt = floe_cli_opt_get(cmd, args, "format");
+	bool csv = fmt && strcmp(fmt, "csv") == 0;
+	if (fmt && !csv && strcmp(fmt, "jsonl") != 0)
+		return floe_cli_usage(cmd, "--format '%s': expected csv or jsonl", fmt);
+	if (!(v = floe_cli_opt_get(cmd, args, "from")))
+		return floe_cli_usage(cmd, "give --from SNAPSHOT_ID (exclusive; see 'floe snapshots %s')",
+		                      name);
+	if ((rc = opt_i64(&from, cmd, "from", v, INT64_MIN, INT64_MAX)))
+		return rc;
+	if ((v = floe_cli_opt_get(cmd, args, "to")) &&
+	    (rc = opt_i64(&to, cmd, "to", v, INT64_MIN, INT64_MAX)))
+		return rc;
+	if ((rc = open_table(&t, &cat, cmd, args, name)))
+		return rc;
+	if (floe_changes_open(&ch, t, from, to, &err) != 0) {
+		rc = table_fail(name, &err);
+		goto done;
+	}
+	bool header_done = false;
+	const floe_batch *b;
+	int got;
+	while ((got = floe_changes_next(ch, &b, &err)) != 0) {
+		if (got < 0) {
+			rc = table_fail(name, &err);
+			goto done;
+		}
+		if (floe_format_batch(stdout, b, csv ? FLOE_FORMAT_CSV : FLOE_FORMAT_JSONL, &header_done,
+		                      NULL, &err) != 0) {
+			rc = floe_cli_fail("%s", err.msg);
+			goto done;
+		}
+	}
+	rc = finish_stdout();
+done:
+	floe_changes_free(ch);
 	floe_table_close(t);
 	floe_catalog_close(cat);
 	return rc;

@@ -141,6 +141,7 @@ typedef struct ice_scan_ex {
 	bool all_rows;     /* return every live row of the files the filter may
 	                      match (the filter prunes files only) and report
 	                      which rows match in ice_scan_matches */
+	bool current_schema; /* read old snapshots with the current schema */
 	/* read only the data files this accepts (NULL = all) */
 	bool (*want_file)(void *ctx, const ice_data_file *f);
 	void *ctx;

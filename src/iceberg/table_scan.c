@@ -64,6 +64,9 @@ struct floe_scan {
 	bool rowops;             /* opened by ice_scan_open_ex */
 	int64_t *posv;           /* of the batch returned (rowops) */
 	uint8_t *matchv;
+	bool incremental;        /* only data files added by inc_ids */
+	int64_t *inc_ids;
+	int ninc;
 	floe_batch outb;
 	floe_scan_stats st;
 	int64_t batch_rows;
@@ -244,6 +247,48 @@ static int plan_for_spec(floe_scan *s, spec_plan **plans, int *nplans, int32_t s
 	return 0;
 }
 
+/* Incremental scans: the snapshots in (from, s->snap], all appends. */
+static int incremental_range(floe_scan *s, int64_t from, floe_error *err)
+{
+	const ice_table_metadata *m = s->t->meta;
+	if (!ice_metadata_snapshot(m, from))
+		return floe_error_set(err, FLOE_ENOTFOUND, "%s has no snapshot %" PRId64 " to read from "
+		                      "(see 'floe snapshots %s')", s->t->ident, from, s->t->ident);
+	int n = 0;
+	for (const ice_snapshot *x = s->snap; x && x->snapshot_id != from;
+	     x = x->has_parent ? ice_metadata_snapshot(m, x->parent_id) : NULL) {
+		const char *op = ice_snapshot_summary(x, "operation");
+		if (!op || strcmp(op, "append") != 0)
+			return floe_error_set(err, FLOE_EINVALID, "%s: snapshot %" PRId64 " between %" PRId64
+			                      " and %" PRId64 " is a%s %s, not an append; an incremental read "
+			                      "covers appends only (read the changes with 'floe changes')",
+			                      s->t->ident, x->snapshot_id, from, s->snap->snapshot_id,
+			                      op && (op[0] == 'o' || op[0] == 'a') ? "n" : "",
+			                      op ? op : "snapshot without an operation");
+		int64_t *v = floe_arena_alloc(s->arena, ((size_t)n + 1) * sizeof *v);
+		if (!v)
+			return oom(err);
+		if (n)
+			memcpy(v, s->inc_ids, (size_t)n * sizeof *v);
+		v[n++] = x->snapshot_id;
+		s->inc_ids = v;
+		if (!x->has_parent && x->snapshot_id != from)
+			return floe_error_set(err, FLOE_EINVALID, "%s: snapshot %" PRId64 " is not an ancestor "
+			                      "of snapshot %" PRId64, s->t->ident, from, s->snap->snapshot_id);
+	}
+	s->ninc = n;
+	s->incremental = true;
+	return 0;
+}
+
+static bool in_range(const floe_scan *s, int64_t id)
+{
+	for (int i = 0; i < s->ninc; i++)
+		if (s->inc_ids[i] == id)
+			return true;
+	return false;
+}
+
 static int plan(floe_scan *s, floe_error *err)
 {
 	ice_manifest_file *mfs;
@@ -314,6 +359,10 @@ static int plan(floe_scan *s, floe_error *err)
 			}
 			if (s->ex.want_file && !s->ex.want_file(s->ex.ctx, &e->file))
 				continue;
+			if (s->incremental && !in_range(s, e->snapshot_id)) {
+				s->st.files_skipped++;
+				continue;
+			}
 			if ((rc = add_task(s, &e->file, fp->spec, e->sequence_number, err)))
 				return rc;
 		}
@@ -385,7 +434,8 @@ int ice_scan_open_ex(floe_scan **out, floe_table *t, const floe_scan_options *o,
 	if ((rc = ice_table_select(t, &o->snapshot, &s->snap, err)))
 		goto fail;
 	s->schema = ice_metadata_current_schema(t->meta);
-	if (s->snap && o->snapshot.kind != FLOE_SNAPSHOT_CURRENT && s->snap->has_schema_id) {
+	if (s->snap && o->snapshot.kind != FLOE_SNAPSHOT_CURRENT && s->snap->has_schema_id &&
+	    !s->ex.current_schema) {
 		const ice_schema *ss = ice_metadata_schema(t->meta, s->snap->schema_id);
 		if (ss)
 			s->schema = ss;
@@ -447,6 +497,15 @@ int ice_scan_open_ex(floe_scan **out, floe_table *t, const floe_scan_options *o,
 	}
 	if ((rc = load_name_mapping(s, err)))
 		goto fail;
+	if (o->incremental) {
+		if (!s->snap) {
+			rc = floe_error_set(err, FLOE_ENOTFOUND, "%s has no snapshots to read incrementally",
+			                    t->ident);
+			goto fail;
+		}
+		if ((rc = incremental_range(s, o->from_snapshot_id, err)))
+			goto fail;
+	}
 	if (s->snap) {
 		s->st.snapshot_id = s->snap->snapshot_id;
 		if ((rc = plan(s, err)))

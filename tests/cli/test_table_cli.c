@@ -203,7 +203,7 @@ TEST(cli_table_help_for_every_command)
 {
 	static const char *cmds[] = { "create", "append", "scan", "describe", "snapshots",
 	                              "files", "tables", "alter", "drop", "rename", "delete",
-	                              "merge", "compact", "update" };
+	                              "merge", "compact", "update", "changes" };
 	use_warehouse();
 	char *o, *e;
 	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
@@ -906,4 +906,40 @@ TEST(cli_table_update_both_modes)
 		CHECK(strstr(e, "not null") != NULL);
 		free(o), free(e);
 	}
+}
+
+TEST(cli_table_changes_and_incremental_scan)
+{
+	use_warehouse();
+	char a[512], b[512];
+	snprintf(a, sizeof a, "%s", th_path("ch1.csv"));
+	snprintf(b, sizeof b, "%s", th_path("ch2.csv"));
+	write_file(a, "id,v\n1,10\n2,20\n");
+	write_file(b, "id,v\n3,30\n");
+	free(OK("create", "db.ch", "--schema", "id long not null, v long", "--identifier", "id"));
+	free(OK("append", "db.ch", a));
+	char *o = OK("snapshots", "db.ch", "--format", "csv");
+	char first[32] = "";
+	char *nl = strchr(o, '\n');
+	if (nl)
+		snprintf(first, sizeof first, "%.*s", (int)strcspn(nl + 1, ","), nl + 1);
+	free(o);
+	free(OK("append", "db.ch", b));
+	o = OK("scan", "db.ch", "--from", first, "--format", "csv");
+	CHECK_EQ_STR(o, "id,v\n3,30\n");
+	free(o);
+	free(OK("update", "db.ch", "--set", "v = 21", "--where", "id = 2"));
+	char *e;
+	CHECK_EQ_INT(run(NULL, &o, &e, "scan", "db.ch", "--from", first, NULL), 2);
+	CHECK(strstr(e, "not an append") != NULL);
+	free(o), free(e);
+	o = OK("changes", "db.ch", "--from", first, "--format", "csv");
+	static const char head[] = "id,v,_change_type,_commit_snapshot_id,_commit_sequence_number\n"
+	                           "3,30,insert,";
+	CHECK(strncmp(o, head, strlen(head)) == 0);
+	CHECK(strstr(o, "\n2,20,update_before,") && strstr(o, "\n2,21,update_after,"));
+	CHECK_EQ_INT(count_lines(o), 4);
+	free(o);
+	CHECK_EQ_INT(run(NULL, &o, &e, "changes", "db.ch", NULL), 2);
+	free(o), free(e);
 }
