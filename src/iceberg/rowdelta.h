@@ -54,6 +54,7 @@ typedef struct ice_rowdelta {
 	char data_manifest[4096], delete_manifest[4096], eq_manifest[4096];
 	ice_manifest_file data_mf, delete_mf, eq_mf;
 	bool committed;
+	int64_t added_bytes;          /* of the data files added, after commit */
 	bool drop_deletes;            /* hits may be delete files to remove */
 	int64_t removed_delete_files, removed_pos, removed_eq;
 	/* per commit attempt */

@@ -146,7 +146,8 @@ int floe_table_compact(floe_table *t, const floe_compact_options *o, floe_compac
 			                                             files[i].e->sequence_number);
 	/* per partition: rewrite when two or more files are small, or any has
 	 * deletes (then the partition's small files join it) */
-	qsort(files, nfiles, sizeof *files, cmp_partition);
+	if (nfiles)
+		qsort(files, nfiles, sizeof *files, cmp_partition);
 	for (size_t i = 0; i < nfiles;) {
 		size_t j = i + 1;
 		while (j < nfiles && cmp_partition(&files[i], &files[j]) == 0)
@@ -222,8 +223,7 @@ int floe_table_compact(floe_table *t, const floe_compact_options *o, floe_compac
 		goto done;
 	res->snapshot_id = d.snapshot_id;
 	res->data_files_added = (int64_t)d.nadded;
-	for (size_t i = 0; i < d.nadded; i++)
-		res->bytes_written += d.added[i].file.file_size_in_bytes;
+	res->bytes_written = d.added_bytes;
 	res->delete_files_removed = d.removed_delete_files;
 done:
 	floe_scan_free(scan);

@@ -834,6 +834,10 @@ int ice_rowdelta_commit(ice_rowdelta *d, floe_error *err)
 	if (rc && rc != FLOE_ECOMMIT_UNKNOWN)
 		return rc;
 	/* committed, or maybe: remove nothing from here on */
+	d->added_bytes = 0;
+	for (size_t i = 0; i < d->nadded; i++)
+		d->added_bytes += d->added[i].file.file_size_in_bytes;
+	d->added = NULL; /* owned by the append released below */
 	floe_buf_clear(&d->attempt_files);
 	ice_append_release(d->rewrite);
 	d->rewrite = NULL;

@@ -508,7 +508,8 @@ static int expire_update(void *vctx, const floe_table *t, const ice_table_metada
 		ix[i].id = base->snapshots[i].snapshot_id;
 		ix[i].idx = i;
 	}
-	qsort(ix, (size_t)n, sizeof *ix, snap_idx_cmp);
+	if (n > 0)
+		qsort(ix, (size_t)n, sizeof *ix, snap_idx_cmp);
 
 	/* spec "Snapshot Retention Policy": 2. refs other than main older than
 	 * max-ref-age-ms go; 3. every ref's snapshot stays; 4. branches keep
@@ -1058,7 +1059,8 @@ int floe_table_remove_orphans(floe_table *t, int64_t older_than_ms, bool dry_run
 	w.err = err;
 	if ((rc = catalog_roots(t, &w, err)) || (rc = floe_fs_walk(loc, orphan_visit, &w, err)))
 		goto done;
-	qsort(w.v, w.n, sizeof *w.v, orphan_cmp);
+	if (w.n)
+		qsort(w.v, w.n, sizeof *w.v, orphan_cmp);
 	for (size_t i = 0; i < w.n; i++) {
 		bool foreign = false;
 		for (size_t k = 0; k < w.nroots && !foreign; k++)
@@ -1189,7 +1191,8 @@ static int rewrite_plan(rewrite_ctx *x, const floe_table *t, const ice_table_met
 			mf[i].partition_spec_id = 0;
 	/* small data manifests, grouped by spec; delete manifests (content 1)
 	 * and large ones are carried over unchanged */
-	qsort(mf, n, sizeof *mf, manifest_cmp_spec);
+	if (n > 0)
+		qsort(mf, n, sizeof *mf, manifest_cmp_spec);
 	bool *redo = floe_arena_calloc(x->arena, n + 1, sizeof *redo);
 	if (!redo) {
 		rc = oom(err);
@@ -1286,7 +1289,8 @@ static int rewrite_plan(rewrite_ctx *x, const floe_table *t, const ice_table_met
 		}
 		if (rc)
 			break;
-		qsort(all, nall, sizeof *all, entry_cmp);
+		if (nall > 0)
+			qsort(all, nall, sizeof *all, entry_cmp);
 		/* entries per manifest from the bytes each took in the inputs */
 		double est = nall && bytes > 0 ? (double)target / (bytes / (double)nall) : (double)nall;
 		int64_t per = est >= (double)nall ? (int64_t)nall : est < 1 ? 1 : (int64_t)est;
