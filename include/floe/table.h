@@ -339,7 +339,8 @@ typedef struct floe_compact_result {
 	int64_t bytes_read, bytes_written; /* data file bytes */
 } floe_compact_result;
 
-/* Bin-pack compaction (Iceberg's rewrite_data_files): in each partition
+/* Bin-pack compaction (Iceberg's rewrite_data_files; rows sorted by the
+ * table's sort order when it has one): in each partition
  * with two or more small files (under 75% of the target size) or a file
  * that deletes apply to, those files are read with their deletes applied
  * and written again as files of about the target size in the current

@@ -168,6 +168,11 @@ const ice_snapshot *ice_scan_snapshot(const floe_scan *s);
 int ice_const_column(floe_arena *arena, const ice_datum *d, int64_t n, floe_column *out,
                      floe_error *err);
 
+/* Order of row ra of `a` and row rb of `b` (columns of one type): NULL
+ * first, numbers by value, strings and bytes unsigned byte-wise then
+ * shorter first. */
+int ice_cell_cmp(const floe_column *a, int64_t ra, const floe_column *b, int64_t rb);
+
 /* Rows idx[0..n) of `src` as a new batch in `arena` (same schema). */
 int ice_batch_gather(floe_arena *arena, const floe_batch *src, const int32_t *idx, int64_t n,
                      floe_batch *out, floe_error *err);

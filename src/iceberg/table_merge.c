@@ -169,8 +169,7 @@ fail:
 
 /* ---- source rows ------------------------------------------------------------ */
 
-/* Order of two values of a column (precombine): NULL first. */
-static int cell_cmp(const floe_column *a, int64_t ra, const floe_column *b, int64_t rb)
+int ice_cell_cmp(const floe_column *a, int64_t ra, const floe_column *b, int64_t rb)
 {
 	bool va = floe_column_is_valid(a, ra), vb = floe_column_is_valid(b, rb);
 	if (!va || !vb)
@@ -309,7 +308,7 @@ int floe_merge_batch(floe_merge *m, const floe_batch *b, floe_error *err)
 		/* the larger precombine value wins; on a tie the later row */
 		const floe_column *pc = &sb->cols[m->pcol];
 		const floe_column *oc = &m->src[e->batch].cols[m->pcol];
-		if (cell_cmp(pc, r, oc, e->row) >= 0) {
+		if (ice_cell_cmp(pc, r, oc, e->row) >= 0) {
 			e->batch = bi;
 			e->row = (uint32_t)r;
 		}

@@ -249,3 +249,73 @@ TEST(compact_races_appends_and_deletes)
 	floe_table_close(t1);
 	floe_catalog_close(c);
 }
+
+/* With a sort order, each partition's rows are written sorted (v desc,
+ * then id asc), NULLs where the order says. */
+TEST(compact_sorts_by_the_sort_order)
+{
+	floe_catalog *c = NULL;
+	floe_error err;
+	REQUIRE_OK(floe_catalog_open(&c, th_path("wh"), NULL, &err), &err);
+	floe_table_create_options co;
+	memset(&co, 0, sizeof co);
+	co.schema = "id long not null, v int, ts timestamptz";
+	co.partition = "day(ts)";
+	co.sort = "v desc nulls last, id";
+	floe_table *t;
+	REQUIRE_OK(floe_table_create(&t, c, "db.sorted", &co, &err), &err);
+	/* ids in a scrambled order over 6 appends, v = id % 97 (and NULL for id % 13 == 0) */
+	floe_arena *ar = floe_arena_new(0);
+	floe_schema *s;
+	REQUIRE_OK(floe_schema_parse(&s, "id long not null, v int, ts timestamptz", ar, &err), &err);
+	for (int k = 0; k < 6; k++) {
+		floe_batch_builder *b;
+		REQUIRE_OK(floe_batch_builder_new(&b, s, &err), &err);
+		for (int i = 0; i < 500; i++) {
+			int64_t id = (int64_t)((k * 500 + i) * 7919 % 3000);
+			floe_batch_builder_i64(b, 0, id, &err);
+			if (id % 13 == 0)
+				floe_batch_builder_null(b, 1, &err);
+			else
+				floe_batch_builder_i32(b, 1, (int32_t)(id % 97), &err);
+			floe_batch_builder_i64(b, 2, T0 + (id % 2) * 86400000000LL, &err);
+		}
+		floe_append *a;
+		REQUIRE_OK(floe_append_begin(&a, t, &err), &err);
+		REQUIRE_OK(floe_append_batch(a, floe_batch_builder_view(b), &err), &err);
+		REQUIRE_OK(floe_append_commit(a, NULL, &err), &err);
+		floe_batch_builder_free(b);
+	}
+	floe_arena_free(ar);
+	floe_compact_result res;
+	REQUIRE_OK(floe_table_compact(t, NULL, &res, &err), &err);
+	CHECK_EQ_INT(res.data_files_added, 2);
+	CHECK_EQ_INT(res.rows, 3000);
+	/* rows come file by file: count the places where the order breaks */
+	floe_scan *sc;
+	REQUIRE_OK(floe_scan_open(&sc, t, NULL, &err), &err);
+	const floe_batch *b;
+	int64_t prev_v = 0, prev_id = 0, n = 0, breaks = 0;
+	bool prev_null = false, have = false;
+	while (floe_scan_next(sc, &b, &err) == 1)
+		for (int64_t r = 0; r < b->nrows; r++, n++) {
+			int64_t id = ((const int64_t *)b->cols[0].values)[r];
+			bool null = !floe_column_is_valid(&b->cols[1], r);
+			int64_t v = null ? 0 : ((const int32_t *)b->cols[1].values)[r];
+			if (have) {
+				bool ok;
+				if (prev_null || null)
+					ok = !prev_null || (null && id > prev_id); /* nulls last, then id */
+				else
+					ok = v < prev_v || (v == prev_v && id > prev_id);
+				breaks += !ok;
+			}
+			have = true;
+			prev_v = v, prev_id = id, prev_null = null;
+		}
+	floe_scan_free(sc);
+	CHECK_EQ_INT(n, 3000);
+	CHECK(breaks <= 1); /* where the second file starts */
+	floe_table_close(t);
+	floe_catalog_close(c);
+}
