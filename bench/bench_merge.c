@@ -27,7 +27,33 @@ typedef struct config {
 	double update_share;  /* of each batch: updates of recent trades */
 	int64_t target_bytes;
 	int64_t big_rows;     /* the memory-measured merge */
+	const char *dump;     /* write the base rows and each batch as Parquet
+	                         here (for the DuckDB peer), or NULL */
 } config;
+
+/* The dump writer (one file at a time), NULL when not dumping. */
+static floe_parquet_writer *dump_w;
+
+static int dump_open(const config *cf, const char *name, const floe_schema *schema, floe_error *err)
+{
+	if (!cf->dump)
+		return 0;
+	char path[4096];
+	snprintf(path, sizeof path, "%s/%s.parquet", cf->dump, name);
+	return floe_parquet_writer_open(&dump_w, path, schema, NULL, err);
+}
+
+static int dump_rows(const floe_batch *b, floe_error *err)
+{
+	return dump_w ? floe_parquet_writer_write(dump_w, b, err) : 0;
+}
+
+static int dump_close(floe_error *err)
+{
+	floe_parquet_writer *w = dump_w;
+	dump_w = NULL;
+	return w ? floe_parquet_writer_close(w, NULL, err) : 0;
+}
 
 /* The table's trades as the generator made them, so that updates keep a
  * trade's timestamp: ids 1..n in order, ts of the most recent window. */
@@ -76,6 +102,8 @@ static int load(floe_table *t, const config *cf, gen_state *g, gen_batch *gb, re
 {
 	floe_append *a;
 	int rc = floe_append_begin(&a, t, err);
+	if (!rc)
+		rc = dump_open(cf, "base", gb->b.schema, err);
 	for (int64_t done = 0; !rc && done < cf->n;) {
 		int64_t k = cf->n - done < BATCH_ROWS ? cf->n - done : BATCH_ROWS;
 		gen_fill(gb, g, k);
@@ -86,8 +114,12 @@ static int load(floe_table *t, const config *cf, gen_state *g, gen_batch *gb, re
 				rec->ts[id - rec->first_id] = ts[r];
 		}
 		rc = floe_append_batch(a, &gb->b, err);
+		if (!rc)
+			rc = dump_rows(&gb->b, err);
 		done += k;
 	}
+	if (!rc)
+		rc = dump_close(err);
 	if (!rc)
 		return floe_append_commit(a, NULL, err);
 	floe_append_abort(a);
@@ -143,7 +175,8 @@ static double full_scan(floe_table *t, int64_t *rows, floe_error *err)
 /* One upsert batch: `nupd` updates of recent trades (random, distinct),
  * then new trades from the generator. */
 static int upsert(floe_table *t, const config *cf, gen_state *g, gen_batch *gb, const recent *rec,
-                  int64_t rows, floe_merge_result *res, double *gen_s, floe_error *err)
+                  int64_t rows, const char *dump_name, floe_merge_result *res, double *gen_s,
+                  floe_error *err)
 {
 	static const char *const on[1] = { "trade_id" };
 	floe_merge_options mo;
@@ -153,6 +186,8 @@ static int upsert(floe_table *t, const config *cf, gen_state *g, gen_batch *gb, 
 	floe_merge *m;
 	double g0 = now_s();
 	int64_t nupd = (int64_t)((double)rows * cf->update_share);
+	if (nupd > rec->count / 2)
+		nupd = rec->count / 2; /* distinct keys, found quickly */
 	/* the updates: a batch built like the generator's */
 	floe_arena *ar = floe_arena_new(0);
 	floe_schema *schema = NULL;
@@ -189,15 +224,28 @@ static int upsert(floe_table *t, const config *cf, gen_state *g, gen_batch *gb, 
 		floe_arena_free(ar);
 		return rc;
 	}
-	if (nupd)
+	if (dump_name) {
+		double d0 = now_s();
+		if (!(rc = dump_open(cf, dump_name, schema, err)) && nupd)
+			rc = dump_rows(floe_batch_builder_view(bld), err);
+		*gen_s += now_s() - d0;
+	}
+	if (!rc && nupd)
 		rc = floe_merge_batch(m, floe_batch_builder_view(bld), err);
 	for (int64_t done = nupd; !rc && done < rows;) {
 		int64_t k = rows - done < BATCH_ROWS ? rows - done : BATCH_ROWS;
 		double gg = now_s();
 		gen_fill(gb, g, k);
-		*gen_s += now_s() - gg; /* generation is not merge time */
-		rc = floe_merge_batch(m, &gb->b, err);
+		rc = dump_rows(&gb->b, err);
+		*gen_s += now_s() - gg; /* generation (and the dump) is not merge time */
+		if (!rc)
+			rc = floe_merge_batch(m, &gb->b, err);
 		done += k;
+	}
+	if (!rc && dump_name) {
+		double d0 = now_s();
+		rc = dump_close(err);
+		*gen_s += now_s() - d0;
 	}
 	if (rc)
 		floe_merge_abort(m);
@@ -248,7 +296,10 @@ static int run_mode(const config *cf, floe_catalog *cat, const char *mode, gen_b
 		(void)table_bytes(t, 0, &fb, err);
 		floe_merge_result res;
 		double gen_s = 0, m0 = now_s();
-		if ((rc = upsert(t, cf, &g, gb, &rec, cf->batch_rows, &res, &gen_s, err)))
+		char dname[32];
+		snprintf(dname, sizeof dname, "batch_%03d", i);
+		if ((rc = upsert(t, cf, &g, gb, &rec, cf->batch_rows, cf->dump ? dname : NULL, &res, &gen_s,
+		                 err)))
 			goto done;
 		double secs = now_s() - m0 - gen_s;
 		/* bytes the commit wrote: its summary's added-files-size */
@@ -314,7 +365,7 @@ static int run_mode(const config *cf, floe_catalog *cat, const char *mode, gen_b
 		if (floe_table_open(&t2, cat, ident, &e2) != 0)
 			_exit(3);
 		double m0 = now_s();
-		int r2 = upsert(t2, cf, &g, gb, &rec, cf->big_rows, &res, &gen_s, &e2);
+		int r2 = upsert(t2, cf, &g, gb, &rec, cf->big_rows, NULL, &res, &gen_s, &e2);
 		double secs = now_s() - m0 - gen_s;
 		if (r2) {
 			fprintf(stderr, "bench_merge: %s\n", e2.msg);
@@ -355,7 +406,7 @@ static int parse_int(int64_t *out, const char *s, int64_t min)
 
 int main(int argc, char **argv)
 {
-	config cf = { NULL, 0, 100000, 10, 0.10, 64LL << 20, 1000000 };
+	config cf = { NULL, 0, 100000, 10, 0.10, 64LL << 20, 1000000, NULL };
 	int bad = argc < 3;
 	int64_t v;
 	for (int i = 3; !bad && i < argc; i += 2) {
@@ -369,6 +420,8 @@ int main(int argc, char **argv)
 			bad = parse_int(&cf.target_bytes, argv[i + 1], 1024);
 		else if (strcmp(argv[i], "--big-rows") == 0)
 			bad = parse_int(&cf.big_rows, argv[i + 1], 1);
+		else if (strcmp(argv[i], "--dump") == 0)
+			cf.dump = argv[i + 1];
 		else if (strcmp(argv[i], "--update-percent") == 0)
 			bad = parse_int(&v, argv[i + 1], 0) || v > 100 || (cf.update_share = (double)v / 100, 0);
 		else
@@ -382,7 +435,7 @@ int main(int argc, char **argv)
 		fprintf(stderr,
 		        "usage: bench_merge WORK_DIR N [--batch-rows R (100000)] [--batches B (10)]\n"
 		        "                   [--update-percent P (10)] [--target-bytes B (67108864)]\n"
-		        "                   [--big-rows M (1000000)]\n"
+		        "                   [--big-rows M (1000000)] [--dump DIR]\n"
 		        "WORK_DIR must exist; the warehouse is WORK_DIR/warehouse.\n");
 		return 2;
 	}
@@ -404,7 +457,9 @@ int main(int argc, char **argv)
 	       "\"update_share\":%.2f,\"target_file_bytes\":%" PRId64 ",\"big_rows\":%" PRId64 "}\n",
 	       cf.n, cf.batch_rows, cf.batches, cf.update_share, cf.target_bytes, cf.big_rows);
 	fflush(stdout);
-	if (run_mode(&cf, cat, "merge-on-read", &gb, &err) || run_mode(&cf, cat, "copy-on-write", &gb, &err)) {
+	config cf2 = cf;
+	cf2.dump = NULL; /* the same rows: dumped once */
+	if (run_mode(&cf, cat, "merge-on-read", &gb, &err) || run_mode(&cf2, cat, "copy-on-write", &gb, &err)) {
 		fprintf(stderr, "bench_merge: %s\n", err.msg);
 		goto out;
 	}

@@ -2,7 +2,8 @@
 # Row-level benchmark: upserts of keyed trades (10% updates of recent trades)
 # into an N-row table partitioned by day(ts), in merge-on-read and
 # copy-on-write modes; read slowdown before and after compaction; the peak
-# memory of a 1M-row MERGE. floe is single-threaded.
+# memory of a 1M-row MERGE; DuckDB upserting the same batches into a table
+# with a primary key as a reference. floe is single-threaded.
 # usage: scripts/bench_merge.sh [N] (default 10000000)
 # Env: BENCH_DIR (work folder, default build/bench-data; this uses its
 # merge/ subfolder), BENCH_BATCHES (default 10), BENCH_BATCH_ROWS (100000).
@@ -13,16 +14,29 @@ n=${1:-10000000}
 work=${BENCH_DIR:-build/bench-data}/merge
 batches=${BENCH_BATCHES:-10}
 rows=${BENCH_BATCH_ROWS:-100000}
+peers=build/peers
 make --no-print-directory >&2
+scripts/deps.sh build test
 rm -rf "$work"
-mkdir -p "$work"
+mkdir -p "$work/dump"
+if [ ! -d "$peers/node_modules" ]; then
+	echo "bench: installing DuckDB peers into $peers" >&2
+	mkdir -p "$peers"
+	cp -r "$root/../shared/peers/." "$peers/"
+	(cd "$peers" && npm install --no-audit --no-fund >&2)
+fi
+cp bench/duckdb_merge.mjs "$peers/duckdb_merge.mjs"
 echo "bench: merge, $n rows, $batches batches of $rows -> $work" >&2
-build/release/bench/bench_merge "$work" "$n" --batches "$batches" --batch-rows "$rows" |
-	tee "$work/merge.jsonl" >&2
-node - "$work/merge.jsonl" <<'JS'
+build/release/bench/bench_merge "$work" "$n" --batches "$batches" --batch-rows "$rows" \
+	--dump "$work/dump" | tee "$work/merge.jsonl" >&2
+echo "bench: duckdb upserts of the same rows (INSERT OR REPLACE, primary key)" >&2
+node "$peers/duckdb_merge.mjs" "$work/dump" | tee "$work/duckdb_merge.jsonl" >&2
+node - "$work/merge.jsonl" "$work/duckdb_merge.jsonl" <<'JS'
 const fs = require('fs');
 const l = fs.readFileSync(process.argv[2], 'utf8').trim().split('\n').map(JSON.parse);
 const get = (p, m) => l.find((x) => x.phase === p && x.mode === m);
+const dk = fs.readFileSync(process.argv[3], 'utf8').trim().split('\n').map(JSON.parse);
+const d1 = dk.find((x) => x.threads_label === '1'), dd = dk.find((x) => x.threads_label === 'default');
 const fmt = (x) => Math.round(x).toLocaleString('en-US');
 const out = [];
 const row = (...c) => out.push('| ' + c.join(' | ') + ' |');
@@ -31,6 +45,8 @@ row('---', '---:', '---:');
 const m = get('summary', 'merge-on-read'), c = get('summary', 'copy-on-write');
 const bm = get('big_merge', 'merge-on-read'), bc = get('big_merge', 'copy-on-write');
 row(`upsert rows/s (${m.batches} x ${fmt(m.rows_merged / m.batches)} rows)`, fmt(m.rows_per_s), fmt(c.rows_per_s));
+row('DuckDB INSERT OR REPLACE of the same batches, rows/s (1 thread / default)', `${fmt(d1.rows_per_s)} / ${fmt(dd.rows_per_s)}`, '');
+row('floe / DuckDB 1 thread', (m.rows_per_s / d1.rows_per_s).toFixed(2) + 'x', (c.rows_per_s / d1.rows_per_s).toFixed(2) + 'x');
 row('write amplification (bytes written / bytes of the rows as appended)', m.write_amplification.toFixed(2), c.write_amplification.toFixed(2));
 row('data files rewritten / data files in the table at each merge', `${m.data_files_rewritten} / ${m.data_files_seen}`, `${c.data_files_rewritten} / ${c.data_files_seen}`);
 row('full scan before the upserts (s)', m.scan_seconds_before.toFixed(3), c.scan_seconds_before.toFixed(3));
