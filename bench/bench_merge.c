@@ -289,7 +289,7 @@ static int run_mode(const config *cf, floe_catalog *cat, const char *mode, gen_b
 		goto done;
 	}
 	double bytes_per_row = (double)bytes0 / (double)cf->n;
-	double merge_s = 0, gen_total = 0;
+	double merge_s = 0;
 	int64_t merged = 0, written = 0, rewritten = 0, files_before_total = 0;
 	for (int i = 0; i < cf->batches; i++) {
 		int64_t fb = 0;
@@ -312,7 +312,6 @@ static int run_mode(const config *cf, floe_catalog *cat, const char *mode, gen_b
 		if (sz)
 			wrote = strtoll(sz + 20, NULL, 10);
 		merge_s += secs;
-		gen_total += gen_s;
 		merged += res.source_rows;
 		written += wrote;
 		rewritten += res.data_files_removed;

@@ -115,6 +115,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		po.verify_crc = (i & 1) == 0;
 		scan_with(r, &po);
 	}
+	/* Bloom filters: probe and load every chunk's (hostile offsets and
+	 * headers must be clean errors) */
+	int nrg = floe_parquet_reader_num_row_groups(r);
+	for (int g = 0; g < nrg && g < 8; g++)
+		for (int i = 0; i < sc->nfields && i < 16; i++) {
+			floe_value v;
+			memset(&v, 0, sizeof v);
+			v.bytes = (const uint8_t *)"m";
+			v.len = 1;
+			bool maybe;
+			(void)floe_parquet_reader_bloom_probe(r, g, i, &v, &maybe, &err);
+			uint8_t *bits = NULL;
+			uint32_t nb;
+			if (floe_parquet_reader_bloom_load(r, g, i, &bits, &nb, &err) == 0 && bits)
+				(void)floe_parquet_bloom_check(bits, nb, "m", 1);
+			free(bits);
+		}
 	floe_parquet_reader_free(r);
 	return 0;
 }

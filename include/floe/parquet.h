@@ -61,6 +61,13 @@ typedef struct floe_parquet_write_options {
 	                              (default 64); truncated values stay valid
 	                              lower/upper bounds */
 	const char *created_by;    /* default "floe version X" */
+	const char *const *bloom_columns; /* write a split-block Bloom filter per
+	                              row group for these columns (by name; not
+	                              boolean or decimal); default none */
+	int nbloom_columns;
+	double bloom_fpp;          /* target false-positive rate (default 0.01) */
+	int64_t bloom_max_bytes;   /* largest filter per column chunk (default
+	                              1 MiB, as parquet-java) */
 } floe_parquet_write_options;
 
 void floe_parquet_write_options_init(floe_parquet_write_options *opts);
@@ -241,6 +248,21 @@ int floe_parquet_scan_next(floe_parquet_scan *s, const floe_batch **out, floe_er
 
 void floe_parquet_scan_get_stats(const floe_parquet_scan *s, floe_parquet_scan_stats *out);
 void floe_parquet_scan_free(floe_parquet_scan *s);
+
+/* Whether value `v` (of column `column`'s type) may be in row group
+ * `row_group` by the column chunk's split-block Bloom filter: *maybe false
+ * means it is certainly absent; true when it may be present or the chunk
+ * has no filter. Only the header and one 32-byte block are read. */
+int floe_parquet_reader_bloom_probe(floe_parquet_reader *r, int row_group, int column,
+                                    const floe_value *v, bool *maybe, floe_error *err);
+
+/* The whole bitset of a chunk's filter (malloc'ed; *bits NULL when the
+ * chunk has none), for many probes: floe_parquet_bloom_check with a
+ * value's PLAIN bytes (strings: the bytes; numbers: little-endian at the
+ * physical width). A NULL bitset says "may be present". */
+int floe_parquet_reader_bloom_load(floe_parquet_reader *r, int row_group, int column,
+                                   uint8_t **bits, uint32_t *nbytes, floe_error *err);
+bool floe_parquet_bloom_check(const uint8_t *bits, uint32_t nbytes, const void *plain, size_t n);
 
 #ifdef __cplusplus
 }

@@ -274,6 +274,9 @@ typedef struct floe_merge_result {
 	                               merge-on-read upsert, which does not read
 	                               the table */
 	int64_t data_files_added, data_files_removed, delete_files_added;
+	int64_t data_files_skipped_by_bloom; /* copy-on-write: files whose key
+	                               bounds overlap the source but whose Bloom
+	                               filters show no source key */
 	bool merge_on_read;
 } floe_merge_result;
 
@@ -284,7 +287,9 @@ typedef struct floe_merge floe_merge;
  * when matched and delete_when delete, when not matched insert. The table
  * property write.merge.mode picks how: copy-on-write (default) rewrites
  * only the data files that hold a source key (others are skipped by their
- * key-column bounds, then by reading the key columns); merge-on-read is a
+ * key-column bounds, then by Bloom filters on the key when the table
+ * writes them (write.parquet.bloom-filter-enabled.column.KEY=true), then
+ * by reading the key columns); merge-on-read is a
  * blind upsert: one equality delete file of the source keys (global, in an
  * unpartitioned spec) and the new rows, without reading the table. Source
  * rows are held in memory until the commit (columns matched by name like

@@ -644,6 +644,32 @@ int floe_append_begin(floe_append **out, floe_table *t, floe_error *err)
 	if (lvl > 0)
 		a->popt.codec_level = (int)lvl;
 	a->popt.fsync = false; /* fsynced together at commit */
+	/* Bloom filters: write.parquet.bloom-filter-enabled.column.NAME=true
+	 * (Iceberg's property names); the smallest per-column fpp applies */
+	static const char bpre[] = "write.parquet.bloom-filter-enabled.column.";
+	static const char fpre[] = "write.parquet.bloom-filter-fpp.column.";
+	double minfpp = 0;
+	const char **bcols = floe_arena_calloc(a->arena, (size_t)a->m->nproperties + 1, sizeof *bcols);
+	if (!bcols) {
+		rc = oom(err);
+		goto fail;
+	}
+	for (int i = 0; i < a->m->nproperties; i++) {
+		const ice_kv *kv = &a->m->properties[i];
+		if (strncmp(kv->key, bpre, sizeof bpre - 1) == 0 && strcasecmp(kv->value, "true") == 0)
+			bcols[a->popt.nbloom_columns++] = kv->key + sizeof bpre - 1;
+		if (strncmp(kv->key, fpre, sizeof fpre - 1) == 0) {
+			double f = strtod(kv->value, NULL);
+			if (f > 0 && f < 1 && (minfpp == 0 || f < minfpp))
+				minfpp = f;
+		}
+	}
+	if (minfpp > 0)
+		a->popt.bloom_fpp = minfpp;
+	a->popt.bloom_columns = bcols;
+	int64_t bmax = ice_table_prop_int(a->m, "write.parquet.bloom-filter-max-bytes", 1 << 20);
+	if (bmax > 0)
+		a->popt.bloom_max_bytes = bmax;
 	const char *dd = ice_metadata_property(a->m, "write.data.path");
 	int w = dd && *dd ? snprintf(a->data_dir, sizeof a->data_dir, "%s", dd)
 	                  : snprintf(a->data_dir, sizeof a->data_dir, "%s/data", a->m->location);

@@ -18,6 +18,7 @@
 #include "iceberg/deletes.h"
 #include "iceberg/rowdelta.h"
 #include "iceberg/value.h"
+#include "floe/parquet.h"
 
 #define MERGE_MAX_KEYS 16
 
@@ -53,6 +54,8 @@ struct floe_merge {
 	bool has_bounds;
 	floe_value lo[MERGE_MAX_KEYS], hi[MERGE_MAX_KEYS];
 	floe_scan *keys_scan;    /* holds the data files the hits point to */
+	int64_t bloom_skipped;   /* files a Bloom filter showed hold no key */
+	bool bloom_failed;
 };
 
 static int oom(floe_error *err)
@@ -401,6 +404,65 @@ static bool may_hold_keys(void *ctx, const ice_data_file *f)
 	return true;
 }
 
+/* The plain bytes of the single key of source entry `e` (Parquet PLAIN:
+ * string bytes, little-endian numbers at the column's physical width). */
+static const void *source_key_plain(const floe_merge *m, const src_key *e, size_t *n)
+{
+	const floe_column *c = &m->src[e->batch].cols[m->kcol[0]];
+	if (c->offsets) {
+		*n = (size_t)(c->offsets[e->row + 1] - c->offsets[e->row]);
+		return c->data + c->offsets[e->row];
+	}
+	*n = (size_t)floe_type_value_width(&c->type);
+	return (const uint8_t *)c->values + (size_t)e->row * *n;
+}
+
+/* Whether any source key may be in data file `f` by the Bloom filters of
+ * its key column (single-column keys; true when the file has none). */
+static bool bloom_may_hold(floe_merge *m, const ice_data_file *f)
+{
+	if (m->nkeys != 1 || m->bloom_failed)
+		return true;
+	const floe_type *t = &m->fs->fields[m->kcol[0]].type;
+	if (t->id == FLOE_TYPE_DECIMAL || t->id == FLOE_TYPE_BOOLEAN)
+		return true;
+	char local[4096];
+	if (!ice_table_local_path(m->t, f->file_path, local, sizeof local))
+		return true;
+	floe_parquet_reader *r = NULL;
+	floe_error e2;
+	if (floe_parquet_reader_open(&r, local, &e2) != 0)
+		return true; /* the scan will report it */
+	const floe_schema *fsch = floe_parquet_reader_schema(r);
+	int col = floe_schema_find_id(fsch, m->fs->fields[m->kcol[0]].field_id);
+	bool any = col < 0;
+	int nrg = floe_parquet_reader_num_row_groups(r);
+	for (int g = 0; g < nrg && !any; g++) {
+		uint8_t *bits;
+		uint32_t nb;
+		if (floe_parquet_reader_bloom_load(r, g, col, &bits, &nb, &e2) != 0 || !bits) {
+			any = true;
+			free(bits);
+			break;
+		}
+		for (size_t i = 0; i < m->nents && !any; i++) {
+			size_t n;
+			const void *p = source_key_plain(m, &m->ents[i], &n);
+			any = floe_parquet_bloom_check(bits, nb, p, n);
+		}
+		free(bits);
+	}
+	floe_parquet_reader_free(r);
+	if (!any)
+		m->bloom_skipped++;
+	return any;
+}
+
+static bool scan_wants(void *ctx, const ice_data_file *f)
+{
+	return may_hold_keys(ctx, f) && bloom_may_hold(ctx, f);
+}
+
 static bool never_conflicts(void *ctx, const ice_data_file *f)
 {
 	(void)ctx;
@@ -421,7 +483,7 @@ static int cow_rewrite(floe_merge *m, floe_error *err)
 	so.ncolumns = m->nkeys;
 	ice_scan_ex ex;
 	memset(&ex, 0, sizeof ex);
-	ex.want_file = may_hold_keys;
+	ex.want_file = scan_wants;
 	ex.ctx = m;
 	floe_scan *s = NULL;
 	int rc = ice_scan_open_ex(&s, m->t, &so, &ex, err);
@@ -631,6 +693,7 @@ int floe_merge_commit(floe_merge *m, floe_merge_result *res, floe_error *err)
 		goto done;
 	res->snapshot_id = m->d.snapshot_id;
 	res->data_files_removed = m->d.removed_files;
+	res->data_files_skipped_by_bloom = m->bloom_skipped;
 	res->data_files_added = (int64_t)m->d.nadded;
 	res->delete_files_added = (int64_t)m->d.neqdels_written;
 	if (m->d.mor) {

@@ -11,6 +11,7 @@
 
 #include "floe/arena.h"
 #include "floe/parquet.h"
+#include "parquet/bloom.h"
 #include "parquet/codec.h"
 #include "parquet/encoding.h"
 #include "parquet/meta.h"
@@ -81,6 +82,8 @@ typedef struct wr_col {
 	bool enc_plain, enc_delta, enc_dict;
 	floe_buf pages;      /* wr_page_loc */
 	floe_buf pmm;        /* page min/max bytes */
+	bool bloom;          /* a Bloom filter per row group */
+	floe_buf bhash;      /* uint64 XXH64 of the row group's values */
 } wr_col;
 
 struct floe_parquet_writer {
@@ -140,6 +143,8 @@ void floe_parquet_write_options_init(floe_parquet_write_options *o)
 	o->fsync = true;
 	o->data_page_version = 1;
 	o->stats_truncate = 64;
+	o->bloom_fpp = 0.01;
+	o->bloom_max_bytes = 1 << 20;
 	o->created_by = "floe version 0.1.0";
 }
 
@@ -1434,6 +1439,74 @@ static void wr_chunk_reset(floe_parquet_writer *w, wr_col *c)
 	c->page_first_row = 0;
 }
 
+/* XXH64 of each non-null value's PLAIN bytes (BYTE_ARRAY without its
+ * length, numbers little-endian at their physical width). */
+static int wr_bloom_hash(wr_col *c, const floe_column *col, int64_t n)
+{
+	if (floe_buf_reserve(&c->bhash, (size_t)n * 8))
+		return FLOE_ENOMEM;
+	uint64_t *h = (uint64_t *)(c->bhash.data + c->bhash.len);
+	int64_t k = 0;
+	int w = col->offsets ? 0 : floe_type_value_width(&col->type);
+	for (int64_t r = 0; r < n; r++) {
+		if (!floe_column_is_valid(col, r))
+			continue;
+		if (col->offsets)
+			h[k++] = pq_bloom_hash(col->data + col->offsets[r],
+			                       (size_t)(col->offsets[r + 1] - col->offsets[r]));
+		else
+			h[k++] = pq_bloom_hash((const uint8_t *)col->values + (size_t)r * (size_t)w, (size_t)w);
+	}
+	c->bhash.len += (size_t)k * 8;
+	return 0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* The row group's filter of column `c`: sized by its distinct hashes,
+ * written where the file is now; its offset and length into `m`. */
+static int wr_bloom_emit(floe_parquet_writer *w, wr_col *c, pq_column_meta *m, floe_error *err)
+{
+	size_t n = c->bhash.len / 8;
+	uint64_t *h = (uint64_t *)c->bhash.data;
+	if (n == 0)
+		return 0;
+	qsort(h, n, 8, cmp_u64);
+	size_t d = 1;
+	for (size_t i = 1; i < n; i++)
+		if (h[i] != h[d - 1])
+			h[d++] = h[i];
+	uint32_t max = w->o.bloom_max_bytes > 0 && w->o.bloom_max_bytes < PQ_BLOOM_MAX_BYTES
+	                       ? (uint32_t)w->o.bloom_max_bytes
+	                       : PQ_BLOOM_MAX_BYTES;
+	uint32_t nbytes = pq_bloom_size(d, w->o.bloom_fpp, max);
+	uint8_t *bits = calloc(nbytes, 1);
+	if (!bits)
+		return floe_error_set(err, FLOE_ENOMEM, "out of memory");
+	for (size_t i = 0; i < d; i++)
+		pq_bloom_insert(bits, nbytes, h[i]);
+	floe_buf_clear(&w->tmp);
+	int rc = pq_bloom_encode_header(&w->tmp, nbytes) ? FLOE_ENOMEM : 0;
+	int64_t at = w->file_pos;
+	if (rc)
+		rc = floe_error_set(err, rc, "out of memory");
+	else if (!(rc = wr_emit(w, w->tmp.data, w->tmp.len, err)))
+		rc = wr_emit(w, bits, nbytes, err);
+	free(bits);
+	if (rc)
+		return rc;
+	m->bloom_filter_offset = at;
+	m->has_bloom_filter_offset = true;
+	m->bloom_filter_length = (int32_t)(w->file_pos - at);
+	m->has_bloom_filter_length = true;
+	floe_buf_clear(&c->bhash);
+	return 0;
+}
+
 static int wr_row_group(floe_parquet_writer *w, floe_error *err)
 {
 	int rc;
@@ -1532,6 +1605,9 @@ static int wr_row_group(floe_parquet_writer *w, floe_error *err)
 			goto oom;
 		wr_chunk_reset(w, c);
 	}
+	for (int i = 0; i < w->ncols; i++)
+		if (w->cols[i].bloom && (rc = wr_bloom_emit(w, &w->cols[i], &rg.columns[i].meta, err)))
+			return rc;
 	rg.has_total_compressed_size = true;
 	if (floe_buf_append(&w->rgs, &rg, sizeof rg))
 		goto oom;
@@ -1720,6 +1796,26 @@ int floe_parquet_writer_open(floe_parquet_writer **out, const char *path,
 		if ((rc = wr_map(c, f, err)))
 			goto done;
 		wr_chunk_reset(w, c);
+		for (int k = 0; k < w->o.nbloom_columns; k++)
+			if (w->o.bloom_columns[k] && strcmp(w->o.bloom_columns[k], f->name) == 0)
+				c->bloom = true;
+		if (c->bloom && (f->type.id == FLOE_TYPE_BOOLEAN || f->type.id == FLOE_TYPE_DECIMAL)) {
+			rc = floe_error_set(err, FLOE_EUNSUPPORTED, "%s: no Bloom filter for %s column '%s'",
+			                    path, f->type.id == FLOE_TYPE_BOOLEAN ? "boolean" : "decimal",
+			                    f->name);
+			goto done;
+		}
+	}
+	for (int k = 0; k < w->o.nbloom_columns; k++) {
+		int i;
+		for (i = 0; i < w->ncols; i++)
+			if (w->o.bloom_columns[k] && strcmp(w->o.bloom_columns[k], w->schema.fields[i].name) == 0)
+				break;
+		if (i == w->ncols) {
+			rc = floe_error_set(err, FLOE_ENOTFOUND, "%s: Bloom filter column '%s' is not in the "
+			                    "schema", path, w->o.bloom_columns[k] ? w->o.bloom_columns[k] : "");
+			goto done;
+		}
 	}
 	w->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (w->fd < 0) {
@@ -1758,6 +1854,9 @@ int floe_parquet_writer_write(floe_parquet_writer *w, const floe_batch *b, floe_
 			return floe_error_set(err, FLOE_EINVALID, "null in required column '%s'",
 					      w->cols[i].field->name);
 	}
+	for (int i = 0; i < w->ncols; i++)
+		if (w->cols[i].bloom && (rc = wr_bloom_hash(&w->cols[i], &b->cols[i], b->nrows)))
+			return floe_error_set(err, rc, "out of memory");
 	for (int64_t r = 0; r < b->nrows;) {
 		int64_t end = r + WR_SLICE_ROWS < b->nrows ? r + WR_SLICE_ROWS : b->nrows;
 		for (int i = 0; i < w->ncols; i++) {
@@ -1854,7 +1953,7 @@ static void wr_free(floe_parquet_writer *w)
 		free(c->slots);
 		floe_buf *bufs[] = { &c->dict, &c->dict_off, &c->stamp, &c->idx, &c->defs, &c->vals,
 				     &c->ps.min, &c->ps.max, &c->chunk, &c->cs.min, &c->cs.max,
-				     &c->fs.min, &c->fs.max, &c->pages, &c->pmm, &c->ehash, &c->hdrs, &c->ekey, &c->elen };
+				     &c->fs.min, &c->fs.max, &c->bhash, &c->pages, &c->pmm, &c->ehash, &c->hdrs, &c->ekey, &c->elen };
 		for (size_t j = 0; j < sizeof bufs / sizeof bufs[0]; j++)
 			floe_buf_free(bufs[j]);
 	}
