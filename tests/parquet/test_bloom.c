@@ -269,3 +269,48 @@ TEST(pq_bloom_corrupt_filters_are_errors)
 	CHECK(probes > 0);
 	free(file);
 }
+
+/* Filters DuckDB writes (it adds them to dictionary-encoded columns):
+ * every value it wrote probes as maybe-present, and most absent ones are
+ * rejected. */
+TEST(pq_bloom_reads_filters_duckdb_wrote)
+{
+	const char *peers = th_peers();
+	const char *path = th_path("duck_bloom.parquet");
+	REQUIRE(th_run(NULL, "node %s/duckdb-query.mjs --format csv \"copy (select 'K' || (i %% 500) as s, "
+	               "i %% 300 as l from range(100000) t(i)) to '%s' (format parquet)\"", peers,
+	               path) == 0);
+	floe_parquet_reader *r;
+	floe_error err;
+	REQUIRE_OK(floe_parquet_reader_open(&r, path, &err), &err);
+	int nrg = floe_parquet_reader_num_row_groups(r);
+	int64_t missed = 0, passed_absent = 0, loaded = 0;
+	for (int g = 0; g < nrg; g++) {
+		uint8_t *bits;
+		uint32_t nb;
+		REQUIRE_OK(floe_parquet_reader_bloom_load(r, g, 0, &bits, &nb, &err), &err);
+		loaded += bits != NULL;
+		for (int i = 0; i < 1000; i++) {
+			char k[16];
+			int n = snprintf(k, sizeof k, "K%d", i);
+			bool maybe = floe_parquet_bloom_check(bits, nb, k, (size_t)n);
+			if (i < 500)
+				missed += !maybe;
+			else
+				passed_absent += maybe;
+		}
+		free(bits);
+		for (int64_t i = 0; i < 300; i++) {
+			floe_value v;
+			memset(&v, 0, sizeof v);
+			v.i = i;
+			bool maybe;
+			REQUIRE_OK(floe_parquet_reader_bloom_probe(r, g, 1, &v, &maybe, &err), &err);
+			missed += !maybe;
+		}
+	}
+	floe_parquet_reader_free(r);
+	CHECK(loaded >= 1);
+	CHECK_EQ_INT(missed, 0);
+	CHECK(passed_absent * 4 < 500 * (int64_t)nrg); /* most of the 500 absent keys rejected */
+}
