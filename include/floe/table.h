@@ -288,7 +288,8 @@ typedef struct floe_merge floe_merge;
  * property write.merge.mode picks how: copy-on-write (default) rewrites
  * only the data files that hold a source key (others are skipped by their
  * key-column bounds, then by Bloom filters on the key when the table
- * writes them (write.parquet.bloom-filter-enabled.column.KEY=true), then
+ * writes them (write.parquet.bloom-filter-enabled.column.KEY=true, read
+ * at the start of the merge), then
  * by reading the key columns); merge-on-read is a
  * blind upsert: one equality delete file of the source keys (global, in an
  * unpartitioned spec) and the new rows, without reading the table. Source

@@ -64,6 +64,13 @@ typedef struct ice_rowdelta {
 	int64_t removed_files, removed_records, removed_size;
 } ice_rowdelta;
 
+/* Conflict callbacks: a concurrently added data file conflicts when the
+ * filter `ctx` (an ice_expr, NULL = everything) may match it; or never
+ * (appends meanwhile do not touch what a compaction or blind upsert
+ * changes). */
+bool ice_rowdelta_filter_conflicts(void *ctx, const ice_data_file *added);
+bool ice_rowdelta_no_conflicts(void *ctx, const ice_data_file *added);
+
 /* Set up `d` for table `t` at its current metadata (kept alive by `mref`,
  * which the caller takes and drops). */
 int ice_rowdelta_init(ice_rowdelta *d, floe_table *t, const char *what, floe_error *err);

@@ -1193,3 +1193,21 @@ int floe_table_describe(char **out, floe_table *t, floe_error *err)
 	*out = txt;
 	return 0;
 }
+
+bool ice_schema_has_nested(const ice_table_metadata *m)
+{
+	const ice_schema *s = ice_metadata_current_schema(m);
+	for (int k = 0; s && k < s->nfields; k++)
+		if (s->fields[k].type->kind != ICE_PRIMITIVE)
+			return true;
+	return false;
+}
+
+int ice_table_data_dir(const ice_table_metadata *m, char *buf, size_t size, floe_error *err)
+{
+	const char *dd = ice_metadata_property(m, "write.data.path");
+	int w = dd && *dd ? snprintf(buf, size, "%s", dd) : snprintf(buf, size, "%s/data", m->location);
+	if (w < 0 || (size_t)w >= size)
+		return floe_error_set(err, FLOE_EINVALID, "data path too long");
+	return 0;
+}

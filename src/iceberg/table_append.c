@@ -670,13 +670,8 @@ int floe_append_begin(floe_append **out, floe_table *t, floe_error *err)
 	int64_t bmax = ice_table_prop_int(a->m, "write.parquet.bloom-filter-max-bytes", 1 << 20);
 	if (bmax > 0)
 		a->popt.bloom_max_bytes = bmax;
-	const char *dd = ice_metadata_property(a->m, "write.data.path");
-	int w = dd && *dd ? snprintf(a->data_dir, sizeof a->data_dir, "%s", dd)
-	                  : snprintf(a->data_dir, sizeof a->data_dir, "%s/data", a->m->location);
-	if (w < 0 || (size_t)w >= sizeof a->data_dir) {
-		rc = floe_error_set(err, FLOE_EINVALID, "data path too long");
+	if ((rc = ice_table_data_dir(a->m, a->data_dir, sizeof a->data_dir, err)))
 		goto fail;
-	}
 	if (!floe_fs_within(floe_catalog_warehouse(t->cat), a->data_dir)) {
 		rc = floe_error_set(err, FLOE_EINVALID, "%s: data path %s is outside the warehouse", t->ident,
 		                    a->data_dir);

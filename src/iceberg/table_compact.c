@@ -242,13 +242,6 @@ static bool want_group(void *ctx, const ice_data_file *f)
 	return false;
 }
 
-static bool no_conflict(void *ctx, const ice_data_file *f)
-{
-	(void)ctx;
-	(void)f;
-	return false; /* appends meanwhile do not touch what is rewritten */
-}
-
 int floe_table_compact(floe_table *t, const floe_compact_options *o, floe_compact_result *res,
                        floe_error *err)
 {
@@ -280,14 +273,11 @@ int floe_table_compact(floe_table *t, const floe_compact_options *o, floe_compac
 	if (!snap)
 		goto done;
 	res->snapshot_id = d.base_id = snap->snapshot_id;
-	for (int i = 0; i < d.m->nschemas; i++)
-		if (d.m->schemas[i].schema_id == d.m->current_schema_id)
-			for (int k = 0; k < d.m->schemas[i].nfields; k++)
-				if (d.m->schemas[i].fields[k].type->kind != ICE_PRIMITIVE) {
-					rc = floe_error_set(err, FLOE_EUNSUPPORTED, "%s has nested columns, which "
-					                    "compaction cannot rewrite yet", t->ident);
-					goto done;
-				}
+	if (ice_schema_has_nested(d.m)) {
+		rc = floe_error_set(err, FLOE_EUNSUPPORTED, "%s has nested columns, which compaction "
+		                    "cannot rewrite yet", t->ident);
+		goto done;
+	}
 	ice_expr *where = NULL;
 	if (o->where && *o->where) {
 		ice_expr *parsed;
@@ -470,7 +460,7 @@ int floe_table_compact(floe_table *t, const floe_compact_options *o, floe_compac
 	floe_arena_free(so.arena);
 	if (rc)
 		goto done;
-	d.conflicts = no_conflict;
+	d.conflicts = ice_rowdelta_no_conflicts;
 	d.op_name = "replace";
 	if ((rc = ice_rowdelta_commit(&d, err)))
 		goto done;

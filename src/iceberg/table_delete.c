@@ -65,14 +65,9 @@ static int rewrite_files(ice_rowdelta *d, floe_error *err)
 		any = !(d->hits[i].f->record_count == d->hits[i].matched && !d->hits[i].has_deletes);
 	if (!any)
 		return 0; /* only whole files */
-	for (int i = 0; i < d->m->nschemas; i++)
-		if (d->m->schemas[i].schema_id == d->m->current_schema_id)
-			for (int k = 0; k < d->m->schemas[i].nfields; k++)
-				if (d->m->schemas[i].fields[k].type->kind != ICE_PRIMITIVE)
-					return floe_error_set(err, FLOE_EUNSUPPORTED,
-					                      "%s has nested columns, which copy-on-write cannot rewrite "
-					                      "yet; set write.delete.mode=merge-on-read",
-					                      d->t->ident);
+	if (ice_schema_has_nested(d->m))
+		return floe_error_set(err, FLOE_EUNSUPPORTED, "%s has nested columns, which copy-on-write "
+		                      "cannot rewrite yet; set write.delete.mode=merge-on-read", d->t->ident);
 	floe_scan *s = NULL;
 	floe_scan_options so;
 	floe_scan_options_init(&so);
@@ -122,12 +117,6 @@ static int rewrite_files(ice_rowdelta *d, floe_error *err)
 
 /* ---- merge-on-read: position delete files ---------------------------------- */
 
-static bool filter_may_match(void *ctx, const ice_data_file *f)
-{
-	const ice_expr *e = ctx;
-	return !e || ice_expr_might_match_file(e, f);
-}
-
 int floe_table_delete(floe_table *t, const char *where, floe_delete_result *res, floe_error *err)
 {
 	floe_delete_result dummy;
@@ -155,7 +144,7 @@ int floe_table_delete(floe_table *t, const char *where, floe_delete_result *res,
 		if ((rc = ice_expr_parse(&parsed, where, d.arena, err)) == 0)
 			rc = ice_expr_bind(&d.expr, parsed, ice_metadata_current_schema(d.m), d.arena, err);
 	}
-	d.conflicts = filter_may_match;
+	d.conflicts = ice_rowdelta_filter_conflicts;
 	d.cctx = d.expr;
 	if (!rc)
 		rc = find_rows(&d, &scan, d.where, err);

@@ -84,6 +84,14 @@ int ice_partition_types(const ice_partition_spec *spec, const ice_schema *schema
 int ice_partition_path(floe_buf *out, const ice_partition_spec *spec, const ice_datum *values,
                        int n);
 
+/* Whether the current schema has a struct, list or map column (row-level
+ * rewrites and compaction cannot carry those yet). */
+bool ice_schema_has_nested(const ice_table_metadata *m);
+
+/* The data directory of the table (write.data.path, else LOCATION/data)
+ * into buf; FLOE_EINVALID when it does not fit. */
+int ice_table_data_dir(const ice_table_metadata *m, char *buf, size_t size, floe_error *err);
+
 /* Integer table property with a default. */
 int64_t ice_table_prop_int(const ice_table_metadata *m, const char *key, int64_t dflt);
 

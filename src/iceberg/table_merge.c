@@ -55,7 +55,7 @@ struct floe_merge {
 	floe_value lo[MERGE_MAX_KEYS], hi[MERGE_MAX_KEYS];
 	floe_scan *keys_scan;    /* holds the data files the hits point to */
 	int64_t bloom_skipped;   /* files a Bloom filter showed hold no key */
-	bool bloom_failed;
+	bool bloom_key;          /* the table writes filters on the one key */
 };
 
 static int oom(floe_error *err)
@@ -160,6 +160,13 @@ int floe_merge_begin(floe_merge **out, floe_table *t, const floe_merge_options *
 		    (rc = ice_expr_bind(&m->del_expr, parsed, ice_metadata_current_schema(md), m->d.arena,
 		                        err)))
 			goto fail;
+	}
+	if (m->nkeys == 1) {
+		char key[512];
+		snprintf(key, sizeof key, "write.parquet.bloom-filter-enabled.column.%s",
+		         m->fs->fields[m->kcol[0]].name);
+		const char *v = ice_metadata_property(md, key);
+		m->bloom_key = v && strcasecmp(v, "true") == 0;
 	}
 	if ((rc = floe_append_begin(&m->ins, t, err)))
 		goto fail;
@@ -421,11 +428,8 @@ static const void *source_key_plain(const floe_merge *m, const src_key *e, size_
  * its key column (single-column keys; true when the file has none). */
 static bool bloom_may_hold(floe_merge *m, const ice_data_file *f)
 {
-	if (m->nkeys != 1 || m->bloom_failed)
-		return true;
-	const floe_type *t = &m->fs->fields[m->kcol[0]].type;
-	if (t->id == FLOE_TYPE_DECIMAL || t->id == FLOE_TYPE_BOOLEAN)
-		return true;
+	if (!m->bloom_key)
+		return true; /* no reader opened for files without filters */
 	char local[4096];
 	if (!ice_table_local_path(m->t, f->file_path, local, sizeof local))
 		return true;
@@ -461,13 +465,6 @@ static bool bloom_may_hold(floe_merge *m, const ice_data_file *f)
 static bool scan_wants(void *ctx, const ice_data_file *f)
 {
 	return may_hold_keys(ctx, f) && bloom_may_hold(ctx, f);
-}
-
-static bool never_conflicts(void *ctx, const ice_data_file *f)
-{
-	(void)ctx;
-	(void)f;
-	return false;
 }
 
 /* copy-on-write: find the files holding source keys (key columns only),
@@ -649,7 +646,7 @@ int floe_merge_commit(floe_merge *m, floe_merge_result *res, floe_error *err)
 		}
 		if ((rc = ice_rowdelta_write_equality_deletes(&m->d, kb, nk, err)))
 			goto done;
-		m->d.conflicts = never_conflicts; /* the last upsert wins */
+		m->d.conflicts = ice_rowdelta_no_conflicts; /* the last upsert wins */
 		const ice_snapshot *cur = ice_metadata_current_snapshot(m->d.m);
 		m->d.base_id = cur ? cur->snapshot_id : -1;
 	} else {

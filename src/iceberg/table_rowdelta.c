@@ -153,14 +153,12 @@ static int write_delete_file(ice_rowdelta *d, ice_hit **group, size_t n, int seq
 	/* path: the data directory and the data file's partition path */
 	floe_buf part = FLOE_BUF_INIT;
 	const ice_partition_spec *spec = ice_metadata_spec(d->m, first->spec_id);
-	char dir[4096], path[4200], tmp[4300];
-	const char *dd = ice_metadata_property(d->m, "write.data.path");
-	int rc = 0;
-	if (spec && first->npartition > 0 &&
+	char data[4096], dir[4096], path[4200], tmp[4300];
+	int rc = ice_table_data_dir(d->m, data, sizeof data, err);
+	if (!rc && spec && first->npartition > 0 &&
 	    ice_partition_path(&part, spec, first->partition, first->npartition))
 		rc = oom(err);
-	int w = snprintf(dir, sizeof dir, "%s%s%s%.*s", dd && *dd ? dd : d->m->location,
-	                 dd && *dd ? "" : "/data", part.len ? "/" : "", (int)part.len,
+	int w = snprintf(dir, sizeof dir, "%s%s%.*s", data, part.len ? "/" : "", (int)part.len,
 	                 part.data ? (const char *)part.data : "");
 	floe_buf_free(&part);
 	char uuid[37];
@@ -749,14 +747,13 @@ int ice_rowdelta_write_equality_deletes(ice_rowdelta *d, const floe_batch *keys,
 		return 0;
 	const floe_schema *ks = keys[0].schema;
 	char dir[4096], path[4200], tmp[4300], uuid[37];
-	const char *dd = ice_metadata_property(d->m, "write.data.path");
-	int w = snprintf(dir, sizeof dir, "%s%s", dd && *dd ? dd : d->m->location, dd && *dd ? "" : "/data");
-	if (w < 0 || (size_t)w >= sizeof dir)
-		return floe_error_set(err, FLOE_EINVALID, "delete file path too long");
+	int rc = ice_table_data_dir(d->m, dir, sizeof dir, err);
+	if (rc)
+		return rc;
 	floe_uuid4(uuid);
 	snprintf(path, sizeof path, "%s/%s-eq-deletes.parquet", dir, uuid);
 	snprintf(tmp, sizeof tmp, "%s/.%s-eq-deletes.parquet.tmp", dir, uuid);
-	int rc = floe_fs_mkdirs(dir, err);
+	rc = floe_fs_mkdirs(dir, err);
 	floe_parquet_write_options po;
 	floe_parquet_write_options_init(&po);
 	const char *codec = ice_metadata_property(d->m, "write.parquet.compression-codec");
@@ -874,4 +871,17 @@ void ice_rowdelta_release(ice_rowdelta *d)
 	d->nhits = 0;
 	floe_arena_free(d->arena);
 	d->arena = NULL;
+}
+
+bool ice_rowdelta_filter_conflicts(void *ctx, const ice_data_file *added)
+{
+	const ice_expr *e = ctx;
+	return !e || ice_expr_might_match_file(e, added);
+}
+
+bool ice_rowdelta_no_conflicts(void *ctx, const ice_data_file *added)
+{
+	(void)ctx;
+	(void)added;
+	return false;
 }

@@ -135,12 +135,6 @@ static int write_updated(ice_rowdelta *d, const floe_batch *b, const uint8_t *se
 	return floe_append_batch(d->rewrite, &nb, err);
 }
 
-static bool filter_may_match(void *ctx, const ice_data_file *f)
-{
-	const ice_expr *e = ctx;
-	return !e || ice_expr_might_match_file(e, f);
-}
-
 int floe_table_update(floe_table *t, const char *set, const char *where, floe_update_result *res,
                       floe_error *err)
 {
@@ -177,11 +171,10 @@ int floe_table_update(floe_table *t, const char *set, const char *where, floe_up
 		if ((rc = ice_expr_parse(&parsed, d.where, d.arena, err)) == 0)
 			rc = ice_expr_bind(&d.expr, parsed, schema, d.arena, err);
 	}
-	for (int i = 0; !rc && i < schema->nfields; i++)
-		if (schema->fields[i].type->kind != ICE_PRIMITIVE)
-			rc = floe_error_set(err, FLOE_EUNSUPPORTED, "%s has nested columns, which an update "
-			                    "cannot rewrite yet", t->ident);
-	d.conflicts = filter_may_match;
+	if (!rc && ice_schema_has_nested(d.m))
+		rc = floe_error_set(err, FLOE_EUNSUPPORTED, "%s has nested columns, which an update "
+		                    "cannot rewrite yet", t->ident);
+	d.conflicts = ice_rowdelta_filter_conflicts;
 	if (!rc)
 		rc = floe_append_begin(&d.rewrite, t, err);
 	d.cctx = d.expr;
