@@ -35,17 +35,7 @@ static int cmp_partition(const void *a, const void *b)
 	const ice_data_file *x = &((const cfile *)a)->e->file, *y = &((const cfile *)b)->e->file;
 	if (x->spec_id != y->spec_id)
 		return x->spec_id < y->spec_id ? -1 : 1;
-	for (int i = 0; i < x->npartition && i < y->npartition; i++) {
-		const ice_datum *p = &x->partition[i], *q = &y->partition[i];
-		if (p->is_null != q->is_null)
-			return p->is_null ? -1 : 1;
-		if (p->is_null)
-			continue;
-		int c = ice_value_compare(&p->type, &p->v, &q->v);
-		if (c)
-			return c;
-	}
-	return (x->npartition > y->npartition) - (x->npartition < y->npartition);
+	return ice_partition_compare(x->partition, x->npartition, y->partition, y->npartition);
 }
 
 /* ---- sorting by the table's sort order ---------------------------------------- */

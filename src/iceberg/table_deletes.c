@@ -180,6 +180,21 @@ static bool datum_same(const ice_datum *a, const ice_datum *b)
 	return ice_value_compare(&a->type, &a->v, &b->v) == 0;
 }
 
+int ice_partition_compare(const ice_datum *a, int na, const ice_datum *b, int nb)
+{
+	for (int i = 0; i < na && i < nb; i++) {
+		const ice_datum *p = &a[i], *q = &b[i];
+		if (p->is_null != q->is_null)
+			return p->is_null ? -1 : 1;
+		if (p->is_null)
+			continue;
+		int c = ice_value_compare(&p->type, &p->v, &q->v);
+		if (c)
+			return c;
+	}
+	return (na > nb) - (na < nb);
+}
+
 bool ice_partition_equal(const ice_datum *a, int na, const ice_datum *b, int nb)
 {
 	if (na != nb)

@@ -84,6 +84,10 @@ int ice_partition_types(const ice_partition_spec *spec, const ice_schema *schema
 int ice_partition_path(floe_buf *out, const ice_partition_spec *spec, const ice_datum *values,
                        int n);
 
+/* Order of two partition tuples (NULL first, values in Iceberg's order,
+ * then the shorter first), for grouping files by partition. */
+int ice_partition_compare(const ice_datum *a, int na, const ice_datum *b, int nb);
+
 /* Whether the current schema has a struct, list or map column (row-level
  * rewrites and compaction cannot carry those yet). */
 bool ice_schema_has_nested(const ice_table_metadata *m);

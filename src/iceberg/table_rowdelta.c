@@ -106,17 +106,9 @@ static int cmp_hit_partition(const void *a, const void *b)
 	const ice_hit *x = *(ice_hit *const *)a, *y = *(ice_hit *const *)b;
 	if (x->f->spec_id != y->f->spec_id)
 		return x->f->spec_id < y->f->spec_id ? -1 : 1;
-	for (int i = 0; i < x->f->npartition && i < y->f->npartition; i++) {
-		const ice_datum *p = &x->f->partition[i], *q = &y->f->partition[i];
-		if (p->is_null != q->is_null)
-			return p->is_null ? -1 : 1;
-		if (p->is_null)
-			continue;
-		int c = ice_value_compare(&p->type, &p->v, &q->v);
-		if (c)
-			return c;
-	}
-	return strcmp(x->f->file_path, y->f->file_path);
+	int c = ice_partition_compare(x->f->partition, x->f->npartition, y->f->partition,
+	                              y->f->npartition);
+	return c ? c : strcmp(x->f->file_path, y->f->file_path);
 }
 
 static int set_bound(floe_arena *a, const uint8_t *p, size_t n, const uint8_t **out, size_t *len)

@@ -1127,18 +1127,9 @@ static void rewrite_drop_written(rewrite_ctx *x)
 static int entry_cmp(const void *a, const void *b)
 {
 	const ice_manifest_entry *x = a, *y = b;
-	int n = x->file.npartition < y->file.npartition ? x->file.npartition : y->file.npartition;
-	for (int i = 0; i < n; i++) {
-		const ice_datum *p = &x->file.partition[i], *q = &y->file.partition[i];
-		if (p->is_null != q->is_null)
-			return p->is_null ? -1 : 1;
-		if (p->is_null)
-			continue;
-		int c = ice_value_compare(&p->type, &p->v, &q->v);
-		if (c)
-			return c;
-	}
-	return strcmp(x->file.file_path, y->file.file_path);
+	int c = ice_partition_compare(x->file.partition, x->file.npartition, y->file.partition,
+	                              y->file.npartition);
+	return c ? c : strcmp(x->file.file_path, y->file.file_path);
 }
 
 static int manifest_cmp_spec(const void *a, const void *b)
