@@ -12,5 +12,6 @@
 #include "floe/avro.h"
 #include "floe/catalog.h"
 #include "floe/table.h"
+#include "floe/ingest.h"
 
 #endif

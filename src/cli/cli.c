@@ -135,6 +135,33 @@ static const floe_cli_opt delete_opts[] = {
 	{ NULL, NULL, NULL, false },
 };
 
+static const floe_cli_opt ingest_opts[] = {
+	WAREHOUSE_OPT,
+	{ "from", "SOURCE", "kafka://HOST:PORT[,HOST:PORT]/TOPIC, a file (repeat for more), a "
+	  "directory (its files in name order, watched for new ones) or - for stdin (required)",
+	  true },
+	{ "format", "ndjson|csv", "record format (default: csv for a .csv file, else ndjson; "
+	  "Kafka messages are NDJSON records)", false },
+	{ "trigger", "INTERVAL|once|available-now", "a batch every INTERVAL (500ms, 1s, 2m; "
+	  "default 1s) until stopped; once: everything there now in one batch, then stop; "
+	  "available-now: everything there now in bounded batches, then stop", false },
+	{ "kind", "trades|quotes", "the built-in record spec (default: the table name's last "
+	  "part)", false },
+	{ "spec", "FILE", "a record spec of your own: fields, event time, checks "
+	  "(docs/ingest.md)", false },
+	{ "quarantine", "TABLE", "where rejected records go (default TABLE_rejected)", false },
+	{ "max-batch-rows", "N", "records per batch at most (default 1000000)", false },
+	{ "max-batch-bytes", "SIZE", "payload bytes per batch at most (default 64MiB)", false },
+	{ "max-batches", "N", "stop after N commits", false },
+	{ "watch", NULL, "keep watching a directory for new files with once/available-now "
+	  "(always with an interval trigger)", false },
+	{ "group", "ID", "Kafka consumer group (default floe-ingest)", false },
+	{ "kafka-conf", "KEY=VALUE", "a librdkafka setting, passed through (security.protocol, "
+	  "sasl.*, ssl.*, ...; repeatable)", true },
+	{ "json-status", NULL, "JSON-lines status on stderr even on a terminal", false },
+	{ NULL, NULL, NULL, false },
+};
+
 static const floe_cli_opt expire_opts[] = {
 	WAREHOUSE_OPT,
 	{ "older-than", "TIME", "expire snapshots older than TIME: YYYY-MM-DD[THH:MM:SS[.fff]]"
@@ -258,6 +285,18 @@ static const floe_cli_cmd commands[] = {
 	  "Renames TABLE to NEW_NAME (NAMESPACE.NAME; the namespace must exist). "
 	  "Only the catalog entry changes: the files stay where they are.",
 	  warehouse_opts, floe_cli_table_rename },
+	{ "", "ingest", "TABLE", 1, 1, "stream records into a Bronze table, exactly once",
+	  "Reads records from --from and commits them to TABLE in micro-batches, "
+	  "creating TABLE (partitioned by day of event time) and its quarantine table "
+	  "when missing. Each record is decoded by the record spec (built-in trades "
+	  "and quotes, or --spec FILE); a record that does not parse or fails a check "
+	  "goes to the quarantine table with its raw bytes, position and reason. Every "
+	  "batch commits its rows and the source position it reached in one snapshot, "
+	  "and a restart resumes there: killed at any moment, nothing is lost or "
+	  "doubled. Progress on a terminal, JSON lines on stderr otherwise; SIGINT or "
+	  "SIGTERM commits the batch in progress and exits. Example: floe ingest "
+	  "bronze.trades --from kafka://127.0.0.1:9092/trades --trigger 1s",
+	  ingest_opts, floe_cli_ingest },
 	{ "", "expire", "TABLE", 1, 1, "expire old snapshots and delete their files",
 	  "Removes the snapshots older than --older-than from TABLE's metadata in one "
 	  "commit, keeping the --retain-last newest of each branch, the current "

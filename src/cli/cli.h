@@ -97,4 +97,7 @@ int floe_cli_upkeep_expire(const floe_cli_cmd *cmd, const floe_cli_args *args);
 int floe_cli_upkeep_vacuum(const floe_cli_cmd *cmd, const floe_cli_args *args);
 int floe_cli_upkeep_rewrite_manifests(const floe_cli_cmd *cmd, const floe_cli_args *args);
 
+/* ingest_cmd.c */
+int floe_cli_ingest(const floe_cli_cmd *cmd, const floe_cli_args *args);
+
 #endif

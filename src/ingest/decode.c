@@ -1,0 +1,1005 @@
+/* ingest/decode.c - raw records to Bronze rows or rejects. NDJSON is read
+ * by a scanner of its own (one pass, no tree: keys matched to the spec's
+ * fields, nested values kept as JSON text, strings unescaped only when they
+ * hold escapes); CSV rows by RFC 4180 with each file's header naming the
+ * columns. A record is converted whole before it is added, so a bad field
+ * never leaves half a row; the spec's checks then run vectorized over
+ * chunks of rows. Every reject carries a one-line reason. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ingest/ingest_int.h"
+#include "iceberg/table_int.h"
+#include "util/text.h"
+
+typedef enum slot_kind {
+	S_ABSENT = 0,
+	S_NULL,
+	S_STR,     /* p/n: the bytes (unescaped) */
+	S_ESC,     /* unescaped into d->unesc at off/n */
+	S_NUM,     /* a JSON number's text */
+	S_TRUE,
+	S_FALSE,
+	S_RAW      /* an object or array: its JSON text */
+} slot_kind;
+
+typedef struct slot {
+	const char *p;
+	size_t off, n;
+	slot_kind kind;
+	bool quoted;  /* CSV: the field was quoted */
+} slot;
+
+struct ing_decoder {
+	const floe_record_spec *spec;
+	ing_format fmt;
+	int nf;
+	floe_batch_builder *good, *bad;
+	slot *slots;
+	floe_value *vals;
+	bool *isnull;
+	size_t *name_len;      /* of each field's name */
+	const char *src;       /* the last ing_meta source and its length */
+	size_t src_len;
+	floe_buf *scratch;     /* one per field (floe_text_parse) */
+	floe_buf unesc;
+	char reason[FLOE_ERROR_MSG_MAX];
+	/* CSV */
+	int *csv_map;          /* header column -> field, -1 ignored */
+	int ncsv, csv_cap;
+	bool have_header;
+	/* take */
+	uint8_t *keep, *pass;
+	int *why;
+	int32_t *idx;
+	size_t cap;
+	floe_arena *arena;
+	floe_batch taken;
+};
+
+/* ---- set-up ------------------------------------------------------------- */
+
+int ing_decoder_new(ing_decoder **out, const floe_record_spec *spec, ing_format fmt,
+                    floe_error *err)
+{
+	ing_decoder *d = calloc(1, sizeof *d);
+	if (!d)
+		return floe_error_set(err, FLOE_ENOMEM, "out of memory");
+	d->spec = spec;
+	d->fmt = fmt;
+	d->nf = spec->fields->nfields;
+	int rc = 0;
+	d->slots = calloc((size_t)d->nf, sizeof *d->slots);
+	d->vals = calloc((size_t)d->nf, sizeof *d->vals);
+	d->isnull = calloc((size_t)d->nf, sizeof *d->isnull);
+	d->scratch = calloc((size_t)d->nf, sizeof *d->scratch);
+	d->name_len = calloc((size_t)d->nf, sizeof *d->name_len);
+	d->arena = floe_arena_new(0);
+	if (!d->slots || !d->vals || !d->isnull || !d->scratch || !d->name_len || !d->arena)
+		rc = floe_error_set(err, FLOE_ENOMEM, "out of memory");
+	if (!rc)
+		rc = floe_batch_builder_new(&d->good, spec->bronze, err);
+	if (!rc)
+		rc = floe_batch_builder_new(&d->bad, spec->quarantine, err);
+	if (rc) {
+		ing_decoder_free(d);
+		return rc;
+	}
+	for (int i = 0; i < d->nf; i++)
+		d->name_len[i] = strlen(spec->fields->fields[i].name);
+	*out = d;
+	return 0;
+}
+
+void ing_decoder_free(ing_decoder *d)
+{
+	if (!d)
+		return;
+	floe_batch_builder_free(d->good);
+	floe_batch_builder_free(d->bad);
+	if (d->scratch)
+		for (int i = 0; i < d->nf; i++)
+			floe_buf_free(&d->scratch[i]);
+	free(d->scratch);
+	free(d->slots);
+	free(d->vals);
+	free(d->isnull);
+	free(d->name_len);
+	free(d->csv_map);
+	floe_buf_free(&d->unesc);
+	free(d->keep);
+	free(d->pass);
+	free(d->why);
+	free(d->idx);
+	floe_arena_free(d->arena);
+	free(d);
+}
+
+/* ---- reasons ------------------------------------------------------------ */
+
+__attribute__((format(printf, 2, 3))) static int reject(ing_decoder *d, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(d->reason, sizeof d->reason, fmt, ap);
+	va_end(ap);
+	return 1;
+}
+
+/* ---- UTF-8 -------------------------------------------------------------- */
+
+/* Offset of the first byte that is not valid UTF-8, or n. */
+static size_t utf8_check(const uint8_t *s, size_t n)
+{
+	size_t i = 0;
+	while (i < n) {
+		if (i + 8 <= n) {
+			uint64_t w;
+			memcpy(&w, s + i, 8);
+			if (!(w & 0x8080808080808080ull)) {
+				i += 8;
+				continue;
+			}
+		}
+		uint8_t c = s[i];
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		size_t len;
+		uint32_t cp;
+		if (c >= 0xc2 && c <= 0xdf) {
+			len = 2;
+			cp = c & 0x1f;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			len = 3;
+			cp = c & 0x0f;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			len = 4;
+			cp = c & 0x07;
+		} else {
+			return i;
+		}
+		if (i + len > n)
+			return i;
+		for (size_t k = 1; k < len; k++) {
+			if ((s[i + k] & 0xc0) != 0x80)
+				return i;
+			cp = (cp << 6) | (s[i + k] & 0x3f);
+		}
+		if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+		    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+			return i;
+		i += len;
+	}
+	return n;
+}
+
+/* ---- the NDJSON scanner -------------------------------------------------- */
+
+typedef struct scan {
+	const char *b, *p, *e; /* record start, cursor, end */
+} scan;
+
+static void skip_ws(scan *s)
+{
+	while (s->p < s->e && (*s->p == ' ' || *s->p == '\t' || *s->p == '\r' || *s->p == '\n'))
+		s->p++;
+}
+
+static int bad_json(ing_decoder *d, const scan *s, const char *what)
+{
+	if (s->p >= s->e)
+		return reject(d, "bad JSON: the record ends early (byte %zu): %s",
+		              (size_t)(s->p - s->b), what);
+	return reject(d, "bad JSON at byte %zu: %s", (size_t)(s->p - s->b), what);
+}
+
+static int hex4(const char *p, uint32_t *out)
+{
+	uint32_t v = 0;
+	for (int i = 0; i < 4; i++) {
+		char c = p[i];
+		v <<= 4;
+		if (c >= '0' && c <= '9')
+			v |= (uint32_t)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			v |= (uint32_t)(c - 'a' + 10);
+		else if (c >= 'A' && c <= 'F')
+			v |= (uint32_t)(c - 'A' + 10);
+		else
+			return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+static int put_utf8(floe_buf *b, uint32_t cp)
+{
+	uint8_t t[4];
+	size_t n;
+	if (cp < 0x80) {
+		t[0] = (uint8_t)cp;
+		n = 1;
+	} else if (cp < 0x800) {
+		t[0] = (uint8_t)(0xc0 | (cp >> 6));
+		t[1] = (uint8_t)(0x80 | (cp & 0x3f));
+		n = 2;
+	} else if (cp < 0x10000) {
+		t[0] = (uint8_t)(0xe0 | (cp >> 12));
+		t[1] = (uint8_t)(0x80 | ((cp >> 6) & 0x3f));
+		t[2] = (uint8_t)(0x80 | (cp & 0x3f));
+		n = 3;
+	} else {
+		t[0] = (uint8_t)(0xf0 | (cp >> 18));
+		t[1] = (uint8_t)(0x80 | ((cp >> 12) & 0x3f));
+		t[2] = (uint8_t)(0x80 | ((cp >> 6) & 0x3f));
+		t[3] = (uint8_t)(0x80 | (cp & 0x3f));
+		n = 4;
+	}
+	return floe_buf_append(b, t, n);
+}
+
+/* A string at s->p (the opening quote). Without escapes the slot points
+ * into the record; with them the text is unescaped into d->unesc.
+ * Returns 0, 1 (rejected) or <0. */
+static int scan_string(ing_decoder *d, scan *s, slot *out)
+{
+	const char *start = ++s->p;
+	const char *p = start;
+	while (p < s->e && *p != '"' && *p != '\\' && (uint8_t)*p >= 0x20)
+		p++;
+	if (p < s->e && *p == '"') {
+		out->kind = S_STR;
+		out->p = start;
+		out->n = (size_t)(p - start);
+		s->p = p + 1;
+		return 0;
+	}
+	size_t off = d->unesc.len;
+	if (floe_buf_append(&d->unesc, start, (size_t)(p - start)))
+		return FLOE_ENOMEM;
+	for (;;) {
+		s->p = p;
+		if (p >= s->e)
+			return bad_json(d, s, "unterminated string");
+		uint8_t c = (uint8_t)*p;
+		if (c == '"')
+			break;
+		if (c < 0x20)
+			return bad_json(d, s, "control character in a string");
+		if (c != '\\') {
+			const char *q = p;
+			while (q < s->e && *q != '"' && *q != '\\' && (uint8_t)*q >= 0x20)
+				q++;
+			if (floe_buf_append(&d->unesc, p, (size_t)(q - p)))
+				return FLOE_ENOMEM;
+			p = q;
+			continue;
+		}
+		if (p + 1 >= s->e)
+			return bad_json(d, s, "unterminated string");
+		char esc = p[1], ch;
+		switch (esc) {
+		case '"': ch = '"'; break;
+		case '\\': ch = '\\'; break;
+		case '/': ch = '/'; break;
+		case 'b': ch = '\b'; break;
+		case 'f': ch = '\f'; break;
+		case 'n': ch = '\n'; break;
+		case 'r': ch = '\r'; break;
+		case 't': ch = '\t'; break;
+		case 'u': {
+			uint32_t cp, lo;
+			if (s->e - p < 6 || hex4(p + 2, &cp))
+				return bad_json(d, s, "bad \\u escape");
+			p += 6;
+			if (cp >= 0xd800 && cp <= 0xdbff) {
+				if (s->e - p < 6 || p[0] != '\\' || p[1] != 'u' || hex4(p + 2, &lo) ||
+				    lo < 0xdc00 || lo > 0xdfff)
+					return bad_json(d, s, "unpaired surrogate in a \\u escape");
+				cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+				p += 6;
+			} else if (cp >= 0xdc00 && cp <= 0xdfff) {
+				return bad_json(d, s, "unpaired surrogate in a \\u escape");
+			}
+			if (put_utf8(&d->unesc, cp))
+				return FLOE_ENOMEM;
+			continue;
+		}
+		default:
+			return bad_json(d, s, "bad escape in a string");
+		}
+		if (floe_buf_putc(&d->unesc, (uint8_t)ch))
+			return FLOE_ENOMEM;
+		p += 2;
+	}
+	out->kind = S_ESC;
+	out->off = off;
+	out->n = d->unesc.len - off;
+	s->p = p + 1;
+	return 0;
+}
+
+static bool is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* A number per JSON's grammar. */
+static int scan_number(ing_decoder *d, scan *s, slot *out)
+{
+	const char *p = s->p, *e = s->e;
+	if (p < e && *p == '-')
+		p++;
+	if (p >= e || !is_digit(*p))
+		return bad_json(d, s, "bad number");
+	if (*p == '0')
+		p++;
+	else
+		while (p < e && is_digit(*p))
+			p++;
+	if (p < e && *p == '.') {
+		p++;
+		if (p >= e || !is_digit(*p)) {
+			s->p = p;
+			return bad_json(d, s, "bad number: digits expected after '.'");
+		}
+		while (p < e && is_digit(*p))
+			p++;
+	}
+	if (p < e && (*p == 'e' || *p == 'E')) {
+		p++;
+		if (p < e && (*p == '+' || *p == '-'))
+			p++;
+		if (p >= e || !is_digit(*p)) {
+			s->p = p;
+			return bad_json(d, s, "bad number: digits expected in the exponent");
+		}
+		while (p < e && is_digit(*p))
+			p++;
+	}
+	out->kind = S_NUM;
+	out->p = s->p;
+	out->n = (size_t)(p - s->p);
+	s->p = p;
+	return 0;
+}
+
+static bool word(scan *s, const char *w, size_t n)
+{
+	if ((size_t)(s->e - s->p) < n || memcmp(s->p, w, n) != 0)
+		return false;
+	s->p += n;
+	return true;
+}
+
+static int scan_value(ing_decoder *d, scan *s, slot *out, int depth);
+
+/* An object or array kept as its JSON text (validated). */
+static int scan_nested(ing_decoder *d, scan *s, slot *out, int depth)
+{
+	if (depth > 64)
+		return bad_json(d, s, "nested more than 64 levels");
+	const char *start = s->p;
+	char close = *s->p == '{' ? '}' : ']';
+	bool obj = close == '}';
+	s->p++;
+	skip_ws(s);
+	if (s->p < s->e && *s->p == close) {
+		s->p++;
+	} else {
+		for (;;) {
+			slot tmp = { 0 };
+			int rc;
+			skip_ws(s);
+			if (obj) {
+				if (s->p >= s->e || *s->p != '"')
+					return bad_json(d, s, "expected a key");
+				size_t mark = d->unesc.len;
+				if ((rc = scan_string(d, s, &tmp)))
+					return rc;
+				d->unesc.len = mark;
+				skip_ws(s);
+				if (s->p >= s->e || *s->p != ':')
+					return bad_json(d, s, "expected ':'");
+				s->p++;
+				skip_ws(s);
+			}
+			size_t mark = d->unesc.len;
+			if ((rc = scan_value(d, s, &tmp, depth + 1)))
+				return rc;
+			d->unesc.len = mark;
+			skip_ws(s);
+			if (s->p < s->e && *s->p == ',') {
+				s->p++;
+				continue;
+			}
+			if (s->p < s->e && *s->p == close) {
+				s->p++;
+				break;
+			}
+			return bad_json(d, s, obj ? "expected ',' or '}'" : "expected ',' or ']'");
+		}
+	}
+	out->kind = S_RAW;
+	out->p = start;
+	out->n = (size_t)(s->p - start);
+	return 0;
+}
+
+static int scan_value(ing_decoder *d, scan *s, slot *out, int depth)
+{
+	if (s->p >= s->e)
+		return bad_json(d, s, "expected a value");
+	switch (*s->p) {
+	case '"':
+		return scan_string(d, s, out);
+	case '{':
+	case '[':
+		return scan_nested(d, s, out, depth);
+	case 't':
+		if (word(s, "true", 4)) {
+			out->kind = S_TRUE;
+			return 0;
+		}
+		break;
+	case 'f':
+		if (word(s, "false", 5)) {
+			out->kind = S_FALSE;
+			return 0;
+		}
+		break;
+	case 'n':
+		if (word(s, "null", 4)) {
+			out->kind = S_NULL;
+			return 0;
+		}
+		break;
+	default:
+		if (*s->p == '-' || is_digit(*s->p))
+			return scan_number(d, s, out);
+	}
+	return bad_json(d, s, "expected a value");
+}
+
+/* Field index of a key; `hint` is tried first (keys usually come in the
+ * same order in every record). */
+static int find_field(const ing_decoder *d, const char *k, size_t n, int hint)
+{
+	const floe_field *f = d->spec->fields->fields;
+	if (hint >= 0 && hint < d->nf && d->name_len[hint] == n && memcmp(f[hint].name, k, n) == 0)
+		return hint;
+	for (int i = 0; i < d->nf; i++)
+		if (d->name_len[i] == n && memcmp(f[i].name, k, n) == 0)
+			return i;
+	return -1;
+}
+
+static int parse_ndjson(ing_decoder *d, const char *data, size_t len)
+{
+	scan s = { data, data, data + len };
+	skip_ws(&s);
+	if (s.p >= s.e || *s.p != '{')
+		return bad_json(d, &s, "a record is a JSON object");
+	s.p++;
+	skip_ws(&s);
+	if (s.p < s.e && *s.p == '}') {
+		s.p++;
+	} else {
+		int hint = 0;
+		for (;;) {
+			slot key = { 0 };
+			int rc;
+			skip_ws(&s);
+			if (s.p >= s.e || *s.p != '"')
+				return bad_json(d, &s, "expected a key");
+			size_t mark = d->unesc.len;
+			if ((rc = scan_string(d, &s, &key)))
+				return rc;
+			const char *kp = key.kind == S_ESC ? (const char *)d->unesc.data + key.off : key.p;
+			int f = find_field(d, kp, key.n, hint);
+			d->unesc.len = mark;
+			skip_ws(&s);
+			if (s.p >= s.e || *s.p != ':')
+				return bad_json(d, &s, "expected ':'");
+			s.p++;
+			skip_ws(&s);
+			slot v = { 0 };
+			if ((rc = scan_value(d, &s, &v, 1)))
+				return rc;
+			if (f >= 0) {
+				d->slots[f] = v; /* a repeated key: the last one wins */
+				hint = f + 1;
+			} else if (v.kind == S_ESC) {
+				d->unesc.len = v.off; /* an unknown key's value is not kept */
+			}
+			skip_ws(&s);
+			if (s.p < s.e && *s.p == ',') {
+				s.p++;
+				continue;
+			}
+			if (s.p < s.e && *s.p == '}') {
+				s.p++;
+				break;
+			}
+			return bad_json(d, &s, "expected ',' or '}'");
+		}
+	}
+	skip_ws(&s);
+	if (s.p != s.e)
+		return bad_json(d, &s, "text after the object");
+	return 0;
+}
+
+/* ---- CSV ---------------------------------------------------------------- */
+
+/* Split a CSV record into fields; fn(d, column, slot) for each. */
+static int csv_split(ing_decoder *d, const char *data, size_t len,
+                     int (*fn)(ing_decoder *d, int col, const slot *v))
+{
+	const char *p = data, *e = data + len;
+	if (e > p && e[-1] == '\r')
+		e--;
+	int col = 0;
+	for (;;) {
+		slot v = { 0 };
+		if (p < e && *p == '"') {
+			size_t off = d->unesc.len;
+			p++;
+			for (;;) {
+				const char *q = p;
+				while (q < e && *q != '"')
+					q++;
+				if (q >= e)
+					return reject(d, "CSV: unterminated quoted field (column %d)", col + 1);
+				if (floe_buf_append(&d->unesc, p, (size_t)(q - p)))
+					return FLOE_ENOMEM;
+				if (q + 1 < e && q[1] == '"') {
+					if (floe_buf_putc(&d->unesc, '"'))
+						return FLOE_ENOMEM;
+					p = q + 2;
+					continue;
+				}
+				p = q + 1;
+				break;
+			}
+			if (p < e && *p != ',')
+				return reject(d, "CSV: text after a quoted field at byte %zu",
+				              (size_t)(p - data));
+			v.kind = S_ESC;
+			v.off = off;
+			v.n = d->unesc.len - off;
+			v.quoted = true;
+		} else {
+			const char *q = p;
+			while (q < e && *q != ',') {
+				if (*q == '"')
+					return reject(d, "CSV: quote inside an unquoted field at byte %zu",
+					              (size_t)(q - data));
+				q++;
+			}
+			v.kind = q == p ? S_NULL : S_STR;
+			v.p = p;
+			v.n = (size_t)(q - p);
+			p = q;
+		}
+		int rc = fn(d, col, &v);
+		if (rc)
+			return rc;
+		col++;
+		if (p >= e)
+			break;
+		p++; /* the comma */
+	}
+	return 0;
+}
+
+static int csv_header_col(ing_decoder *d, int col, const slot *v)
+{
+	if (col >= d->csv_cap) {
+		int cap = d->csv_cap ? d->csv_cap * 2 : 16;
+		int *m = realloc(d->csv_map, (size_t)cap * sizeof *m);
+		if (!m)
+			return FLOE_ENOMEM;
+		d->csv_map = m;
+		d->csv_cap = cap;
+	}
+	const char *name = v->kind == S_ESC ? (const char *)d->unesc.data + v->off : v->p;
+	size_t n = v->kind == S_NULL ? 0 : v->n;
+	while (n && (*name == ' ' || *name == '\t'))
+		name++, n--;
+	while (n && (name[n - 1] == ' ' || name[n - 1] == '\t'))
+		n--;
+	d->csv_map[col] = find_field(d, name, n, col);
+	d->ncsv = col + 1;
+	return 0;
+}
+
+static int csv_row_col(ing_decoder *d, int col, const slot *v)
+{
+	if (col >= d->ncsv)
+		return reject(d, "CSV: more fields than the header's %d", d->ncsv);
+	int f = d->csv_map[col];
+	if (f >= 0)
+		d->slots[f] = *v;
+	return 0;
+}
+
+/* ---- conversion ----------------------------------------------------------- */
+
+static const double pow10_tab[] = { 1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                    1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                    1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22 };
+
+/* A number's text (JSON grammar) as a double: exact when the digits fit
+ * 2^53 and the power of ten is at most 22 (both exact, one rounding);
+ * strtod otherwise. false when the text is not a number. */
+static bool to_double(const char *p, size_t n, double *out)
+{
+	const char *e = p + n, *q = p;
+	bool neg = false;
+	if (q < e && (*q == '-' || *q == '+'))
+		neg = *q++ == '-';
+	uint64_t m = 0;
+	int digits = 0, frac = 0;
+	bool any = false;
+	while (q < e && is_digit(*q)) {
+		if (m || *q != '0')
+			digits++;
+		m = m * 10 + (uint64_t)(*q++ - '0');
+		any = true;
+		if (digits > 18)
+			goto slow;
+	}
+	if (q < e && *q == '.') {
+		q++;
+		while (q < e && is_digit(*q)) {
+			if (m || *q != '0')
+				digits++;
+			m = m * 10 + (uint64_t)(*q++ - '0');
+			frac++;
+			any = true;
+			if (digits > 18)
+				goto slow;
+		}
+	}
+	if (!any)
+		return false;
+	if (q != e || m > (1ull << 53) || frac > 22)
+		goto slow;
+	double v = (double)m / pow10_tab[frac];
+	*out = neg ? -v : v;
+	return true;
+slow:;
+	char tmp[128];
+	if (n >= sizeof tmp || strspn(p, "0123456789.eE+-") < n)
+		return false;
+	memcpy(tmp, p, n);
+	tmp[n] = 0;
+	char *end;
+	*out = strtod(tmp, &end);
+	return end == tmp + n && n > 0;
+}
+
+/* A decimal integer's text; false on anything else or overflow. */
+static bool to_long(const char *p, size_t n, int64_t *out)
+{
+	const char *e = p + n;
+	bool neg = false;
+	if (p < e && (*p == '-' || *p == '+'))
+		neg = *p++ == '-';
+	if (p >= e)
+		return false;
+	uint64_t v = 0;
+	for (; p < e; p++) {
+		if (!is_digit(*p))
+			return false;
+		unsigned dg = (unsigned)(*p - '0');
+		if (v > (UINT64_MAX - dg) / 10)
+			return false;
+		v = v * 10 + dg;
+	}
+	if (neg) {
+		if (v > (uint64_t)INT64_MAX + 1)
+			return false;
+		*out = (int64_t)(0 - v);
+	} else {
+		if (v > (uint64_t)INT64_MAX)
+			return false;
+		*out = (int64_t)v;
+	}
+	return true;
+}
+
+static const char *kind_name(slot_kind k)
+{
+	switch (k) {
+	case S_NUM: return "a number";
+	case S_TRUE:
+	case S_FALSE: return "a boolean";
+	case S_RAW: return "an object or array";
+	default: return "a string";
+	}
+}
+
+/* Convert field i's slot into vals[i] / isnull[i]; 1 = rejected. */
+static int convert(ing_decoder *d, int i)
+{
+	const floe_field *f = &d->spec->fields->fields[i];
+	slot *v = &d->slots[i];
+	d->isnull[i] = false;
+	if (v->kind == S_ABSENT || v->kind == S_NULL) {
+		if (f->required)
+			return v->kind == S_ABSENT ? reject(d, "missing field '%s'", f->name)
+			                           : reject(d, "field '%s' is null", f->name);
+		d->isnull[i] = true;
+		return 0;
+	}
+	const char *p = v->kind == S_ESC ? (const char *)d->unesc.data + v->off : v->p;
+	size_t n = v->n;
+	if (v->kind == S_TRUE)
+		p = "true", n = 4;
+	else if (v->kind == S_FALSE)
+		p = "false", n = 5;
+	floe_value *out = &d->vals[i];
+	switch (f->type.id) {
+	case FLOE_TYPE_STRING:
+	case FLOE_TYPE_JSON:
+		if (f->type.id == FLOE_TYPE_STRING && v->kind == S_RAW)
+			return reject(d, "field '%s': expected a string, got %s", f->name,
+			              kind_name(v->kind));
+		if (v->kind == S_ESC && utf8_check((const uint8_t *)p, n) != n)
+			return reject(d, "field '%s': not valid UTF-8", f->name);
+		out->bytes = (const uint8_t *)p;
+		out->len = (int64_t)n;
+		return 0;
+	case FLOE_TYPE_LONG:
+		if (v->kind == S_NUM || v->kind == S_STR || v->kind == S_ESC) {
+			if (to_long(p, n, &out->i))
+				return 0;
+		}
+		return reject(d, "field '%s': '%.*s' is not a long", f->name, (int)(n > 40 ? 40 : n), p);
+	case FLOE_TYPE_DOUBLE:
+	case FLOE_TYPE_FLOAT:
+		if ((v->kind == S_NUM || v->kind == S_STR || v->kind == S_ESC) &&
+		    to_double(p, n, &out->d))
+			return 0;
+		break;
+	case FLOE_TYPE_TIMESTAMP:
+	case FLOE_TYPE_TIMESTAMPTZ:
+	case FLOE_TYPE_TIMESTAMP_NS:
+	case FLOE_TYPE_TIMESTAMPTZ_NS:
+		if (v->kind != S_STR && v->kind != S_ESC)
+			return reject(d, "field '%s': expected a timestamp string, got %s", f->name,
+			              kind_name(v->kind));
+		break;
+	default:
+		if (v->kind == S_RAW)
+			return reject(d, "field '%s': expected a %s, got %s", f->name,
+			              floe_type_format(&f->type, (char[40]){ 0 }, 40), kind_name(v->kind));
+		break;
+	}
+	floe_error e = { 0 };
+	if (floe_text_parse(out, &f->type, p, n, &d->scratch[i], &e))
+		return reject(d, "field '%s': %s", f->name, e.msg);
+	return 0;
+}
+
+static int add_row(ing_decoder *d, const char *data, size_t len, const ing_meta *m,
+                   floe_error *err)
+{
+	const floe_field *f = d->spec->fields->fields;
+	floe_batch_builder *b = d->good;
+	int rc = 0;
+	for (int i = 0; i < d->nf && !rc; i++)
+		rc = d->isnull[i] ? floe_batch_builder_null(b, i, err)
+		                  : floe_text_append(b, i, &f[i].type, &d->vals[i], err);
+	int c = d->nf;
+	if (!rc)
+		rc = floe_batch_builder_bytes(b, c + ING_META_RAW, data, (int64_t)len, err);
+	if (m->source != d->src) {
+		d->src = m->source;
+		d->src_len = strlen(m->source);
+	}
+	if (!rc)
+		rc = floe_batch_builder_bytes(b, c + ING_META_SOURCE, m->source, (int64_t)d->src_len,
+		                              err);
+	if (!rc)
+		rc = m->partition < 0 ? floe_batch_builder_null(b, c + ING_META_PARTITION, err)
+		                      : floe_batch_builder_i32(b, c + ING_META_PARTITION, m->partition, err);
+	if (!rc)
+		rc = floe_batch_builder_i64(b, c + ING_META_OFFSET, m->offset, err);
+	if (!rc)
+		rc = floe_batch_builder_i64(b, c + ING_META_INGEST_TIME, m->ingest_us, err);
+	return rc;
+}
+
+static int add_reject(ing_decoder *d, const void *data, size_t len, const char *reason,
+                      const char *source, size_t source_len, int32_t partition, int64_t offset,
+                      int64_t ingest_us, floe_error *err)
+{
+	floe_batch_builder *b = d->bad;
+	int rc = floe_batch_builder_bytes(b, ING_Q_RAW, data, (int64_t)len, err);
+	if (!rc)
+		rc = floe_batch_builder_bytes(b, ING_Q_REASON, reason, (int64_t)strlen(reason), err);
+	if (!rc)
+		rc = floe_batch_builder_bytes(b, ING_Q_SOURCE, source, (int64_t)source_len, err);
+	if (!rc)
+		rc = partition < 0 ? floe_batch_builder_null(b, ING_Q_PARTITION, err)
+		                   : floe_batch_builder_i32(b, ING_Q_PARTITION, partition, err);
+	if (!rc)
+		rc = floe_batch_builder_i64(b, ING_Q_OFFSET, offset, err);
+	if (!rc)
+		rc = floe_batch_builder_i64(b, ING_Q_INGEST_TIME, ingest_us, err);
+	return rc;
+}
+
+int ing_decoder_add(ing_decoder *d, const char *data, size_t len, bool header,
+                    const ing_meta *m, bool skip_reject, floe_error *err)
+{
+	int rc;
+	d->unesc.len = 0;
+	memset(d->slots, 0, (size_t)d->nf * sizeof *d->slots);
+	if (d->fmt == ING_CSV && header) {
+		d->ncsv = 0;
+		rc = csv_split(d, data, len, csv_header_col);
+		if (rc < 0)
+			return floe_error_set(err, rc, "out of memory");
+		d->have_header = rc == 0;
+		if (rc == 0)
+			return 0;
+		d->ncsv = 0; /* a broken header: the file's rows are rejected */
+		return add_reject(d, data, len, d->reason, m->source, strlen(m->source), m->partition,
+		                  m->offset, m->ingest_us, err) ? -1 : 1;
+	}
+	size_t bad = utf8_check((const uint8_t *)data, len);
+	if (bad != len) {
+		rc = reject(d, "not valid UTF-8 at byte %zu", bad);
+	} else if (d->fmt == ING_CSV) {
+		rc = d->have_header ? csv_split(d, data, len, csv_row_col)
+		                    : reject(d, "CSV: the file's header row is missing or broken");
+	} else {
+		rc = parse_ndjson(d, data, len);
+	}
+	for (int i = 0; rc == 0 && i < d->nf; i++)
+		rc = convert(d, i);
+	if (rc < 0)
+		return floe_error_set(err, rc, "out of memory decoding a record");
+	if (rc == 0)
+		return add_row(d, data, len, m, err) ? -1 : 0;
+	if (skip_reject)
+		return 1;
+	return add_reject(d, data, len, d->reason, m->source, strlen(m->source), m->partition,
+	                  m->offset, m->ingest_us, err) ? -1 : 1;
+}
+
+int ing_decoder_reject(ing_decoder *d, const char *data, size_t len, const char *reason,
+                       const ing_meta *m, floe_error *err)
+{
+	return add_reject(d, data, len, reason, m->source, strlen(m->source), m->partition,
+	                  m->offset, m->ingest_us, err);
+}
+
+int64_t ing_decoder_pending(const ing_decoder *d)
+{
+	return floe_batch_builder_rows(d->good);
+}
+
+static int grow(ing_decoder *d, size_t n)
+{
+	if (n <= d->cap)
+		return 0;
+	size_t cap = n < 8192 ? 8192 : n;
+	uint8_t *k = realloc(d->keep, cap), *p = realloc(d->pass, cap);
+	if (k)
+		d->keep = k;
+	if (p)
+		d->pass = p;
+	int *w = realloc(d->why, cap * sizeof *w);
+	if (w)
+		d->why = w;
+	int32_t *x = realloc(d->idx, cap * sizeof *x);
+	if (x)
+		d->idx = x;
+	if (!k || !p || !w || !x)
+		return FLOE_ENOMEM;
+	d->cap = cap;
+	return 0;
+}
+
+static const uint8_t *col_bytes(const floe_column *c, int64_t r, size_t *n)
+{
+	*n = (size_t)(c->offsets[r + 1] - c->offsets[r]);
+	return c->data + c->offsets[r];
+}
+
+int ing_decoder_take(ing_decoder *d, const ing_pos *qpos, const floe_batch **out,
+                     const int64_t **event_us, floe_error *err)
+{
+	const floe_batch *v = floe_batch_builder_view(d->good);
+	int64_t n = v->nrows;
+	*out = v;
+	*event_us = NULL;
+	if (n == 0)
+		return 0;
+	const floe_record_spec *sp = d->spec;
+	int rejected = 0;
+	if (sp->nchecks > 0) {
+		if (grow(d, (size_t)n))
+			return floe_error_set(err, FLOE_ENOMEM, "out of memory");
+		memset(d->keep, 1, (size_t)n);
+		for (int c = 0; c < sp->nchecks; c++) {
+			int rc = ice_expr_eval_batch(sp->checks[c].bound, v, d->pass, err);
+			if (rc)
+				return rc;
+			for (int64_t r = 0; r < n; r++)
+				if (d->keep[r] && !d->pass[r]) {
+					d->keep[r] = 0;
+					d->why[r] = c;
+				}
+		}
+		int64_t nk = 0;
+		for (int64_t r = 0; r < n; r++) {
+			if (d->keep[r]) {
+				d->idx[nk++] = (int32_t)r;
+				continue;
+			}
+			const floe_column *cols = v->cols + d->nf;
+			size_t rawn, srcn;
+			const uint8_t *raw = col_bytes(&cols[ING_META_RAW], r, &rawn);
+			const uint8_t *src = col_bytes(&cols[ING_META_SOURCE], r, &srcn);
+			int32_t part = floe_column_is_valid(&cols[ING_META_PARTITION], r)
+			                       ? ((const int32_t *)cols[ING_META_PARTITION].values)[r]
+			                       : -1;
+			int64_t off = ((const int64_t *)cols[ING_META_OFFSET].values)[r];
+			int64_t at = ((const int64_t *)cols[ING_META_INGEST_TIME].values)[r];
+			rejected++;
+			char file[4096];
+			const char *fp = NULL;
+			if (part < 0 && srcn < sizeof file) {
+				memcpy(file, src, srcn);
+				file[srcn] = 0;
+				fp = file;
+			}
+			if (qpos && ing_pos_covers(qpos, part, fp, off))
+				continue;
+			char reason[FLOE_ERROR_MSG_MAX];
+			snprintf(reason, sizeof reason, "check failed: %s (%s)", sp->checks[d->why[r]].reason,
+			         sp->checks[d->why[r]].text);
+			int rc = add_reject(d, raw, rawn, reason, (const char *)src, srcn, part, off, at,
+			                    err);
+			if (rc)
+				return rc;
+		}
+		if (nk < n) {
+			floe_arena_reset(d->arena);
+			int rc = ice_batch_gather(d->arena, v, d->idx, nk, &d->taken, err);
+			if (rc)
+				return rc;
+			d->taken.schema = v->schema;
+			*out = &d->taken;
+		}
+	}
+	if (sp->event_col >= 0)
+		*event_us = (const int64_t *)(*out)->cols[sp->event_col].values;
+	return rejected;
+}
+
+void ing_decoder_release(ing_decoder *d)
+{
+	floe_batch_builder_clear(d->good);
+	floe_arena_reset(d->arena);
+}
+
+const floe_batch *ing_decoder_rejects(ing_decoder *d)
+{
+	return floe_batch_builder_view(d->bad);
+}
+
+void ing_decoder_clear_rejects(ing_decoder *d)
+{
+	floe_batch_builder_clear(d->bad);
+}
