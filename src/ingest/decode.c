@@ -128,6 +128,14 @@ __attribute__((format(printf, 2, 3))) static int reject(ing_decoder *d, const ch
 	return 1;
 }
 
+/* The bytes of a string slot (never NULL, also for an empty one). */
+static const char *slot_text(const ing_decoder *d, const slot *v)
+{
+	if (v->kind == S_ESC)
+		return d->unesc.data ? (const char *)d->unesc.data + v->off : "";
+	return v->p ? v->p : "";
+}
+
 /* ---- UTF-8 -------------------------------------------------------------- */
 
 /* Offset of the first byte that is not valid UTF-8, or n. */
@@ -499,7 +507,7 @@ static int parse_ndjson(ing_decoder *d, const char *data, size_t len)
 			size_t mark = d->unesc.len;
 			if ((rc = scan_string(d, &s, &key)))
 				return rc;
-			const char *kp = key.kind == S_ESC ? (const char *)d->unesc.data + key.off : key.p;
+			const char *kp = slot_text(d, &key);
 			int f = find_field(d, kp, key.n, hint);
 			d->unesc.len = mark;
 			skip_ws(&s);
@@ -607,7 +615,7 @@ static int csv_header_col(ing_decoder *d, int col, const slot *v)
 		d->csv_map = m;
 		d->csv_cap = cap;
 	}
-	const char *name = v->kind == S_ESC ? (const char *)d->unesc.data + v->off : v->p;
+	const char *name = slot_text(d, v);
 	size_t n = v->kind == S_NULL ? 0 : v->n;
 	while (n && (*name == ' ' || *name == '\t'))
 		name++, n--;
@@ -675,8 +683,11 @@ static bool to_double(const char *p, size_t n, double *out)
 	return true;
 slow:;
 	char tmp[128];
-	if (n >= sizeof tmp || strspn(p, "0123456789.eE+-") < n)
+	if (n >= sizeof tmp)
 		return false;
+	for (size_t i = 0; i < n; i++) /* strtod would also take hex, inf, nan */
+		if (!is_digit(p[i]) && !strchr(".eE+-", p[i]))
+			return false;
 	memcpy(tmp, p, n);
 	tmp[n] = 0;
 	char *end;
@@ -738,7 +749,7 @@ static int convert(ing_decoder *d, int i)
 		d->isnull[i] = true;
 		return 0;
 	}
-	const char *p = v->kind == S_ESC ? (const char *)d->unesc.data + v->off : v->p;
+	const char *p = slot_text(d, v);
 	size_t n = v->n;
 	if (v->kind == S_TRUE)
 		p = "true", n = 4;
