@@ -74,7 +74,7 @@ done
 # one summary line per target. The regression files are replayed by the
 # test binaries above in every run.
 fuzz_secs=${FLOE_FUZZ_SECONDS:-}
-[ -z "$fuzz_secs" ] && [ "${CI:-}" = true ] && fuzz_secs=60
+[ -z "$fuzz_secs" ] && [ "${CI:-}" = true ] && fuzz_secs=100
 if [ -n "$fuzz_secs" ] && [ $# -eq 0 ]; then
 	echo "== fuzz (all targets, $fuzz_secs s in total) =="
 	rm -f build/fuzz/results.txt
