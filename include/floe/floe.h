@@ -13,5 +13,6 @@
 #include "floe/catalog.h"
 #include "floe/table.h"
 #include "floe/ingest.h"
+#include "floe/simulate.h"
 
 #endif

@@ -135,6 +135,31 @@ static const floe_cli_opt delete_opts[] = {
 	{ NULL, NULL, NULL, false },
 };
 
+static const floe_cli_opt simulate_opts[] = {
+	{ "count", "N", "stop after N events (duplicates and malformed ones included)", false },
+	{ "rate", "N|max", "events per second of wall time (default: max with --count, --start "
+	  "or --end, else 1000)", false },
+	{ "symbols", "A,B,...|N", "these symbols, or N generated ones SYM0001... (default AAPL, "
+	  "GOOGL, MSFT, AMZN, TSLA)", false },
+	{ "seed", "S", "random seed (default 1); with --start the output is the same on every run",
+	  false },
+	{ "start", "TIME", "a simulated clock starting at TIME (backfills of past days); without "
+	  "it, events carry the wall-clock time", false },
+	{ "end", "TIME", "stop when the simulated clock reaches TIME", false },
+	{ "duration", "DUR", "stop after DUR of simulated time (6.5h, 90m, 1d)", false },
+	{ "sim-rate", "N", "events per simulated second (default 1000)", false },
+	{ "faults", "dup=F,ooo=F,late=F,bad=F", "shares of duplicated, out-of-order (up to 2 s), "
+	  "late (--late-by) and malformed events", false },
+	{ "late-by", "DUR", "how late a late event is (default 30s)", false },
+	{ "kind", "trades|quotes", "what goes to --to (default trades)", false },
+	{ "to", "DEST", "- (stdout, default), FILE, DIR/ (rolled files, each renamed when "
+	  "complete) or kafka://HOST:PORT/TOPIC (key = symbol)", false },
+	{ "quotes-to", "DEST", "also generate quotes, to DEST (same forms)", false },
+	{ "roll-events", "N", "events per file in a directory (default 1000000)", false },
+	{ "kafka-conf", "KEY=VALUE", "a librdkafka producer setting (repeatable)", true },
+	{ NULL, NULL, NULL, false },
+};
+
 static const floe_cli_opt ingest_opts[] = {
 	WAREHOUSE_OPT,
 	{ "from", "SOURCE", "kafka://HOST:PORT[,HOST:PORT]/TOPIC, a file (repeat for more), a "
@@ -285,6 +310,17 @@ static const floe_cli_cmd commands[] = {
 	  "Renames TABLE to NEW_NAME (NAMESPACE.NAME; the namespace must exist). "
 	  "Only the catalog entry changes: the files stay where they are.",
 	  warehouse_opts, floe_cli_table_rename },
+	{ "", "simulate", "", 0, 0, "generate stock trades and quotes",
+	  "Writes simulated market events as NDJSON: trades {trade_id, symbol, price, "
+	  "volume, timestamp, trade_type, exchange} and quotes {quote_id, symbol, bid, "
+	  "ask, timestamp, exchange}, with per-symbol random-walk prices, bid < ask, "
+	  "trades at the quotes, heavy-tailed volumes and NASDAQ/NYSE/ARCA/BATS/IEX "
+	  "exchanges; optionally with faults for testing pipelines. SIGINT or SIGTERM "
+	  "flushes and exits. Examples: floe simulate --rate 100 | head; floe simulate "
+	  "--count 1000000 --seed 7 --start 2026-11-20T14:30:00Z --to trades.ndjson; "
+	  "floe simulate --rate 10000 --to kafka://127.0.0.1:9092/trades --quotes-to "
+	  "kafka://127.0.0.1:9092/quotes",
+	  simulate_opts, floe_cli_simulate },
 	{ "", "ingest", "TABLE", 1, 1, "stream records into a Bronze table, exactly once",
 	  "Reads records from --from and commits them to TABLE in micro-batches, "
 	  "creating TABLE (partitioned by day of event time) and its quarantine table "

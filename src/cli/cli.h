@@ -97,7 +97,8 @@ int floe_cli_upkeep_expire(const floe_cli_cmd *cmd, const floe_cli_args *args);
 int floe_cli_upkeep_vacuum(const floe_cli_cmd *cmd, const floe_cli_args *args);
 int floe_cli_upkeep_rewrite_manifests(const floe_cli_cmd *cmd, const floe_cli_args *args);
 
-/* ingest_cmd.c */
+/* ingest_cmd.c, simulate_cmd.c */
 int floe_cli_ingest(const floe_cli_cmd *cmd, const floe_cli_args *args);
+int floe_cli_simulate(const floe_cli_cmd *cmd, const floe_cli_args *args);
 
 #endif
