@@ -426,9 +426,13 @@ static size_t make_quote(floe_sim *s, const sym *y, int bad)
 	int64_t ts = event_time(s);
 	PUTS(&o, "{\"quote_id\":\"Q");
 	put_uint(&o, (uint64_t)++s->quote_seq, 12);
-	PUTS(&o, "\",\"symbol\":\"");
-	put_str(&o, y->name);
-	PUTS(&o, "\",\"bid\":");
+	if (bad == 4) { /* quotes have no trade_type: a null symbol instead */
+		PUTS(&o, "\",\"symbol\":null,\"bid\":");
+	} else {
+		PUTS(&o, "\",\"symbol\":\"");
+		put_str(&o, y->name);
+		PUTS(&o, "\",\"bid\":");
+	}
 	put_cents(&o, bad == 3 ? -bid : bid);
 	if (bad != 2) {
 		PUTS(&o, ",\"ask\":");

@@ -331,6 +331,41 @@ TEST(simulate_faults_land_in_bronze_and_quarantine)
 	ti_close(&e);
 }
 
+TEST(simulate_quotes_into_bronze_quotes)
+{
+	const char *path = th_path("q.ndjson");
+	const char *argv[] = { "floe", "simulate", "--kind", "quotes", "--count", "6000", "--start",
+		               "2026-11-20", "--faults", "bad=0.03", "--to", path };
+	REQUIRE(cli_run_argv(NULL, NULL, NULL, 12, argv) == 0);
+	char *text = th_read_file(path, NULL);
+	REQUIRE(text);
+	int64_t nbad = 0, n = 0;
+	for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n"), n++) {
+		json_t *j = json_loads(line, 0, NULL);
+		const char *tsv = json_string_value(json_object_get(j, "timestamp"));
+		if (!j || !json_is_string(json_object_get(j, "symbol")) ||
+		    !json_is_number(json_object_get(j, "ask")) ||
+		    json_number_value(json_object_get(j, "bid")) <= 0 || !tsv || ts_us(tsv) < 0)
+			nbad++;
+		json_decref(j);
+	}
+	free(text);
+	CHECK_EQ_INT(n, 6000);
+	CHECK(nbad > 100);
+	ti_env e;
+	REQUIRE(ti_open(&e));
+	char *out = NULL;
+	const char *ing[] = { "floe", "ingest", "bronze.quotes", "--warehouse", e.wh, "--from", path,
+		              "--trigger", "once" };
+	CHECK_EQ_INT(cli_run_argv(NULL, &out, NULL, 9, ing), 0);
+	char want[128];
+	snprintf(want, sizeof want, "ingested %lld rows into bronze.quotes, %lld rejected",
+	         (long long)(6000 - nbad), (long long)nbad);
+	CHECK(out && strstr(out, want));
+	free(out);
+	ti_close(&e);
+}
+
 TEST(simulate_to_kafka)
 {
 	th_kafka_mock k;
