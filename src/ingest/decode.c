@@ -478,10 +478,12 @@ static int scan_value(ing_decoder *d, scan *s, slot *out, int depth)
 static int find_field(const ing_decoder *d, const char *k, size_t n, int hint)
 {
 	const floe_field *f = d->spec->fields->fields;
-	if (hint >= 0 && hint < d->nf && d->name_len[hint] == n && memcmp(f[hint].name, k, n) == 0)
+	if (hint >= 0 && hint < d->nf && d->name_len[hint] == n && n > 0 &&
+	    f[hint].name[0] == k[0] && memcmp(f[hint].name, k, n) == 0)
 		return hint;
 	for (int i = 0; i < d->nf; i++)
-		if (d->name_len[i] == n && memcmp(f[i].name, k, n) == 0)
+		if (d->name_len[i] == n && (n == 0 || f[i].name[0] == k[0]) &&
+		    memcmp(f[i].name, k, n) == 0)
 			return i;
 	return -1;
 }
@@ -725,6 +727,36 @@ static bool to_long(const char *p, size_t n, int64_t *out)
 	return true;
 }
 
+static inline int dd(const char *p)
+{
+	return (p[0] - '0') * 10 + (p[1] - '0');
+}
+
+/* The common case of a timestamptz, "YYYY-MM-DDTHH:MM:SS.ffffffZ" with a
+ * day of month up to 28, parsed directly; false for anything else (the
+ * general parser then decides, with its error messages). */
+static bool fast_ts(const char *p, size_t n, int64_t *us)
+{
+	if (n != 27 || p[4] != '-' || p[7] != '-' || p[10] != 'T' || p[13] != ':' ||
+	    p[16] != ':' || p[19] != '.' || p[26] != 'Z')
+		return false;
+	static const uint8_t digit_at[] = { 0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18,
+		                            20, 21, 22, 23, 24, 25 };
+	for (size_t i = 0; i < sizeof digit_at; i++)
+		if (!is_digit(p[digit_at[i]]))
+			return false;
+	int y = dd(p) * 100 + dd(p + 2), mo = dd(p + 5), d = dd(p + 8);
+	int h = dd(p + 11), mi = dd(p + 14), sec = dd(p + 17);
+	if (mo < 1 || mo > 12 || d < 1 || d > 28 || h > 23 || mi > 59 || sec > 59)
+		return false;
+	int64_t frac = 0;
+	for (int i = 20; i < 26; i++)
+		frac = frac * 10 + (p[i] - '0');
+	int64_t days = floe_days_from_civil(y, (unsigned)mo, (unsigned)d);
+	*us = ((days * 86400 + h * 3600 + mi * 60 + sec) * 1000000) + frac;
+	return true;
+}
+
 static const char *kind_name(slot_kind k)
 {
 	switch (k) {
@@ -786,6 +818,8 @@ static int convert(ing_decoder *d, int i)
 		if (v->kind != S_STR && v->kind != S_ESC)
 			return reject(d, "field '%s': expected a timestamp string, got %s", f->name,
 			              kind_name(v->kind));
+		if (f->type.id == FLOE_TYPE_TIMESTAMPTZ && fast_ts(p, n, &out->i))
+			return 0;
 		break;
 	default:
 		if (v->kind == S_RAW)
