@@ -654,7 +654,7 @@ static int ksrc_poll(ing_source *src, ing_record *out, int timeout_ms, floe_erro
 	if (!s->started)
 		return floe_error_set(err, FLOE_EINVALID, "the Kafka source of %s is not started",
 		                      s->topic);
-	int64_t deadline = mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+	int64_t deadline = -1; /* set when first needed: most polls take a held message */
 	for (;;) {
 		while (s->ibatch < s->nbatch) {
 			rd_kafka_message_t *m = s->batch[s->ibatch++];
@@ -685,6 +685,8 @@ static int ksrc_poll(ing_source *src, ing_record *out, int timeout_ms, floe_erro
 			s->nbatch = (int)n;
 			continue;
 		}
+		if (deadline < 0)
+			deadline = mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);
 		int64_t left = deadline - mono_ms();
 		if (s->bounded && s->trouble_since_ms &&
 		    mono_ms() - s->trouble_since_ms > (int64_t)STALL_FACTOR * s->bound_wait_ms)
@@ -882,10 +884,12 @@ int ing_source_kafka(ing_source **out, const char *url, const char *group,
 	static const char *const defaults[][2] = {
 		{ "client.id", "floe" },
 		{ "auto.offset.reset", "earliest" },
-		/* fetch big and often; the local queue is bounded to 64 MiB */
-		{ "fetch.max.bytes", "67108864" },
+		/* fetch big and often, but keep the local queue to 32 MiB: with
+		 * 64 MiB a 10-million-message backlog peaked near 300 MiB of RSS
+		 * (docs/performance.md); --kafka-conf raises it */
+		{ "fetch.max.bytes", "33554432" },
 		{ "max.partition.fetch.bytes", "8388608" },
-		{ "queued.max.messages.kbytes", "65536" },
+		{ "queued.max.messages.kbytes", "32768" },
 		{ "queued.min.messages", "500000" },
 		{ "fetch.wait.max.ms", "100" },
 		{ "log.connection.close", "false" },
