@@ -73,4 +73,6 @@ if [ $# -eq 0 ]; then
 	"$root/scripts/bench_table.sh"
 	echo "bench: row-level benchmark (scripts/bench_merge.sh)" >&2
 	"$root/scripts/bench_merge.sh"
+	echo "bench: streaming ingest benchmark (scripts/bench_ingest.sh)" >&2
+	"$root/scripts/bench_ingest.sh"
 fi
