@@ -93,6 +93,9 @@ typedef struct floe_ingest_options {
 	void *status_ctx;
 	volatile sig_atomic_t *stop; /* set to nonzero: commit the batch in progress and return */
 	int64_t max_batches;      /* stop after this many commits (0 = no limit) */
+	const char *source_id;    /* key of the source's position in snapshot
+	                             summaries (floe.ingest.position.ID); NULL =
+	                             the source's own ("files", "kafka:TOPIC") */
 } floe_ingest_options;
 
 void floe_ingest_options_init(floe_ingest_options *o);

@@ -89,6 +89,13 @@ typedef struct floe_snapshot_info {
 int floe_table_snapshots(floe_table *t, const floe_snapshot_info **out, int *n,
                          floe_error *err);
 
+/* The summary value `key` of the newest snapshot in the current snapshot's
+ * ancestry that has it (where stream positions are kept): malloc'ed into
+ * *out, or NULL when no snapshot there has it. *snapshot_id (may be NULL)
+ * gets the snapshot that holds it, or -1. */
+int floe_table_find_summary(floe_table *t, const char *key, char **out, int64_t *snapshot_id,
+                            floe_error *err);
+
 /* ---- choosing a snapshot ---------------------------------------------- */
 
 typedef enum floe_snapshot_select {
@@ -174,7 +181,7 @@ typedef struct floe_scan_options {
 	                               in between must be an append
 	                               (FLOE_EINVALID names the first that is
 	                               not: read those with floe_changes) */
-	int64_t from_snapshot_id;
+	int64_t from_snapshot_id;   /* < 0: from the table's first snapshot */
 } floe_scan_options;
 
 void floe_scan_options_init(floe_scan_options *o);
@@ -298,6 +305,10 @@ typedef struct floe_merge floe_merge;
 int floe_merge_begin(floe_merge **out, floe_table *t, const floe_merge_options *o,
                      floe_error *err);
 int floe_merge_batch(floe_merge *m, const floe_batch *b, floe_error *err);
+/* Extra snapshot summary entry for the merge's commit (e.g. a pipeline
+ * step's position); copied. */
+int floe_merge_set_summary(floe_merge *m, const char *key, const char *value,
+                           floe_error *err);
 /* One commit; frees `m`. Conflicts as for floe_table_delete (data added
  * meanwhile whose key bounds overlap the source's, new delete files, files
  * the merge rewrites removed); a blind upsert conflicts only with new

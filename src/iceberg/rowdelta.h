@@ -62,6 +62,8 @@ typedef struct ice_rowdelta {
 	char list_path[4096];
 	floe_buf attempt_files;       /* NUL-separated manifest paths */
 	int64_t removed_files, removed_records, removed_size;
+	const ice_kv *extra;          /* more summary entries (by pointer) */
+	int nextra;
 } ice_rowdelta;
 
 /* Conflict callbacks: a concurrently added data file conflicts when the

@@ -448,6 +448,40 @@ int floe_table_snapshots(floe_table *t, const floe_snapshot_info **out, int *n, 
 	return 0;
 }
 
+int floe_table_find_summary(floe_table *t, const char *key, char **out, int64_t *snapshot_id,
+                            floe_error *err)
+{
+	*out = NULL;
+	if (snapshot_id)
+		*snapshot_id = -1;
+	const ice_table_metadata *m = t->meta;
+	int cur = -1;
+	for (int i = 0; m->has_current_snapshot && i < m->nsnapshots; i++)
+		if (m->snapshots[i].snapshot_id == m->current_snapshot_id)
+			cur = i;
+	for (int steps = 0; cur >= 0 && steps <= m->nsnapshots; steps++) {
+		const ice_snapshot *s = &m->snapshots[cur];
+		const char *v = ice_snapshot_summary(s, key);
+		if (v) {
+			*out = strdup(v);
+			if (!*out)
+				return floe_error_set(err, FLOE_ENOMEM, "out of memory");
+			if (snapshot_id)
+				*snapshot_id = s->snapshot_id;
+			return 0;
+		}
+		/* the parent is nearly always the snapshot committed just before */
+		int next = -1;
+		for (int i = cur - 1; s->has_parent && i >= -m->nsnapshots && next < 0; i--) {
+			int k = i < 0 ? i + m->nsnapshots : i;
+			if (m->snapshots[k].snapshot_id == s->parent_id)
+				next = k;
+		}
+		cur = next;
+	}
+	return 0;
+}
+
 /* ---- commit -------------------------------------------------------------- */
 
 /* Version number of a metadata file name "NNNNN-uuid.metadata.json" or

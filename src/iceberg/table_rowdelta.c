@@ -509,6 +509,8 @@ static int delete_update(void *ctx, const floe_table *t, const ice_table_metadat
 	if (d->op_name)
 		c.operation = d->op_name;
 	c.snapshot_id = d->snapshot_id;
+	c.extra = d->extra;
+	c.nextra = d->nextra;
 	c.removed_data_files = d->removed_files;
 	c.removed_delete_files = d->removed_delete_files;
 	c.removed_pos_deletes = d->removed_pos;

@@ -247,11 +247,12 @@ static int plan_for_spec(floe_scan *s, spec_plan **plans, int *nplans, int32_t s
 	return 0;
 }
 
-/* Incremental scans: the snapshots in (from, s->snap], all appends. */
+/* Incremental scans: the snapshots in (from, s->snap], all appends; from
+ * < 0: from the table's first snapshot. */
 static int incremental_range(floe_scan *s, int64_t from, floe_error *err)
 {
 	const ice_table_metadata *m = s->t->meta;
-	if (!ice_metadata_snapshot(m, from))
+	if (from >= 0 && !ice_metadata_snapshot(m, from))
 		return floe_error_set(err, FLOE_ENOTFOUND, "%s has no snapshot %" PRId64 " to read from "
 		                      "(see 'floe snapshots %s')", s->t->ident, from, s->t->ident);
 	int n = 0;
@@ -272,7 +273,7 @@ static int incremental_range(floe_scan *s, int64_t from, floe_error *err)
 			memcpy(v, s->inc_ids, (size_t)n * sizeof *v);
 		v[n++] = x->snapshot_id;
 		s->inc_ids = v;
-		if (!x->has_parent && x->snapshot_id != from)
+		if (!x->has_parent && x->snapshot_id != from && from >= 0)
 			return floe_error_set(err, FLOE_EINVALID, "%s: snapshot %" PRId64 " is not an ancestor "
 			                      "of snapshot %" PRId64, s->t->ident, from, s->snap->snapshot_id);
 	}

@@ -58,48 +58,12 @@ static int64_t peak_rss(void)
 
 /* ---- positions in snapshot summaries --------------------------------------- */
 
-/* The summary value `key` of the newest snapshot in the current ancestry
- * that has it: malloc'ed into *out, or NULL. */
-static int find_summary(floe_table *t, const char *key, char **out, floe_error *err)
-{
-	*out = NULL;
-	const floe_snapshot_info *s;
-	int n;
-	int rc = floe_table_snapshots(t, &s, &n, err);
-	if (rc)
-		return rc;
-	int cur = -1;
-	for (int i = 0; i < n; i++)
-		if (s[i].is_current)
-			cur = i;
-	for (int steps = 0; cur >= 0 && steps <= n; steps++) {
-		json_t *j = s[cur].summary_json ? json_loads(s[cur].summary_json, 0, NULL) : NULL;
-		json_t *v = json_object_get(j, key);
-		if (json_is_string(v)) {
-			*out = strdup(json_string_value(v));
-			json_decref(j);
-			return *out ? 0 : floe_error_set(err, FLOE_ENOMEM, "out of memory");
-		}
-		json_decref(j);
-		/* the parent is nearly always the snapshot committed just before */
-		int next = -1;
-		if (s[cur].has_parent)
-			for (int i = cur - 1; i >= -n && next < 0; i--) {
-				int k = i < 0 ? i + n : i;
-				if (s[k].snapshot_id == s[cur].parent_id)
-					next = k;
-			}
-		cur = next;
-	}
-	return 0;
-}
-
 static int table_pos(floe_table *t, const char *source_id, ing_pos *out, floe_error *err)
 {
 	char key[300];
 	snprintf(key, sizeof key, POS_KEY_PREFIX "%s", source_id);
 	char *text;
-	int rc = find_summary(t, key, &text, err);
+	int rc = floe_table_find_summary(t, key, &text, NULL, err);
 	if (rc || !text)
 		return rc;
 	rc = ing_pos_parse(out, text, err);
@@ -119,7 +83,7 @@ int floe_ingest_position(floe_catalog *cat, const char *table, const char *sourc
 		return rc;
 	char key[300];
 	snprintf(key, sizeof key, POS_KEY_PREFIX "%s", source_id);
-	rc = find_summary(t, key, out, err);
+	rc = floe_table_find_summary(t, key, out, NULL, err);
 	floe_table_close(t);
 	return rc;
 }
@@ -440,6 +404,8 @@ int floe_ingest_run(floe_catalog *cat, const floe_ingest_options *o, floe_ingest
 	}
 	if (rc)
 		return rc;
+	if (o->source_id)
+		snprintf(r.src->id, sizeof r.src->id, "%s", o->source_id);
 	snprintf(r.pos_key, sizeof r.pos_key, POS_KEY_PREFIX "%s", r.src->id);
 	const floe_record_spec *sp = o->spec;
 	r.fresh = malloc(FRESH_SAMPLES * sizeof *r.fresh);
