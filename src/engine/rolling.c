@@ -1,0 +1,287 @@
+/* engine/rolling.c - rolling columns (floe/window.h): the rolling steps of
+ * pipelines (returns over 1, 5, 15 minutes, rolling volatility per
+ * symbol). A run sorts the rows by (keys, time, order...), evaluates every
+ * output over all of them with each key's rows as one series (lag() and
+ * rolling_*() look back within the key), and keeps the rows whose time is
+ * in the range asked for. The look-back a range needs is the sum of the
+ * INTERVALs the outputs use, read from their text. */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "engine/window_int.h"
+#include "floe/window.h"
+
+#define MAX_KEYS 16
+
+struct floe_rolling {
+	floe_arena *arena;        /* the handle's parse, bindings and schemas */
+	floe_schema *input;       /* copy of the input schema */
+	int nkeys, norder, time_col;
+	int key_cols[MAX_KEYS];
+	int *order_cols;
+	bool *needed;             /* input columns the run gathers */
+	floe_expr **outs;         /* bound to `input` (series) */
+	int nout;
+	floe_schema out_schema;
+	int64_t lookback_us;
+};
+
+static int oom(floe_error *err)
+{
+	return floe_error_set(err, FLOE_ENOMEM, "out of memory in a rolling step: give it fewer rows at once");
+}
+
+/* The sum of the INTERVAL '...' literals in an expression's text (string
+ * literals and quoted names skipped), saturating. */
+static int64_t text_intervals(const char *s)
+{
+	int64_t total = 0;
+	const char *p = s;
+	while (*p) {
+		if (*p == '\'' || *p == '"') {
+			char q = *p++;
+			while (*p && !(*p == q && p[1] != q))
+				p += (*p == q) ? 2 : 1;
+			if (*p)
+				p++;
+			continue;
+		}
+		if (!isalpha((unsigned char)*p) && *p != '_') {
+			p++;
+			continue;
+		}
+		const char *w = p;
+		while (isalnum((unsigned char)*p) || *p == '_')
+			p++;
+		if (p - w != 8 || strncasecmp(w, "interval", 8) != 0)
+			continue;
+		const char *q = p;
+		while (isspace((unsigned char)*q))
+			q++;
+		if (*q != '\'')
+			continue;
+		char lit[64];
+		size_t n = 0;
+		for (q++; *q && !(*q == '\'' && q[1] != '\''); q += (*q == '\'') ? 2 : 1)
+			if (n + 1 < sizeof lit)
+				lit[n++] = *q;
+		lit[n] = 0;
+		p = *q ? q + 1 : q;
+		int64_t us = 0;
+		if (floe_expr_parse_interval(&us, lit, NULL) == 0 && us > 0) {
+			if (__builtin_add_overflow(total, us, &total))
+				total = INT64_MAX;
+		}
+	}
+	return total;
+}
+
+int floe_rolling_new(floe_rolling **out, const floe_rolling_spec *spec, const floe_schema *input,
+                     floe_error *err)
+{
+	*out = NULL;
+	int rc = 0;
+	floe_rolling *r = calloc(1, sizeof *r);
+	if (!r || !(r->arena = floe_arena_new(0))) {
+		free(r);
+		return oom(err);
+	}
+	floe_arena *a = r->arena;
+	if (!(r->input = eng_schema_copy(input, a))) {
+		rc = oom(err);
+		goto done;
+	}
+	if (spec->nkeys < 0 || spec->nkeys > MAX_KEYS) {
+		rc = floe_error_set(err, FLOE_EINVALID, "a rolling step takes 0 to %d keys, not %d",
+		                    MAX_KEYS, spec->nkeys);
+		goto done;
+	}
+	if ((r->time_col = eng_find_column(r->input, spec->time, "time", err)) < 0) {
+		rc = err ? err->code : FLOE_ENOTFOUND;
+		goto done;
+	}
+	const floe_type *tt = &r->input->fields[r->time_col].type;
+	if (tt->id != FLOE_TYPE_TIMESTAMP && tt->id != FLOE_TYPE_TIMESTAMPTZ) {
+		char tb[48];
+		rc = floe_error_set(err, FLOE_EINVALID,
+		                    "time column '%s' is %s: a rolling step needs timestamp or "
+		                    "timestamptz (cast it in an earlier step)",
+		                    spec->time, floe_type_format(tt, tb, sizeof tb));
+		goto done;
+	}
+	r->nkeys = spec->nkeys;
+	for (int k = 0; k < spec->nkeys; k++)
+		if ((r->key_cols[k] = eng_find_column(r->input, spec->keys[k], "key", err)) < 0) {
+			rc = err ? err->code : FLOE_ENOTFOUND;
+			goto done;
+		}
+	r->norder = spec->norder > 0 ? spec->norder : 0;
+	if (!(r->order_cols = floe_arena_calloc(a, (size_t)r->norder + 1, sizeof *r->order_cols))) {
+		rc = oom(err);
+		goto done;
+	}
+	for (int k = 0; k < r->norder; k++)
+		if ((r->order_cols[k] = eng_find_column(r->input, spec->order[k], "order", err)) < 0) {
+			rc = err ? err->code : FLOE_ENOTFOUND;
+			goto done;
+		}
+	if (spec->nout < 0 || (spec->nout > 0 && (!spec->names || !spec->exprs))) {
+		rc = floe_error_set(err, FLOE_EINVALID, "rolling step: bad output list");
+		goto done;
+	}
+	r->nout = spec->nout;
+	r->outs = floe_arena_calloc(a, (size_t)r->nout + 1, sizeof *r->outs);
+	r->out_schema.nfields = r->nout;
+	r->out_schema.fields = floe_arena_calloc(a, (size_t)r->nout + 1, sizeof(floe_field));
+	if (!r->outs || !r->out_schema.fields) {
+		rc = oom(err);
+		goto done;
+	}
+	for (int i = 0; i < r->nout; i++) {
+		const char *name = spec->names[i] ? spec->names[i] : "";
+		floe_field *f = &r->out_schema.fields[i];
+		for (int j = 0; j < i && *name; j++)
+			if (strcmp(r->out_schema.fields[j].name, name) == 0) {
+				rc = floe_error_set(err, FLOE_EINVALID, "output %s: the name is taken", name);
+				goto done;
+			}
+		if (!*name) {
+			rc = floe_error_set(err, FLOE_EINVALID, "output %d needs a name", i + 1);
+			goto done;
+		}
+		if ((rc = floe_expr_parse(&r->outs[i], spec->exprs[i] ? spec->exprs[i] : "", a, err)) ||
+		    (rc = floe_expr_bind(r->outs[i], r->input, FLOE_EXPR_SERIES, err))) {
+			floe_error_prefix(err, "output %s", name);
+			goto done;
+		}
+		f->name = floe_arena_strdup(a, name);
+		f->type = floe_expr_type(r->outs[i]);
+		f->required = false;
+		f->field_id = i + 1;
+		if (!f->name) {
+			rc = oom(err);
+			goto done;
+		}
+		int64_t lb = text_intervals(floe_expr_text(r->outs[i]));
+		if (__builtin_add_overflow(r->lookback_us, lb, &r->lookback_us))
+			r->lookback_us = INT64_MAX;
+	}
+	if (!(r->needed = floe_arena_calloc(a, (size_t)r->input->nfields + 1, sizeof *r->needed))) {
+		rc = oom(err);
+		goto done;
+	}
+	r->needed[r->time_col] = true;
+	for (int k = 0; k < r->nkeys; k++)
+		r->needed[r->key_cols[k]] = true;
+	if ((rc = eng_mark_columns(r->needed, r->input, NULL, 0, r->outs, r->nout, err)))
+		goto done;
+	*out = r;
+	r = NULL;
+done:
+	floe_rolling_free(r);
+	return rc;
+}
+
+const floe_schema *floe_rolling_schema(const floe_rolling *r)
+{
+	return &r->out_schema;
+}
+
+int64_t floe_rolling_lookback_us(const floe_rolling *r)
+{
+	return r->lookback_us;
+}
+
+void floe_rolling_free(floe_rolling *r)
+{
+	if (!r)
+		return;
+	floe_arena_free(r->arena);
+	free(r);
+}
+
+int floe_rolling_run(floe_rolling *r, const floe_batch *in, int64_t from_us, int64_t to_us,
+                     floe_batch *out, floe_arena *arena, floe_error *err)
+{
+	memset(out, 0, sizeof *out);
+	int rc = 0;
+	int64_t n = in->nrows, nsel = 0;
+	int32_t *perm = NULL, *sel = NULL;
+	int64_t *group = NULL;
+	eng_sort_key *keys = NULL;
+	floe_arena *tmp = NULL;
+	void *absent = NULL;
+	if ((rc = eng_check_layout(in, r->input, err)) ||
+	    (rc = eng_check_time(&in->cols[r->time_col], n, r->input->fields[r->time_col].name,
+	                         err)))
+		goto done;
+	int nsk = r->nkeys + 1 + r->norder;
+	size_t nz = (size_t)(n ? n : 1);
+	keys = calloc((size_t)nsk, sizeof *keys);
+	perm = malloc(nz * sizeof *perm);
+	sel = malloc(nz * sizeof *sel);
+	group = malloc(nz * sizeof *group);
+	tmp = floe_arena_new(0);
+	if (!keys || !perm || !sel || !group || !tmp) {
+		rc = oom(err);
+		goto done;
+	}
+	int k = 0;
+	for (int i = 0; i < r->nkeys; i++)
+		keys[k++] = (eng_sort_key){ &in->cols[r->key_cols[i]], NULL };
+	keys[k++] = (eng_sort_key){ &in->cols[r->time_col], NULL };
+	for (int i = 0; i < r->norder; i++)
+		keys[k++] = (eng_sort_key){ &in->cols[r->order_cols[i]], NULL };
+	if ((rc = eng_sort(keys, nsk, n, perm, err)))
+		goto done;
+	floe_batch g;
+	if ((rc = eng_take_columns(&g, in, r->needed, perm, n, tmp, &absent, err)))
+		goto done;
+	g.schema = r->input;
+	const int64_t *t = g.cols[r->time_col].values;
+	int64_t ng = 0;
+	for (int64_t i = 0; i < n; i++) {
+		bool fresh = i == 0;
+		for (int c = 0; c < r->nkeys && !fresh; c++) {
+			const floe_column *kc = &g.cols[r->key_cols[c]];
+			fresh = eng_value_cmp(kc, i - 1, kc, i) != 0;
+		}
+		ng += fresh;
+		group[i] = ng - 1;
+		if (t[i] >= from_us && t[i] < to_us)
+			sel[nsel++] = (int32_t)i;
+	}
+	floe_column *cols = floe_arena_calloc(arena, (size_t)r->nout + 1, sizeof *cols);
+	if (!cols) {
+		rc = oom(err);
+		goto done;
+	}
+	/* evaluated into `tmp`, then the selected rows copied out: a result may
+	 * share the buffers of g (a bare column reference), which dies with tmp */
+	floe_expr_series series = { group, t };
+	for (int i = 0; i < r->nout; i++) {
+		floe_column full;
+		if (n == 0)
+			rc = eng_column_empty(&cols[i], &r->out_schema.fields[i].type, arena, err);
+		else if ((rc = floe_expr_eval(r->outs[i], &g, &series, &full, tmp, err)) == 0)
+			rc = eng_column_take(&cols[i], &full, sel, nsel, arena, err);
+		if (rc) {
+			floe_error_prefix(err, "output %s", r->out_schema.fields[i].name);
+			goto done;
+		}
+	}
+	out->nrows = nsel;
+	out->ncols = r->nout;
+	out->cols = cols;
+	out->schema = &r->out_schema;
+done:
+	free(keys);
+	free(perm);
+	free(sel);
+	free(group);
+	free(absent);
+	floe_arena_free(tmp);
+	return rc;
+}
