@@ -75,4 +75,6 @@ if [ $# -eq 0 ]; then
 	"$root/scripts/bench_merge.sh"
 	echo "bench: streaming ingest benchmark (scripts/bench_ingest.sh)" >&2
 	"$root/scripts/bench_ingest.sh"
+	echo "bench: pipeline benchmark (scripts/bench_pipeline.sh)" >&2
+	"$root/scripts/bench_pipeline.sh"
 fi

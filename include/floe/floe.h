@@ -14,5 +14,8 @@
 #include "floe/table.h"
 #include "floe/ingest.h"
 #include "floe/simulate.h"
+#include "floe/expr.h"
+#include "floe/window.h"
+#include "floe/pipeline.h"
 
 #endif

@@ -187,6 +187,29 @@ static const floe_cli_opt ingest_opts[] = {
 	{ NULL, NULL, NULL, false },
 };
 
+static const floe_cli_opt run_opts[] = {
+	WAREHOUSE_OPT,
+	{ "once", NULL, "ingest what the sources hold now, run every step until caught up, "
+	  "stop", false },
+	{ "backfill", "FILE", "ingest these historical files (SOURCE=FILE, or a file whose name "
+	  "contains a source's name; more files may follow as arguments), then run the steps; "
+	  "the same files again add nothing", true },
+	{ "rebuild", "TABLE", "recompute the step that writes TABLE for event times in "
+	  "[--from, --to) and upsert the result", false },
+	{ "from", "TIME", "with --rebuild: start of the range (2026-11-20T14:30:00Z or a date)",
+	  false },
+	{ "to", "TIME", "with --rebuild: end of the range (exclusive)", false },
+	{ "simulate", NULL, "stream with the built-in market simulator writing the landing "
+	  "folders of the pipeline's simulator section", false },
+	{ "duration", "DUR", "stop the stream after DUR (30s, 5m)", false },
+	{ "trigger", "INTERVAL", "how often the sources commit while streaming (default 1s)",
+	  false },
+	{ "max-batch-rows", "N", "rows per ingest batch and per step commit at most (default "
+	  "1000000)", false },
+	{ "json-status", NULL, "JSON-lines status on stderr even on a terminal", false },
+	{ NULL, NULL, NULL, false },
+};
+
 static const floe_cli_opt expire_opts[] = {
 	WAREHOUSE_OPT,
 	{ "older-than", "TIME", "expire snapshots older than TIME: YYYY-MM-DD[THH:MM:SS[.fff]]"
@@ -333,6 +356,18 @@ static const floe_cli_cmd commands[] = {
 	  "SIGTERM commits the batch in progress and exits. Example: floe ingest "
 	  "bronze.trades --from kafka://127.0.0.1:9092/trades --trigger 1s",
 	  ingest_opts, floe_cli_ingest },
+	{ "", "run", "PIPELINE [FILE...]", 1, FLOE_CLI_MANY, "run a Bronze -> Silver -> Gold "
+	  "pipeline: stream, once, backfill or rebuild",
+	  "Runs the pipeline YAML file (docs/pipelines.md): creates its tables when "
+	  "missing, ingests its sources into Bronze and runs its steps (transforms, "
+	  "windowed aggregates, rolling features) in dependency order. Each step keeps "
+	  "the last upstream snapshot it consumed in its target's snapshot summary, "
+	  "committed with its rows, so stopping or killing the run at any moment and "
+	  "starting it again loses and doubles nothing, and a backfill gives the same "
+	  "tables as streaming the same events. Without a mode it streams until SIGINT "
+	  "or SIGTERM (or --duration). Example: floe run examples/stock/pipeline.yaml "
+	  "--simulate --duration 30s",
+	  run_opts, floe_cli_run },
 	{ "", "expire", "TABLE", 1, 1, "expire old snapshots and delete their files",
 	  "Removes the snapshots older than --older-than from TABLE's metadata in one "
 	  "commit, keeping the --retain-last newest of each branch, the current "

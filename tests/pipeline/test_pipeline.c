@@ -1,0 +1,493 @@
+/* Pipeline runs end to end through the floe binary: the reference stock
+ * pipeline (examples/stock/pipeline.yaml) over simulated events with
+ * duplicates, late, out-of-order and malformed events, processed as one
+ * backfill, as micro-batches of random sizes, and as a stream killed and
+ * restarted in the middle: the Silver and Gold scans are byte-for-byte the
+ * same. Also: every malformed record is quarantined with a reason, Silver
+ * has no duplicate key, DuckDB recomputes Gold from the Silver files, the
+ * late-event horizon, rebuilds, and errors that name the step and line. */
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "ingest/test_ingest_util.h"
+
+static char bin[PATH_MAX + 16];
+
+static const char *floe_bin(void)
+{
+	if (!bin[0]) {
+		char self[PATH_MAX];
+		ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+		if (n <= 0)
+			return "floe";
+		self[n] = 0;
+		*strrchr(self, '/') = 0;
+		snprintf(bin, sizeof bin, "%s/floe", self);
+	}
+	return bin;
+}
+
+static const char *const tables[] = { "silver.trades", "silver.quotes", "gold.bars_1m",
+	"gold.bars_5m", "gold.spreads_1m", "gold.features", NULL };
+
+/* A copy of the reference pipeline in its own folder (landing folders
+ * beside it), with `extra` appended to the text (may be NULL). */
+static bool make_pipeline(const char *dir, const char *edit_from, const char *edit_to)
+{
+	size_t n;
+	char *text = th_read_file("examples/stock/pipeline.yaml", &n);
+	if (!text)
+		return false;
+	char path[PATH_MAX];
+	snprintf(path, sizeof path, "mkdir -p %s/landing/trades %s/landing/quotes", dir, dir);
+	if (th_run(NULL, "%s", path) != 0) {
+		free(text);
+		return false;
+	}
+	snprintf(path, sizeof path, "%s/pipeline.yaml", dir);
+	FILE *f = fopen(path, "w");
+	if (!f) {
+		free(text);
+		return false;
+	}
+	const char *at = edit_from ? strstr(text, edit_from) : NULL;
+	if (at) {
+		fwrite(text, 1, (size_t)(at - text), f);
+		fputs(edit_to, f);
+		fputs(at + strlen(edit_from), f);
+	} else {
+		fputs(text, f);
+	}
+	fclose(f);
+	free(text);
+	return !edit_from || at;
+}
+
+/* Sorted text of a table's scan. */
+static char *scan_sorted(const char *wh, const char *table)
+{
+	char *out = NULL;
+	int rc = th_run(&out, "%s scan %s --warehouse %s --format jsonl | LC_ALL=C sort", floe_bin(),
+	                table, wh);
+	if (rc != 0) {
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
+static int64_t count_lines(const char *s)
+{
+	int64_t n = 0;
+	for (; s && *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
+static int64_t table_rows(const char *wh, const char *table)
+{
+	char *out = NULL;
+	if (th_run(&out, "%s scan %s --warehouse %s --format jsonl | wc -l", floe_bin(), table, wh) != 0) {
+		free(out);
+		return -1;
+	}
+	int64_t n = out ? strtoll(out, NULL, 10) : -1;
+	free(out);
+	return n;
+}
+
+/* Lines of a file, as an array of malloc'ed strings with their newline. */
+static char **read_lines(const char *path, int *n)
+{
+	size_t len;
+	char *text = th_read_file(path, &len);
+	*n = 0;
+	if (!text)
+		return NULL;
+	int cap = 1024;
+	char **v = malloc((size_t)cap * sizeof *v);
+	char *p = text;
+	while (*p) {
+		char *nl = strchr(p, '\n');
+		size_t k = nl ? (size_t)(nl - p) + 1 : strlen(p);
+		if (*n == cap)
+			v = realloc(v, (size_t)(cap *= 2) * sizeof *v);
+		v[*n] = malloc(k + 1);
+		memcpy(v[*n], p, k);
+		v[*n][k] = 0;
+		(*n)++;
+		p += k;
+	}
+	free(text);
+	return v;
+}
+
+static void free_lines(char **v, int n)
+{
+	for (int i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* Write lines [from, to) into DIR/NAME (through a dot-name, then renamed,
+ * as a landing zone would). */
+static bool drop_file(const char *dir, int seq, char **lines, int from, int to)
+{
+	char tmp[PATH_MAX], fin[PATH_MAX];
+	snprintf(tmp, sizeof tmp, "%s/.part-%06d.ndjson", dir, seq);
+	snprintf(fin, sizeof fin, "%s/part-%06d.ndjson", dir, seq);
+	FILE *f = fopen(tmp, "w");
+	if (!f)
+		return false;
+	for (int i = from; i < to; i++)
+		fputs(lines[i], f);
+	fclose(f);
+	return rename(tmp, fin) == 0;
+}
+
+static bool simulate(const char *dir, int count, int seed)
+{
+	return th_run(NULL, "%s simulate --count %d --seed %d --start 2026-11-20T14:30:00Z "
+	              "--sim-rate 15 --faults dup=0.02,ooo=0.05,late=0.02,bad=0.01 "
+	              "--to %s/trades.ndjson --quotes-to %s/quotes.ndjson", floe_bin(), count, seed,
+	              dir, dir) == 0;
+}
+
+static void compare_all(const char *wa, const char *wb, const char *what)
+{
+	for (int i = 0; tables[i]; i++) {
+		char *a = scan_sorted(wa, tables[i]), *b = scan_sorted(wb, tables[i]);
+		CHECK(a != NULL && b != NULL);
+		if (a && b) {
+			if (strcmp(a, b) != 0) {
+				/* the first differing line, for the message */
+				const char *x = a, *y = b;
+				while (*x && *x == *y)
+					x++, y++;
+				while (x > a && x[-1] != '\n')
+					x--, y--;
+				th_fail(__FILE__, __LINE__, "%s: %s differs (%" PRId64 " vs %" PRId64
+				        " rows); first difference:\n  %.300s\n  %.300s", what, tables[i],
+				        count_lines(a), count_lines(b), x, y);
+			}
+			CHECK(count_lines(a) > 0);
+		}
+		free(a);
+		free(b);
+	}
+}
+
+TEST(pipeline_unified_backfill_batches_and_crash)
+{
+	const char *data = th_path("data");
+	REQUIRE(th_run(NULL, "mkdir -p %s", data) == 0);
+	REQUIRE(simulate(data, 12000, 11));
+	char trades[PATH_MAX], quotes[PATH_MAX];
+	snprintf(trades, sizeof trades, "%s/trades.ndjson", data);
+	snprintf(quotes, sizeof quotes, "%s/quotes.ndjson", data);
+	/* records only Silver's rules catch: a symbol to normalize with a time
+	 * offset, an unknown exchange, a crossed quote */
+	FILE *f = fopen(trades, "a");
+	REQUIRE(f);
+	fputs("{\"trade_id\":\"X-1\",\"symbol\":\" aapl \",\"price\":100.5,\"volume\":10,"
+	      "\"timestamp\":\"2026-11-20T09:35:00.25-05:00\",\"trade_type\":\"BUY\","
+	      "\"exchange\":\"nasdaq\"}\n", f);
+	fputs("{\"trade_id\":\"X-2\",\"symbol\":\"MSFT\",\"price\":300,\"volume\":5,"
+	      "\"timestamp\":\"2026-11-20T14:36:00Z\",\"trade_type\":\"SELL\","
+	      "\"exchange\":\"MOON\"}\n", f);
+	fclose(f);
+	f = fopen(quotes, "a");
+	REQUIRE(f);
+	fputs("{\"quote_id\":\"Q-X\",\"symbol\":\"TSLA\",\"bid\":101,\"ask\":100,"
+	      "\"timestamp\":\"2026-11-20T14:36:00Z\",\"exchange\":\"IEX\"}\n", f);
+	fclose(f);
+	char pa[1024], pb[1024], pc[1024];
+	snprintf(pa, sizeof pa, "%.900s", th_path("a"));
+	snprintf(pb, sizeof pb, "%.900s", th_path("b"));
+	snprintf(pc, sizeof pc, "%.900s", th_path("c"));
+	REQUIRE(make_pipeline(pa, NULL, NULL) && make_pipeline(pb, NULL, NULL) &&
+	        make_pipeline(pc, NULL, NULL));
+	char wa[PATH_MAX], wb[PATH_MAX], wc[PATH_MAX];
+	snprintf(wa, sizeof wa, "%s/wh", pa);
+	snprintf(wb, sizeof wb, "%s/wh", pb);
+	snprintf(wc, sizeof wc, "%s/wh", pc);
+
+	/* (a) one backfill */
+	char *out = NULL;
+	int rc = th_run(&out, "%s run %s/pipeline.yaml --warehouse %s/wh --backfill "
+	                "trades=%s quotes=%s --json-status 2>%s/a.log", floe_bin(), pa, pa, trades,
+	                quotes, pa);
+	CHECK_EQ_INT(rc, 0);
+	free(out);
+	/* the same backfill again adds nothing */
+	char *before = scan_sorted(wa, "gold.bars_1m");
+	rc = th_run(&out, "%s run %s/pipeline.yaml --warehouse %s/wh --backfill trades=%s quotes=%s "
+	            "2>/dev/null", floe_bin(), pa, pa, trades, quotes);
+	CHECK_EQ_INT(rc, 0);
+	CHECK(out && strstr(out, " 0 records ingested"));
+	free(out);
+	char *after = scan_sorted(wa, "gold.bars_1m");
+	CHECK(before && after && strcmp(before, after) == 0);
+	free(before);
+	free(after);
+
+	/* (b) micro-batches of random sizes, each followed by --once */
+	int nt, nq;
+	char **tl = read_lines(trades, &nt), **ql = read_lines(quotes, &nq);
+	REQUIRE(tl && ql && nt > 1000 && nq > 1000);
+	srand(7);
+	int ti = 0, qi = 0, seq = 0;
+	char tdir[PATH_MAX], qdir[PATH_MAX];
+	snprintf(tdir, sizeof tdir, "%s/landing/trades", pb);
+	snprintf(qdir, sizeof qdir, "%s/landing/quotes", pb);
+	while (ti < nt || qi < nq) {
+		int kt = 1 + rand() % 1500, kq = 1 + rand() % 1500;
+		if (ti + kt > nt)
+			kt = nt - ti;
+		if (qi + kq > nq)
+			kq = nq - qi;
+		if (kt)
+			REQUIRE(drop_file(tdir, seq, tl, ti, ti + kt));
+		if (kq)
+			REQUIRE(drop_file(qdir, seq, ql, qi, qi + kq));
+		ti += kt;
+		qi += kq;
+		seq++;
+		rc = th_run(NULL, "%s run %s/pipeline.yaml --warehouse %s --once --max-batch-rows %d "
+		            "2>>%s/b.log >/dev/null", floe_bin(), pb, wb, 200 + rand() % 2000, pb);
+		CHECK_EQ_INT(rc, 0);
+		if (rc)
+			break;
+	}
+	compare_all(wa, wb, "backfill vs micro-batches");
+
+	/* (c) a stream, killed (SIGKILL) at random moments and restarted, fed
+	 * as it runs */
+	snprintf(tdir, sizeof tdir, "%s/landing/trades", pc);
+	snprintf(qdir, sizeof qdir, "%s/landing/quotes", pc);
+	char pfile[PATH_MAX], log[PATH_MAX];
+	snprintf(pfile, sizeof pfile, "%s/pipeline.yaml", pc);
+	snprintf(log, sizeof log, "%s/c.log", pc);
+	const char *argv[] = { "floe", "run", pfile, "--warehouse", wc, "--trigger", "200ms",
+		"--max-batch-rows", "700", "--json-status", NULL };
+	ti = qi = seq = 0;
+	int kills = 0;
+	pid_t pid = ti_spawn(argv, log);
+	REQUIRE(pid > 0);
+	while (ti < nt || qi < nq) {
+		int kt = 1 + rand() % 900, kq = 1 + rand() % 900;
+		if (ti + kt > nt)
+			kt = nt - ti;
+		if (qi + kq > nq)
+			kq = nq - qi;
+		if (kt)
+			REQUIRE(drop_file(tdir, seq, tl, ti, ti + kt));
+		if (kq)
+			REQUIRE(drop_file(qdir, seq, ql, qi, qi + kq));
+		ti += kt;
+		qi += kq;
+		seq++;
+		ti_sleep_ms(100 + rand() % 400);
+		if (rand() % 3 == 0) {
+			int status;
+			if (waitpid(pid, &status, WNOHANG) == pid) {
+				th_fail(__FILE__, __LINE__, "floe run exited on its own (see %s)", log);
+				break;
+			}
+			kill(pid, SIGKILL);
+			waitpid(pid, NULL, 0);
+			kills++;
+			pid = ti_spawn(argv, log);
+			REQUIRE(pid > 0);
+		}
+	}
+	ti_sleep_ms(500);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	kills++;
+	CHECK(kills >= 3);
+	/* catch up on what the last stream left */
+	rc = th_run(NULL, "%s run %s --warehouse %s --once 2>>%s >/dev/null", floe_bin(), pfile, wc, log);
+	CHECK_EQ_INT(rc, 0);
+	compare_all(wa, wc, "backfill vs killed stream");
+
+	/* every record is in Bronze or its quarantine exactly once */
+	int64_t bt = table_rows(wa, "bronze.trades"), bq = table_rows(wa, "bronze.trades_rejected");
+	CHECK_EQ_INT(bt + bq, nt);
+	CHECK(bq > 0);
+	int64_t ct = table_rows(wc, "bronze.trades"), cq = table_rows(wc, "bronze.trades_rejected");
+	CHECK_EQ_INT(ct + cq, nt);
+	/* Silver: no duplicate trade id, and the duplicates were there */
+	char *dups = NULL;
+	rc = th_run(&dups, "%s scan silver.trades --warehouse %s --columns trade_id --format csv | "
+	            "sort | uniq -d | wc -l", floe_bin(), wa);
+	CHECK(rc == 0 && dups && strtol(dups, NULL, 10) == 0);
+	free(dups);
+	CHECK(table_rows(wa, "silver.trades") < bt);
+	/* Silver's own rules: normalized, or quarantined with the reason */
+	char *x = NULL;
+	rc = th_run(&x, "%s scan silver.trades --warehouse %s --where \"trade_id = 'X-1'\" "
+	            "--columns symbol,exchange,side,event_time --format csv", floe_bin(), wa);
+	CHECK(rc == 0 && x && strstr(x, "AAPL,NASDAQ,BUY,2026-11-20T14:35:00.25"));
+	free(x);
+	x = NULL;
+	rc = th_run(&x, "%s scan silver.trades_rejected --warehouse %s --columns _reason,_raw "
+	            "--format csv", floe_bin(), wa);
+	CHECK(rc == 0 && x && strstr(x, "unknown exchange") && strstr(x, "X-2"));
+	CHECK_EQ_INT(count_lines(x), 2); /* the header and the one row */
+	free(x);
+	x = NULL;
+	rc = th_run(&x, "%s scan silver.quotes_rejected --warehouse %s --columns _reason,_raw "
+	            "--format csv", floe_bin(), wa);
+	CHECK(rc == 0 && x && strstr(x, "crossed quote") && strstr(x, "Q-X"));
+	free(x);
+	/* Bronze's quarantine: every malformed record with a reason */
+	x = NULL;
+	rc = th_run(&x, "%s scan bronze.trades_rejected --warehouse %s --columns _reason "
+	            "--format csv | tail -n +2 | grep -c -v '^$'", floe_bin(), wa);
+	CHECK(rc == 0 && x && strtoll(x, NULL, 10) == bq);
+	free(x);
+	free_lines(tl, nt);
+	free_lines(ql, nq);
+}
+
+/* The metadata file a table is at (from `floe describe`). */
+static bool meta_of(const char *wh, const char *table, char *out, size_t n)
+{
+	char *o = NULL;
+	if (th_run(&o, "%s describe %s --warehouse %s", floe_bin(), table, wh) != 0 || !o) {
+		free(o);
+		return false;
+	}
+	const char *k = strstr(o, "\"metadata-location\"");
+	const char *q = k ? strchr(k + 19, '"') : NULL;
+	const char *e = q ? strchr(q + 1, '"') : NULL;
+	bool ok = e && (size_t)(e - q - 1) < n;
+	if (ok)
+		snprintf(out, n, "%.*s", (int)(e - q - 1), q + 1);
+	free(o);
+	return ok;
+}
+
+/* DuckDB recomputes every Gold table from floe's Silver data files with
+ * plain SQL (tests/pipeline/gold_check.mjs) and agrees with floe's Gold
+ * rows (doubles within 1e-9 relative). */
+TEST(pipeline_gold_matches_duckdb)
+{
+	const char *peers = th_peers();
+	char p[1024], wh[1100];
+	snprintf(p, sizeof p, "%.900s", th_path("p"));
+	snprintf(wh, sizeof wh, "%s/wh", p);
+	REQUIRE(make_pipeline(p, NULL, NULL));
+	REQUIRE(simulate(p, 30000, 23));
+	char *out = NULL;
+	int rc = th_run(&out, "%s run %s/pipeline.yaml --warehouse %s --backfill trades=%s/trades.ndjson "
+	                "quotes=%s/quotes.ndjson --max-batch-rows 4000 2>/dev/null", floe_bin(), p, wh,
+	                p, p);
+	CHECK_EQ_INT(rc, 0);
+	free(out);
+	const char *names[] = { "silver.trades", "gold.bars_1m", "gold.bars_5m", "silver.quotes",
+		"gold.spreads_1m", "gold.features" };
+	char meta[6][4096];
+	for (int i = 0; i < 6; i++)
+		REQUIRE(meta_of(wh, names[i], meta[i], sizeof meta[i]));
+	out = NULL;
+	rc = th_run(&out, "node tests/pipeline/gold_check.mjs '%s' '%s' '%s' --bars5m '%s' "
+	            "--silver-quotes '%s' --spreads '%s' --features '%s' 2>&1", peers, meta[0],
+	            meta[1], meta[2], meta[3], meta[4], meta[5]);
+	if (rc != 0)
+		th_fail(__FILE__, __LINE__, "gold_check.mjs: %s", out ? out : "(no output)");
+	CHECK(out && strstr(out, "\"gold.bars_1m\"") && strstr(out, "\"gold.features\""));
+	CHECK(out && !strstr(out, "\"mismatches\":1") && strstr(out, "\"mismatches\":0"));
+	free(out);
+}
+
+static int64_t snapshot_count(const char *wh, const char *table)
+{
+	char *o = NULL;
+	if (th_run(&o, "%s snapshots %s --warehouse %s --format jsonl | wc -l", floe_bin(), table, wh)) {
+		free(o);
+		return -1;
+	}
+	int64_t n = o ? strtoll(o, NULL, 10) : -1;
+	free(o);
+	return n;
+}
+
+/* --rebuild recomputes a range from the upstream table into the same rows;
+ * the late-event horizon quarantines what is too late; mistakes in a
+ * pipeline file name the step and what is wrong. */
+TEST(pipeline_rebuild_horizon_and_errors)
+{
+	char p[1024], wh[1100];
+	snprintf(p, sizeof p, "%.900s", th_path("p"));
+	snprintf(wh, sizeof wh, "%s/wh", p);
+	REQUIRE(make_pipeline(p, NULL, NULL));
+	REQUIRE(simulate(p, 6000, 5));
+	int rc = th_run(NULL, "%s run %s/pipeline.yaml --warehouse %s --backfill trades=%s/trades.ndjson "
+	                "quotes=%s/quotes.ndjson 2>/dev/null >/dev/null", floe_bin(), p, wh, p, p);
+	REQUIRE(rc == 0);
+	char *bars = scan_sorted(wh, "gold.bars_1m"), *silver = scan_sorted(wh, "silver.trades");
+	REQUIRE(bars && silver && count_lines(bars) > 10);
+	int64_t snaps = snapshot_count(wh, "gold.bars_1m");
+	rc = th_run(NULL, "%s run %s/pipeline.yaml --warehouse %s --rebuild gold.bars_1m --from "
+	            "2026-11-20T14:30:00Z --to 2026-11-20T14:36:00Z 2>/dev/null >/dev/null", floe_bin(),
+	            p, wh);
+	CHECK_EQ_INT(rc, 0);
+	CHECK_EQ_INT(snapshot_count(wh, "gold.bars_1m"), snaps + 1);
+	char *again = scan_sorted(wh, "gold.bars_1m");
+	CHECK(again && strcmp(again, bars) == 0);
+	free(again);
+	rc = th_run(NULL, "%s run %s/pipeline.yaml --warehouse %s --rebuild silver.trades --from "
+	            "2026-11-20 --to 2026-11-21 2>/dev/null >/dev/null", floe_bin(), p, wh);
+	CHECK_EQ_INT(rc, 0);
+	again = scan_sorted(wh, "silver.trades");
+	CHECK(again && strcmp(again, silver) == 0);
+	free(again);
+	free(bars);
+	free(silver);
+	/* a rebuild of a table no step writes */
+	char *o = NULL;
+	rc = th_run(&o, "%s run %s/pipeline.yaml --warehouse %s --rebuild gold.nope --from 2026-11-20 "
+	            "--to 2026-11-21 2>&1", floe_bin(), p, wh);
+	CHECK(rc != 0 && o && strstr(o, "no step of the pipeline writes that table"));
+	free(o);
+
+	/* a typo in an output expression: the step, its line and the column */
+	char q[1100];
+	snprintf(q, sizeof q, "%s/typo", p);
+	REQUIRE(make_pipeline(q, "vwap: sum(price * volume)", "vwap: sum(price * volme)"));
+	o = NULL;
+	rc = th_run(&o, "%s run %s/pipeline.yaml --warehouse %s/wh --once 2>&1", floe_bin(), q, q);
+	CHECK(rc != 0 && o && strstr(o, "bars_1m") && strstr(o, "volme") && strstr(o, "line"));
+	free(o);
+
+	/* events later than 20 s behind the watermark go to quarantine */
+	char h[1100];
+	snprintf(h, sizeof h, "%s/horizon", p);
+	REQUIRE(make_pipeline(h, "    dedup: {key: [trade_id], order: event_time}\n",
+	                      "    dedup: {key: [trade_id], order: event_time}\n    late_horizon: 20s\n"));
+	rc = th_run(NULL, "%s run %s/pipeline.yaml --warehouse %s/wh --backfill trades=%s/trades.ndjson "
+	            "--max-batch-rows 300 2>/dev/null >/dev/null", floe_bin(), h, h, p);
+	CHECK_EQ_INT(rc, 0);
+	o = NULL;
+	rc = th_run(&o, "%s scan silver.trades_rejected --warehouse %s/wh --columns _reason --format csv",
+	            floe_bin(), h);
+	CHECK(rc == 0 && o && strstr(o, "late event: more than 20 s behind"));
+	int64_t late = count_lines(o) - 1;
+	free(o);
+	char hw[1200];
+	snprintf(hw, sizeof hw, "%s/wh", h);
+	/* nothing is lost: Silver + late quarantine = Silver without a horizon */
+	CHECK(late > 0);
+	int64_t with = table_rows(hw, "silver.trades"), without = table_rows(wh, "silver.trades");
+	CHECK(with < without && with + late >= without);
+}
