@@ -73,7 +73,7 @@ typedef struct floe_run_options {
 	const char *rebuild_table;  /* REBUILD: the target table of a step */
 	int64_t rebuild_from_us, rebuild_to_us; /* [from, to) of event time */
 	int64_t max_batch_rows;     /* ingest batch and step group size
-	                               (default 1,000,000 rows) */
+	                               (default 250,000 rows) */
 	volatile sig_atomic_t *stop;/* stream: set nonzero to stop */
 	floe_run_status_fn status;
 	void *status_ctx;
@@ -87,7 +87,7 @@ typedef struct floe_run_result {
 	int64_t step_runs;          /* step runs that committed */
 	int64_t rows_out;           /* rows the steps wrote */
 	int64_t rejected;           /* rows the steps quarantined */
-	double freshness_p50_ms;    /* aggregate steps, over the whole run; -1 */
+	double freshness_p50_ms;    /* a stream: aggregate steps over the whole run; -1 */
 	double freshness_p99_ms;
 } floe_run_result;
 

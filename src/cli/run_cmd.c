@@ -20,6 +20,7 @@
 #include "floe/catalog.h"
 #include "floe/expr.h"
 #include "floe/pipeline.h"
+#include "util/fs.h"
 #include "util/text.h"
 
 static volatile sig_atomic_t stop_flag;
@@ -159,14 +160,16 @@ static pid_t start_simulator(const floe_pipeline *p, const char *dir, char *why,
 	argv[n++] = "floe";
 	argv[n++] = "simulate";
 	if (trades) {
-		snprintf(tdir, sizeof tdir, "%s%s%s/", trades[0] == '/' ? "" : dir,
-		         trades[0] == '/' ? "" : "/", trades);
+		snprintf(tdir, sizeof tdir, "%s%s%s%s", trades[0] == '/' ? "" : dir,
+		         trades[0] == '/' ? "" : "/", trades,
+		         trades[strlen(trades) - 1] == '/' ? "" : "/");
 		argv[n++] = "--to";
 		argv[n++] = tdir;
 	}
 	if (quotes) {
-		snprintf(qdir, sizeof qdir, "%s%s%s/", quotes[0] == '/' ? "" : dir,
-		         quotes[0] == '/' ? "" : "/", quotes);
+		snprintf(qdir, sizeof qdir, "%s%s%s%s", quotes[0] == '/' ? "" : dir,
+		         quotes[0] == '/' ? "" : "/", quotes,
+		         quotes[strlen(quotes) - 1] == '/' ? "" : "/");
 		argv[n++] = trades ? "--quotes-to" : "--to";
 		argv[n++] = qdir;
 		if (!trades) {
@@ -195,6 +198,12 @@ static pid_t start_simulator(const floe_pipeline *p, const char *dir, char *why,
 		argv[n++] = roll;
 	}
 	argv[n] = NULL;
+	/* the landing folders exist before either side looks at them */
+	floe_error err;
+	if ((trades && floe_fs_mkdirs(tdir, &err)) || (quotes && floe_fs_mkdirs(qdir, &err))) {
+		snprintf(why, whyn, "%.200s", err.msg);
+		return -1;
+	}
 	pid_t pid = fork();
 	if (pid < 0) {
 		snprintf(why, whyn, "fork: %s", strerror(errno));

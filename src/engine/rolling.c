@@ -4,8 +4,9 @@
  * output over all of them with each key's rows as one series (lag() and
  * rolling_*() look back within the key), and keeps the rows whose time is
  * in the range asked for. The look-back a range needs is the sum of the
- * INTERVALs the outputs use, read from their text. */
+ * intervals the outputs' series calls use, read from their text. */
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -33,19 +34,71 @@ static int oom(floe_error *err)
 	return floe_error_set(err, FLOE_ENOMEM, "out of memory in a rolling step: give it fewer rows at once");
 }
 
-/* The sum of the INTERVAL '...' literals in an expression's text (string
- * literals and quoted names skipped), saturating. */
+/* ---- look-back from the outputs' text ------------------------------------------- */
+
+/* p at a quote (' or "): the position after the quoted text, where a
+ * doubled quote stands for one. */
+static const char *skip_quoted(const char *p)
+{
+	char q = *p++;
+	while (*p) {
+		if (*p == q && p[1] == q)
+			p += 2;
+		else if (*p == q)
+			return p + 1;
+		else
+			p++;
+	}
+	return p;
+}
+
+static bool is_word_char(char c)
+{
+	return isalnum((unsigned char)c) || c == '_';
+}
+
+/* The microseconds of a series function's last argument [p, end) when it
+ * is an interval constant: INTERVAL '5 minutes' or '5 minutes' (both
+ * accepted by the binder); 0 for anything else (a row count). */
+static int64_t interval_arg(const char *p, const char *end)
+{
+	while (p < end && isspace((unsigned char)*p))
+		p++;
+	while (end > p && isspace((unsigned char)end[-1]))
+		end--;
+	if (end - p > 8 && strncasecmp(p, "interval", 8) == 0 && !is_word_char(p[8])) {
+		p += 8;
+		while (p < end && isspace((unsigned char)*p))
+			p++;
+	}
+	if (p >= end || *p != '\'' || skip_quoted(p) != end)
+		return 0;
+	char lit[64];
+	size_t n = 0;
+	for (p++; p < end - 1; p += (*p == '\'') ? 2 : 1) {
+		if (n + 1 >= sizeof lit)
+			return 0;
+		lit[n++] = *p;
+	}
+	lit[n] = 0;
+	int64_t us = 0;
+	return floe_expr_parse_interval(&us, lit, NULL) == 0 && us > 0 ? us : 0;
+}
+
+/* The sum of the interval arguments of the series calls (lag(x, d),
+ * rolling_*(x, d)) in an expression's text, saturating. String literals
+ * and quoted names are stepped over; a nested call (the lag inside a
+ * rolling_stddev) adds its own interval, so the sum bounds how far back
+ * the expression reads. Other intervals (ts - INTERVAL '1 day',
+ * window_start(ts, INTERVAL '1 hour')) read no earlier row and add
+ * nothing. */
 static int64_t text_intervals(const char *s)
 {
 	int64_t total = 0;
 	const char *p = s;
 	while (*p) {
 		if (*p == '\'' || *p == '"') {
-			char q = *p++;
-			while (*p && !(*p == q && p[1] != q))
-				p += (*p == q) ? 2 : 1;
-			if (*p)
-				p++;
+			p = skip_quoted(p);
 			continue;
 		}
 		if (!isalpha((unsigned char)*p) && *p != '_') {
@@ -53,24 +106,35 @@ static int64_t text_intervals(const char *s)
 			continue;
 		}
 		const char *w = p;
-		while (isalnum((unsigned char)*p) || *p == '_')
+		while (is_word_char(*p))
 			p++;
-		if (p - w != 8 || strncasecmp(w, "interval", 8) != 0)
-			continue;
+		size_t wl = (size_t)(p - w);
+		bool series = (wl == 3 && strncasecmp(w, "lag", 3) == 0) ||
+		              (wl > 8 && strncasecmp(w, "rolling_", 8) == 0);
 		const char *q = p;
 		while (isspace((unsigned char)*q))
 			q++;
-		if (*q != '\'')
+		if (!series || *q != '(')
 			continue;
-		char lit[64];
-		size_t n = 0;
-		for (q++; *q && !(*q == '\'' && q[1] != '\''); q += (*q == '\'') ? 2 : 1)
-			if (n + 1 < sizeof lit)
-				lit[n++] = *q;
-		lit[n] = 0;
-		p = *q ? q + 1 : q;
-		int64_t us = 0;
-		if (floe_expr_parse_interval(&us, lit, NULL) == 0 && us > 0) {
+		/* the call's last top-level argument, when there are two or more;
+		 * scanning resumes after the name, so nested calls count too */
+		const char *arg = NULL;
+		int depth = 0;
+		for (q++; *q; ) {
+			if (*q == '\'' || *q == '"') {
+				q = skip_quoted(q);
+				continue;
+			}
+			if (*q == '(')
+				depth++;
+			else if (*q == ')' && depth-- == 0)
+				break;
+			else if (*q == ',' && depth == 0)
+				arg = q + 1;
+			q++;
+		}
+		if (arg && *q == ')') {
+			int64_t us = interval_arg(arg, q);
 			if (__builtin_add_overflow(total, us, &total))
 				total = INT64_MAX;
 		}
@@ -268,6 +332,14 @@ int floe_rolling_run(floe_rolling *r, const floe_batch *in, int64_t from_us, int
 		else if ((rc = floe_expr_eval(r->outs[i], &g, &series, &full, tmp, err)) == 0)
 			rc = eng_column_take(&cols[i], &full, sel, nsel, arena, err);
 		if (rc) {
+			/* name the caller's row, not the sorted copy's */
+			size_t detail = 0;
+			int64_t row = eng_err_row(err, n, &detail);
+			if (row >= 0) {
+				char rest[FLOE_ERROR_MSG_MAX];
+				snprintf(rest, sizeof rest, "%s", err->msg + detail);
+				floe_error_set(err, err->code, "row %lld: %s", (long long)perm[row], rest);
+			}
 			floe_error_prefix(err, "output %s", r->out_schema.fields[i].name);
 			goto done;
 		}

@@ -682,34 +682,74 @@ static int assign_windows(const floe_window *w, const floe_batch *in, int64_t fr
 	return 0;
 }
 
-/* "window [START, END) of k1=v1, k2=v2" for messages about group g. */
-static void describe_window(char *buf, size_t cap, const floe_window *w, const floe_batch *g,
-                            int64_t row, int64_t start)
+/* "window [START, END) of k1=v1, k2=v2" for messages: the keys are columns
+ * kcols[0..nkeys) of row `row` of b. */
+static void describe_window(char *buf, size_t cap, const floe_window *w, const floe_batch *b,
+                            const int *kcols, int64_t row, int64_t start)
 {
-	floe_buf b = FLOE_BUF_INIT;
+	floe_buf t = FLOE_BUF_INIT;
 	int64_t v[2] = { start, start + w->size_us };
 	floe_column tc;
 	memset(&tc, 0, sizeof tc);
 	tc.type = w->input->fields[w->time_col].type;
 	tc.values = v;
-	floe_buf_append(&b, "window [", 8);
-	floe_format_value(&b, &tc, 0, false);
-	floe_buf_append(&b, ", ", 2);
-	floe_format_value(&b, &tc, 1, false);
-	floe_buf_append(&b, ")", 1);
+	floe_buf_append(&t, "window [", 8);
+	floe_format_value(&t, &tc, 0, false);
+	floe_buf_append(&t, ", ", 2);
+	floe_format_value(&t, &tc, 1, false);
+	floe_buf_append(&t, ")", 1);
 	for (int k = 0; k < w->nkeys; k++) {
 		const char *nm = w->input->fields[w->key_cols[k]].name;
-		floe_buf_append(&b, k ? ", " : " of ", k ? 2 : 4);
-		floe_buf_append(&b, nm, strlen(nm));
-		floe_buf_putc(&b, '=');
-		const floe_column *kc = &g->cols[w->key_cols[k]];
+		floe_buf_append(&t, k ? ", " : " of ", k ? 2 : 4);
+		floe_buf_append(&t, nm, strlen(nm));
+		floe_buf_putc(&t, '=');
+		const floe_column *kc = &b->cols[kcols[k]];
 		if (floe_column_is_valid(kc, row))
-			floe_format_value(&b, kc, row, false);
+			floe_format_value(&t, kc, row, false);
 		else
-			floe_buf_append(&b, "NULL", 4);
+			floe_buf_append(&t, "NULL", 4);
 	}
-	snprintf(buf, cap, "%.*s", (int)b.len, b.data ? (const char *)b.data : "");
-	floe_buf_free(&b);
+	snprintf(buf, cap, "%.*s", (int)t.len, t.data ? (const char *)t.data : "");
+	floe_buf_free(&t);
+}
+
+int64_t eng_err_row(const floe_error *err, int64_t nrows, size_t *detail)
+{
+	if (!err || strncmp(err->msg, "row ", 4) != 0)
+		return -1;
+	char *end = NULL;
+	long long r = strtoll(err->msg + 4, &end, 10);
+	if (end == err->msg + 4 || strncmp(end, ": ", 2) != 0 || r < 0 || r >= nrows)
+		return -1;
+	*detail = (size_t)(end + 2 - err->msg);
+	return r;
+}
+
+/* Rewrite an evaluation error of output `name` (and aggregate `agg`, when
+ * it came from an aggregate's argument) to name the window, and the input
+ * row instead of a row of the engine's own batches:
+ * "window [..) of symbol=X: output vwap: sum(): row 17: DETAIL". */
+static void locate_error(floe_error *err, const floe_window *w, const floe_batch *b,
+                         const int *kcols, int64_t nrows, const int64_t *start,
+                         const int32_t *input_row, const char *name, const char *agg)
+{
+	size_t detail = 0;
+	int64_t r = eng_err_row(err, nrows, &detail);
+	if (r < 0) {
+		if (agg)
+			floe_error_prefix(err, "output %s: %s()", name, agg);
+		else
+			floe_error_prefix(err, "output %s", name);
+		return;
+	}
+	char where[FLOE_ERROR_MSG_MAX / 2], rest[FLOE_ERROR_MSG_MAX];
+	describe_window(where, sizeof where, w, b, kcols, r, start[r]);
+	snprintf(rest, sizeof rest, "%s", err->msg + detail);
+	if (input_row)
+		floe_error_set(err, err->code, "%s: output %s: %s(): row %lld: %s", where, name, agg,
+		               (long long)input_row[r], rest);
+	else
+		floe_error_set(err, err->code, "%s: output %s: %s", where, name, rest);
 }
 
 int floe_window_run(floe_window *w, const floe_batch *in, int64_t from_us, int64_t to_us,
@@ -813,8 +853,8 @@ int floe_window_run(floe_window *w, const floe_batch *in, int64_t from_us, int64
 				rc = floe_expr_eval(ag->arg, &g, &series, &argc, tmp, err);
 			}
 			if (rc) {
-				floe_error_prefix(err, "output %s: %s()", w->agg_output[a],
-				                  agg_name(ag->fn));
+				locate_error(err, w, &g, w->key_cols, npairs, gstart, grows,
+				             w->agg_output[a], agg_name(ag->fn));
 				goto done;
 			}
 			argp = &argc;
@@ -824,13 +864,17 @@ int floe_window_run(floe_window *w, const floe_batch *in, int64_t from_us, int64
 		                         argp, gs, ng, &bad, arena, err))) {
 			if (bad >= 0) {
 				char where[FLOE_ERROR_MSG_MAX / 2];
-				describe_window(where, sizeof where, w, &g, gs[bad], gstart[gs[bad]]);
+				describe_window(where, sizeof where, w, &g, w->key_cols, gs[bad],
+				                gstart[gs[bad]]);
 				floe_error_prefix(err, "%s: output %s", where, w->agg_output[a]);
 			}
 			goto done;
 		}
 	}
 	floe_batch ab = { ng, w->agg_schema.nfields, acols, &w->agg_schema };
+	int base_cols[MAX_KEYS + 1];
+	for (int c = 0; c < w->nkeys; c++)
+		base_cols[c] = c;
 	/* the outputs */
 	floe_column *ocols = floe_arena_calloc(arena, (size_t)w->out_schema.nfields + 1, sizeof *ocols);
 	if (!ocols) {
@@ -847,7 +891,7 @@ int floe_window_run(floe_window *w, const floe_batch *in, int64_t from_us, int64
 			rc = floe_expr_eval(w->outs[i], &ab, NULL, oc, arena, err);
 		}
 		if (rc) {
-			floe_error_prefix(err, "output %s", name);
+			locate_error(err, w, &ab, base_cols, ng, ws, NULL, name, NULL);
 			goto done;
 		}
 	}

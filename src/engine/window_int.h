@@ -6,6 +6,7 @@
 #define FLOE_ENGINE_WINDOW_INT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "floe/arena.h"
@@ -74,5 +75,10 @@ int eng_find_column(const floe_schema *s, const char *name, const char *what, fl
  * aggs[0..naggs) or the bound exprs[0..nexprs) read. */
 int eng_mark_columns(bool *needed, const floe_schema *s, const floe_expr_agg *aggs, int naggs,
                      floe_expr *const *exprs, int nexprs, floe_error *err);
+
+/* The row an expression's message names ("row N: DETAIL", N < nrows), or
+ * -1; *detail = the offset of DETAIL in err->msg. For messages that name
+ * the caller's row instead of a row of a sorted copy. */
+int64_t eng_err_row(const floe_error *err, int64_t nrows, size_t *detail);
 
 #endif

@@ -16,6 +16,7 @@
 
 #include "floe/ingest.h"
 #include "pipeline/pipeline_int.h"
+#include "util/fs.h"
 
 static int oom(floe_error *err)
 {
@@ -72,7 +73,7 @@ void floe_run_options_init(floe_run_options *o)
 	memset(o, 0, sizeof *o);
 	o->mode = FLOE_RUN_STREAM;
 	o->interval_ms = 1000;
-	o->max_batch_rows = 1000000;
+	o->max_batch_rows = 250000;
 }
 
 /* ---- ingest ------------------------------------------------------------------ */
@@ -274,11 +275,21 @@ static int ensure_tables(floe_catalog *cat, const pl_spec *spec, floe_error *err
 }
 
 /* Bronze tables of sources are created by their first ingest; steps that
- * read one need it now. */
+ * read one need it now. A landing folder that does not exist yet is
+ * created (empty): a stream waits for files there. */
 static int ensure_bronze(floe_catalog *cat, const pl_spec *spec, floe_error *err)
 {
 	for (int i = 0; i < spec->nsources; i++) {
 		const pl_source *s = &spec->sources[i];
+		if (s->kind == PL_SRC_FILES && s->path && access(s->path, F_OK) != 0) {
+			size_t n = strlen(s->path);
+			int rc = n && s->path[n - 1] == '/' ? floe_fs_mkdirs(s->path, err) :
+			         floe_error_set(err, FLOE_ENOTFOUND, "source %s: %s does not exist (end "
+			                        "the path with / for a landing folder to create)", s->name,
+			                        s->path);
+			if (rc)
+				return rc;
+		}
 		floe_table *t;
 		int rc = floe_table_open(&t, cat, s->table, err);
 		if (rc == 0) {
@@ -550,9 +561,9 @@ int floe_pipeline_run(floe_catalog *cat, floe_pipeline *p, const floe_run_option
 		}
 		}
 	}
-	/* freshness over the whole run: the aggregate steps' samples */
+	/* freshness over the whole run (a stream): the aggregate steps' samples */
 	pl_fresh all;
-	if (pl_fresh_init(&all) == 0) {
+	if (o->mode == FLOE_RUN_STREAM && pl_fresh_init(&all) == 0) {
 		for (int i = 0; i < r.nrts; i++) {
 			const pl_fresh *f = &r.rts[i].fresh;
 			if (r.rts[i].s->kind != PL_STEP_AGGREGATE)

@@ -950,7 +950,7 @@ static int run_transform(pl_step_rt *rt, const floe_run_options *o, bool all, bo
 	if (i > 0 && pos_id >= 0 && anc[i - 1].id != pos_id && anc[i - 1].seq == pos_seq) {
 		/* fine: the same sequence, another id cannot happen in one ancestry */
 	}
-	int64_t max_rows = o->max_batch_rows > 0 ? o->max_batch_rows : 1000000;
+	int64_t max_rows = o->max_batch_rows > 0 ? o->max_batch_rows : 250000;
 	while (i < nanc) {
 		/* skip snapshots that add no rows */
 		if (strcmp(anc[i].op, "append") != 0) {
@@ -1238,7 +1238,7 @@ static int run_windowed(pl_step_rt *rt, const floe_run_options *o, bool all, boo
 	int i = 0;
 	while (i < nanc && anc[i].seq <= pos_seq)
 		i++;
-	int64_t max_rows = o->max_batch_rows > 0 ? o->max_batch_rows : 1000000;
+	int64_t max_rows = o->max_batch_rows > 0 ? o->max_batch_rows : 250000;
 	bool agg = s->kind == PL_STEP_AGGREGATE;
 	int64_t size = agg ? s->size_us : 0, slide = agg ? (s->slide_us > 0 ? s->slide_us : s->size_us) : 0;
 	const floe_schema *up = floe_table_schema(rt->src);
@@ -1291,8 +1291,10 @@ static int run_windowed(pl_step_rt *rt, const floe_run_options *o, bool all, boo
 				if (ins) {
 					if (t > new_max)
 						new_max = t;
-					pl_fresh_add(&bf, (double)(now - t) / 1000.0);
-					pl_fresh_add(&rt->fresh, (double)(now - t) / 1000.0);
+					if (agg) { /* a rolling step's times are not event times */
+						pl_fresh_add(&bf, (double)(now - t) / 1000.0);
+						pl_fresh_add(&rt->fresh, (double)(now - t) / 1000.0);
+					}
 				}
 				if (agg) {
 					int64_t ws = floor_div(t, slide) * slide;

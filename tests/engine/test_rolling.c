@@ -339,8 +339,8 @@ TEST(rolling_from_to_with_lookback)
 	floe_arena_free(a);
 }
 
-/* The look-back adds every INTERVAL the outputs use, and ignores text in
- * string literals and row lags. */
+/* The look-back adds the interval of every series call the outputs make,
+ * and ignores text in string literals, other intervals and row lags. */
 TEST(rolling_lookback_sums_intervals)
 {
 	floe_arena *a = floe_arena_new(0);
@@ -364,6 +364,20 @@ TEST(rolling_lookback_sums_intervals)
 	rs.nout = 1;
 	REQUIRE_OK(floe_rolling_new(&r, &rs, s, &err), &err);
 	CHECK_EQ_INT(floe_rolling_lookback_us(r), 0);
+	floe_rolling_free(r);
+	/* the binder also takes a plain string as the interval; intervals
+	 * outside series calls read no earlier row; nested calls add up */
+	static const char *names2[] = { "d", "e", "f" };
+	static const char *exprs2[] = {
+		"close / lag(close, '5 minutes') - 1",
+		"CASE WHEN minute - INTERVAL '1 day' > minute THEN 0 ELSE lag(close) END",
+		"rolling_sum(coalesce(lag(close, INTERVAL '1m'), 0.0) * (1 + 2), '1 hour')",
+	};
+	rs.names = names2;
+	rs.exprs = exprs2;
+	rs.nout = 3;
+	REQUIRE_OK(floe_rolling_new(&r, &rs, s, &err), &err);
+	CHECK_EQ_INT(floe_rolling_lookback_us(r), 5 * MIN_US + MIN_US + 60 * MIN_US);
 	floe_rolling_free(r);
 	floe_arena_free(a);
 }
@@ -417,6 +431,27 @@ TEST(rolling_errors)
 	                              &err),
 	             FLOE_EINVALID);
 	CHECK(strstr(err.msg, "row 0") && strstr(err.msg, "minute"));
+	floe_batch_builder_free(bld);
+	floe_rolling_free(r);
+	/* an output failing on a row names the caller's row: "A" sorts first
+	 * but is row 1 of the batch */
+	static const char *cast[] = { "CAST(symbol AS double)" };
+	rs = roll_spec();
+	rs.names = names;
+	rs.exprs = cast;
+	rs.nout = 1;
+	REQUIRE_OK(floe_rolling_new(&r, &rs, s, &err), &err);
+	REQUIRE_OK(floe_batch_builder_new(&bld, s, &err), &err);
+	for (int i = 0; i < 2; i++) {
+		floe_batch_builder_bytes(bld, 0, i ? "A" : "B", 1, &err);
+		floe_batch_builder_i64(bld, 1, T0, &err);
+		floe_batch_builder_f64(bld, 2, 1, &err);
+		floe_batch_builder_i64(bld, 3, 1, &err);
+	}
+	CHECK_EQ_INT(floe_rolling_run(r, floe_batch_builder_view(bld), INT64_MIN, INT64_MAX, &out, a,
+	                              &err),
+	             FLOE_EINVALID);
+	CHECK(strncmp(err.msg, "output x: row 1: ", 17) == 0 && strstr(err.msg, "'A'"));
 	floe_batch_builder_free(bld);
 	floe_rolling_free(r);
 	floe_arena_free(a);

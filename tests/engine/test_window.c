@@ -860,6 +860,55 @@ TEST(window_run_errors_null_time_and_overflow)
 	floe_arena_free(a);
 }
 
+/* An expression failing on a row names the window, the output and, for an
+ * aggregate's argument, the input row (not a row of the sorted copy). */
+TEST(window_eval_errors_name_the_window_and_row)
+{
+	floe_arena *a = floe_arena_new(0);
+	floe_schema *s = NULL;
+	floe_error err;
+	REQUIRE_OK(floe_schema_parse(&s, trades_schema, a, &err), &err);
+	trade t[4];
+	memset(t, 0, sizeof t);
+	const char *sym[] = { "AAPL", "MSFT", "MSFT", "AAPL" };
+	const char *exch[] = { "1", "12.5", "oops", "7" };
+	for (int i = 0; i < 4; i++) {
+		snprintf(t[i].id, sizeof t[i].id, "E%d", i);
+		t[i].symbol = sym[i];
+		t[i].price = 10 + i;
+		t[i].volume = 1;
+		t[i].side = i % 2 ? "SELL" : "BUY";
+		t[i].exchange = exch[i];
+		t[i].t = T0 + 2 * MIN_US + 1000 * (4 - i);
+	}
+	floe_batch_builder *b = build(s, t, NULL, 4);
+	static const char *names[] = { "x" };
+	static const char *arg_bad[] = { "sum(CAST(exchange AS double))" };
+	static const char *out_bad[] = { "CAST(min(side) AS long)" };
+	floe_window_spec ws = bar_spec(MIN_US, 0);
+	ws.names = names;
+	ws.nout = 1;
+	floe_batch out;
+	for (int round = 0; round < 2; round++) {
+		ws.exprs = round ? out_bad : arg_bad;
+		floe_window *w = NULL;
+		REQUIRE_OK(floe_window_new(&w, &ws, s, &err), &err);
+		CHECK_EQ_INT(floe_window_run(w, floe_batch_builder_view(b), INT64_MIN, INT64_MAX, &out,
+		                             a, &err),
+		             FLOE_EINVALID);
+		CHECK(strncmp(err.msg, "window [2024-01-02T14:32:00", 27) == 0);
+		if (round == 0)
+			CHECK(strstr(err.msg, "of symbol=MSFT: output x: sum(): row 2: ") &&
+			      strstr(err.msg, "oops"));
+		else
+			CHECK(strstr(err.msg, "of symbol=AAPL: output x: ") &&
+			      strstr(err.msg, "BUY") && !strstr(err.msg, "row "));
+		floe_window_free(w);
+	}
+	floe_batch_builder_free(b);
+	floe_arena_free(a);
+}
+
 /* The bars of a trades batch agree with DuckDB's (an independent engine):
  * first/last ordered by (event_time, trade_id) over non-NULL prices, lag()
  * partitioned by symbol and minute. */

@@ -6,7 +6,8 @@
  * command line (`floe create`, `floe append`). The check must pass on
  * those tables, and fail naming the table and column when one value is off
  * by 1e-6 relative, a row is missing, is_final is wrong, a NULL is lost,
- * Silver holds a duplicate key or a table has delete files. */
+ * Silver holds a duplicate key or a row its validate rules reject, or a
+ * table has delete files. */
 #include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
