@@ -2,8 +2,9 @@
  * fuzz/fuzz_expr.c and tests/engine/test_fuzz_regressions_expr.c: the bytes
  * as an expression, parsed, split into aggregates, bound to a fixed schema
  * (with and without series functions) and evaluated on a small batch with
- * NULLs, strings and times; and the bytes as a pipeline file. Errors are
- * fine; a crash, a sanitizer report or an error without a message is not. */
+ * NULLs, strings and times, bound again to other column types and
+ * evaluated on no rows; and the bytes as a pipeline file. Errors are fine;
+ * a crash, a sanitizer report or an error without a message is not. */
 #ifndef FLOE_FUZZ_TARGETS_EXPR_H
 #define FLOE_FUZZ_TARGETS_EXPR_H
 
@@ -102,7 +103,30 @@ static inline void fte_expr(const uint8_t *data, size_t size, fte_result *res)
 			floe_type t = floe_expr_type(e);
 			if (c.type.id != t.id)
 				res->bug = "the result's type is not the bound type";
+		} else if (!err.msg[0]) {
+			res->bug = "an evaluation error without a message";
 		}
+	}
+	/* bound again to other column types (what the first binding made of
+	 * the tree is undone), evaluated on no rows, then back on the batch */
+	floe_schema *s2 = NULL;
+	if (floe_schema_parse(&s2, "sym long, price string, vol double, n date, "
+	                      "ts timestamp, ok int, d timestamptz", a, &err) == 0 &&
+	    floe_expr_bind(e, s2, FLOE_EXPR_SERIES, &err) == 0) {
+		floe_column c;
+		floe_batch none = { 0, 0, NULL, s2 };
+		(void)floe_expr_columns(e, (const char *[8]){ 0 }, 8);
+		if (floe_expr_eval(e, &none, &ser, &c, a, &err) != 0 && !err.msg[0])
+			res->bug = "an evaluation error without a message";
+	}
+	if (floe_expr_bind(e, s, FLOE_EXPR_SERIES, &err) == 0) {
+		floe_column c;
+		uint8_t keep[N];
+		if (floe_expr_eval(e, &b, &ser, &c, a, &err) == 0 && c.type.id != floe_expr_type(e).id)
+			res->bug = "the result's type is not the bound type after binding again";
+		if (floe_expr_type(e).id == FLOE_TYPE_BOOLEAN &&
+		    floe_expr_eval_filter(e, &b, NULL, keep, a, &err) != 0 && !err.msg[0])
+			res->bug = "a filter error without a message";
 	}
 	/* the bytes as a pipeline file */
 	pl_spec *spec = NULL;

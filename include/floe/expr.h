@@ -22,8 +22,10 @@ extern "C" {
 
 typedef struct floe_expr floe_expr;
 
-/* Parse `text` (one expression). The tree lives in `arena`. Errors are
- * FLOE_EINVALID "at character N: expected ..., found ...". */
+/* Parse `text` (one expression). The tree (and a copy of the text) lives
+ * in `arena`, which must outlive every use of it. Errors are FLOE_EINVALID
+ * "at character N: expected ..., found ..."; nesting deeper than 200
+ * levels or chains of more than 256 operators are refused. */
 int floe_expr_parse(floe_expr **out, const char *text, floe_arena *arena, floe_error *err);
 
 /* The aggregate functions (names in the language, case-insensitive):
@@ -68,16 +70,19 @@ bool floe_expr_has_aggregate(const floe_expr *e);
 enum {
 	/* allow series functions: lag(x), lag(x, N), lag(x, INTERVAL),
 	 * rolling_sum/avg/min/max/count/stddev(x, INTERVAL); evaluation then
-	 * needs a floe_expr_series */
+	 * needs a floe_expr_series (lag by rows alone works without one) */
 	FLOE_EXPR_SERIES = 1u << 0
 };
 
 /* Bind `e` to `input`: column names resolve to field indexes (exact, else
  * case-insensitive when unique; FLOE_ENOTFOUND naming the column and the
  * columns there are), types are inferred and checked (FLOE_EINVALID naming
- * the offending part). An aggregate call left in the tree is FLOE_EINVALID
+ * the offending part), string literals compared with times are read as
+ * times, and constant subtrees are computed once (nodes allocated in the
+ * parse arena). An aggregate call left in the tree is FLOE_EINVALID
  * ("sum() is an aggregate: use it in an aggregate step"). Binding again
- * to another schema is allowed. */
+ * to another schema is allowed and starts from the parsed text's meaning;
+ * `input` must outlive the binding (floe_expr_columns reads it). */
 int floe_expr_bind(floe_expr *e, const floe_schema *input, unsigned flags, floe_error *err);
 
 /* The bound result type: BOOLEAN, INT, LONG, DOUBLE, DECIMAL, STRING,
@@ -87,19 +92,26 @@ floe_type floe_expr_type(const floe_expr *e);
 /* The expression's text as parsed (for messages). */
 const char *floe_expr_text(const floe_expr *e);
 
-/* Rows sorted by group, then by time: what series functions see.
- * group[i] is non-decreasing (rows of one key together; NULL = all rows
- * are one group); time[i] is non-decreasing within a group (NULL = row
- * order only: lag(x, INTERVAL) and rolling_* are then FLOE_EINVALID). */
+/* Rows sorted by group, then by time: what series functions see, both
+ * arrays of the batch's nrows. Rows of one group are together (group[i]
+ * equal; NULL = all rows are one group); time[i] (micros) is
+ * non-decreasing within a group (NULL = row order only: lag(x, INTERVAL)
+ * and rolling_* are then FLOE_EINVALID). A rolling frame of row i is the
+ * group's rows with time in (time[i] - d, time[i]], later rows at time[i]
+ * included; its value is exact (see docs/expressions.md), so it depends
+ * only on those rows, not on where the batch began. */
 typedef struct floe_expr_series {
 	const int64_t *group;
 	const int64_t *time;
 } floe_expr_series;
 
 /* Evaluate a bound expression on every row of `b` (whose columns are laid
- * out as the schema it was bound to). *out gets a column of
- * floe_expr_type(e) with b->nrows values; its buffers live in `arena`.
- * Errors name the row: "row N: cannot cast 'abc' to double". */
+ * out as the schema it was bound to; a column of another type is
+ * FLOE_EINVALID). *out gets a column of floe_expr_type(e) with b->nrows
+ * values; its buffers live in `arena`, except that a bare column reference
+ * returns the batch's own column (copy it before the batch goes). CASE,
+ * if, coalesce, AND and OR compute a branch only for the rows that take
+ * it. Errors name the row: "row N: cannot cast 'abc' to double". */
 int floe_expr_eval(const floe_expr *e, const floe_batch *b, const floe_expr_series *series,
                    floe_column *out, floe_arena *arena, floe_error *err);
 
@@ -110,11 +122,14 @@ int floe_expr_eval_filter(const floe_expr *e, const floe_batch *b,
                           floe_arena *arena, floe_error *err);
 
 /* Names of the input columns a bound expression reads (deduplicated, in
- * schema order) into names[] (at most cap); returns the count. */
+ * schema order) into names[] (at most cap; the names are the schema's);
+ * returns how many were stored. */
 int floe_expr_columns(const floe_expr *e, const char **names, int cap);
 
 /* Parse a duration: "5 minutes", "1 minute", "30s", "1m", "1h", "2 hours",
- * "1 day", "250ms", "10 seconds" into microseconds (> 0). */
+ * "1 day", "250ms", "10 seconds", "1.5s", "1h30m" into microseconds (> 0);
+ * units us, ms, s, m, h, d and their words. FLOE_EINVALID otherwise (err
+ * may be NULL). */
 int floe_expr_parse_interval(int64_t *us, const char *text, floe_error *err);
 
 #ifdef __cplusplus

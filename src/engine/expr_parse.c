@@ -1,9 +1,10 @@
 /* engine/expr_parse.c - the expression language's text into a tree: a
  * tokenizer and a precedence-climbing parser (SQL precedence: OR < AND <
  * NOT < comparisons, IS, IN, BETWEEN, LIKE < || < + - < * / % < unary
- * minus). IN and BETWEEN become OR/AND chains of comparisons and the
- * simple CASE form becomes the searched one, so the binder and evaluator
- * see fewer shapes. Aggregate calls are split out here too. */
+ * minus). IN becomes a balanced OR tree of equalities, BETWEEN an AND of
+ * two comparisons and the simple CASE form the searched one, so the binder
+ * and evaluator see fewer shapes (the left side is shared, not copied).
+ * Aggregate calls are split out here too, and durations parsed. */
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -168,8 +169,19 @@ floe_expr *ex_node(floe_arena *a, ex_kind k, int pos)
 		e->k = k;
 		e->pos = pos;
 		e->idx = -1;
+		e->arena = a;
 	}
 	return e;
+}
+
+bool ex_reserved(const char *p, size_t n)
+{
+	static const char *const words[] = { "AND", "OR", "NOT", "IS", "IN", "BETWEEN", "LIKE",
+		"CASE", "WHEN", "THEN", "ELSE", "END", "AS", NULL };
+	for (int i = 0; words[i]; i++)
+		if (strlen(words[i]) == n && strncasecmp(p, words[i], n) == 0)
+			return true;
+	return false;
 }
 
 static floe_expr *bin(parser *p, int op, floe_expr *l, floe_expr *r, int pos)
@@ -207,6 +219,31 @@ static floe_expr *unary(parser *p, ex_kind k, floe_expr *x, int pos)
 }
 
 static int parse_expr(parser *p, floe_expr **out);
+
+/* A growing list of nodes in the arena (kept off the stack: parsing
+ * recurses). */
+typedef struct vec {
+	floe_expr **v;
+	int n, cap;
+} vec;
+
+static int vpush(parser *p, vec *v, floe_expr *x)
+{
+	if (!x)
+		return oom(p->err);
+	if (v->n == v->cap) {
+		int cap = v->cap ? v->cap * 2 : 8;
+		floe_expr **nv = floe_arena_alloc(p->a, (size_t)cap * sizeof *nv);
+		if (!nv)
+			return oom(p->err);
+		if (v->n)
+			memcpy(nv, v->v, (size_t)v->n * sizeof *nv);
+		v->v = nv;
+		v->cap = cap;
+	}
+	v->v[v->n++] = x;
+	return 0;
+}
 
 /* Unescape a '...' token ('' -> '). */
 static char *str_value(parser *p, const tok *t, size_t *n)
@@ -387,16 +424,11 @@ static int parse_primary(parser *p, floe_expr **out)
 				e->interval = true;
 			} else {
 				floe_type ty = { .id = which == 1 ? FLOE_TYPE_TIMESTAMPTZ : FLOE_TYPE_DATE };
-				floe_value v;
-				floe_buf sc = { 0 };
-				int r = floe_text_parse(&v, &ty, s, n, &sc, &e2);
-				floe_buf_free(&sc);
-				if (r)
+				if (ex_parse_time(ty.id, s, n, &e->li, &e2))
 					return floe_error_set(p->err, FLOE_EINVALID, "at character %d: '%s' is not "
 					                      "a %s: %s", p->t.pos + 1, s, which == 1 ?
 					                      "timestamp" : "date", e2.msg);
 				e->type = ty;
-				e->li = v.i;
 			}
 			next(p);
 			*out = e;
@@ -413,8 +445,7 @@ static int parse_primary(parser *p, floe_expr **out)
 		floe_expr *e = ex_node(p->a, EX_CASE, t.pos);
 		if (!e)
 			return oom(p->err);
-		floe_expr *items[512];
-		int n = 0;
+		vec items = { 0 };
 		while (kw(p, "WHEN")) {
 			next(p);
 			floe_expr *c, *v;
@@ -427,31 +458,28 @@ static int parse_primary(parser *p, floe_expr **out)
 				return rc2;
 			if (operand && !(c = bin(p, EB_EQ, operand, c, c->pos)))
 				return oom(p->err);
-			if (n + 3 > (int)(sizeof items / sizeof *items))
-				return fail(p, "fewer WHEN branches");
-			items[n++] = c;
-			items[n++] = v;
+			if (items.n >= 2 * 256)
+				return fail(p, "at most 256 WHEN branches");
+			if ((rc2 = vpush(p, &items, c)) || (rc2 = vpush(p, &items, v)))
+				return rc2;
 		}
-		if (n == 0)
+		if (items.n == 0)
 			return fail(p, "WHEN");
 		if (kw(p, "ELSE")) {
 			next(p);
-			if ((rc2 = parse_expr(p, &items[n])))
+			floe_expr *v;
+			if ((rc2 = parse_expr(p, &v)) || (rc2 = vpush(p, &items, v)))
 				return rc2;
-			n++;
 			e->has_else = true;
 		}
 		if (!kw(p, "END"))
 			return fail(p, "END");
 		next(p);
-		e->args = floe_arena_calloc(p->a, (size_t)n, sizeof *e->args);
-		if (!e->args)
-			return oom(p->err);
-		memcpy(e->args, items, (size_t)n * sizeof *items);
-		e->nargs = n;
-		for (int i = 0; i < n; i++)
-			if (items[i]->height + 1 > e->height)
-				e->height = items[i]->height + 1;
+		e->args = items.v;
+		e->nargs = items.n;
+		for (int i = 0; i < items.n; i++)
+			if (items.v[i]->height + 1 > e->height)
+				e->height = items.v[i]->height + 1;
 		if (e->height > EX_MAX_HEIGHT)
 			p->too_deep = true;
 		*out = e;
@@ -484,24 +512,25 @@ static int parse_primary(parser *p, floe_expr **out)
 		return 0;
 	}
 	/* a column or a function call */
+	if (ex_reserved(t.p, t.n))
+		return fail(p, "a column, a literal, a function or '('");
 	next(p);
 	if (p->t.k == T_LP) {
 		floe_expr *e = ex_node(p->a, EX_FUNC, t.pos);
 		if (!e || !(e->name = floe_arena_strndup(p->a, t.p, t.n)))
 			return oom(p->err);
 		next(p);
-		floe_expr *items[64];
-		int n = 0;
+		vec items = { 0 };
 		if (p->t.k == T_STAR) {
 			e->star = true;
 			next(p);
 		} else if (p->t.k != T_RP) {
 			for (;;) {
-				if (n == 64)
+				floe_expr *x;
+				if (items.n == 64)
 					return fail(p, "at most 64 arguments");
-				if ((rc = parse_expr(p, &items[n])))
+				if ((rc = parse_expr(p, &x)) || (rc = vpush(p, &items, x)))
 					return rc;
-				n++;
 				if (p->t.k != T_COMMA)
 					break;
 				next(p);
@@ -511,14 +540,13 @@ static int parse_primary(parser *p, floe_expr **out)
 			return fail(p, "')' or ','");
 		e->end = p->t.end;
 		next(p);
-		e->args = floe_arena_calloc(p->a, (size_t)(n ? n : 1), sizeof *e->args);
-		if (!e->args)
+		if (!items.v && !(items.v = floe_arena_calloc(p->a, 1, sizeof *items.v)))
 			return oom(p->err);
-		memcpy(e->args, items, (size_t)n * sizeof *items);
-		e->nargs = n;
-		for (int i = 0; i < n; i++)
-			if (items[i]->height + 1 > e->height)
-				e->height = items[i]->height + 1;
+		e->args = items.v;
+		e->nargs = items.n;
+		for (int i = 0; i < items.n; i++)
+			if (items.v[i]->height + 1 > e->height)
+				e->height = items.v[i]->height + 1;
 		if (e->height > EX_MAX_HEIGHT)
 			p->too_deep = true;
 		*out = e;
@@ -671,15 +699,15 @@ static int parse_cmp(parser *p, floe_expr **out)
 			if (p->t.k != T_LP)
 				return fail(p, "'('");
 			next(p);
-			floe_expr *chain = NULL;
+			/* x = a OR x = b OR ...: a balanced tree, so long lists stay shallow */
+			vec items = { 0 };
 			for (;;) {
 				floe_expr *v;
-				if ((rc = parse_expr(p, &v)))
+				if (items.n == 100000)
+					return fail(p, "at most 100000 values in the list");
+				if ((rc = parse_expr(p, &v)) || (rc = vpush(p, &items, bin(p, EB_EQ, l, v,
+				                                                            v->pos))))
 					return rc;
-				floe_expr *eq = bin(p, EB_EQ, l, v, v->pos);
-				if (!eq || (chain && !(eq = bin(p, EB_OR, chain, eq, pos))))
-					return oom(p->err);
-				chain = eq;
 				if (p->t.k != T_COMMA)
 					break;
 				next(p);
@@ -687,6 +715,17 @@ static int parse_cmp(parser *p, floe_expr **out)
 			if (p->t.k != T_RP)
 				return fail(p, "')' or ','");
 			next(p);
+			int n = items.n;
+			while (n > 1) {
+				int m = 0;
+				for (int i = 0; i < n; i += 2)
+					if (i + 1 == n)
+						items.v[m++] = items.v[i];
+					else if (!(items.v[m++] = bin(p, EB_OR, items.v[i], items.v[i + 1], pos)))
+						return oom(p->err);
+				n = m;
+			}
+			floe_expr *chain = items.v[0];
 			l = neg ? unary(p, EX_NOT, chain, pos) : chain;
 			if (!l)
 				return oom(p->err);
@@ -850,20 +889,42 @@ bool floe_expr_has_aggregate(const floe_expr *e)
 	return false;
 }
 
-/* The text of node e's span (args of a call: from the call's '(' ...). */
-static int agg_key(const floe_expr *e, char *buf, size_t n)
+/* The next character of a call's text as aggregates compare it: white
+ * space outside quotes dropped and letters outside quotes lower-cased, so
+ * count(*) is COUNT( * ) but 'A' is not 'a' and "Px" is not "px". -1 at
+ * the end of the call. */
+static int key_next(const floe_expr *e, int *i, char *quote)
 {
 	int end = e->end > e->pos ? e->end : e->pos;
-	int len = end - e->pos;
-	/* lower-cased, spaces dropped, so count(*) == COUNT( * ) */
-	size_t k = 0;
-	for (int i = 0; i < len && k + 1 < n; i++) {
-		char c = e->src[e->pos + i];
+	while (*i < end) {
+		char c = e->src[(*i)++];
+		if (*quote) {
+			if (c == *quote)
+				*quote = 0; /* '' and "" reopen at once: same result */
+			return (unsigned char)c;
+		}
+		if (c == '\'' || c == '"') {
+			*quote = c;
+			return (unsigned char)c;
+		}
 		if (!isspace((unsigned char)c))
-			buf[k++] = (char)tolower((unsigned char)c);
+			return tolower((unsigned char)c);
 	}
-	buf[k] = 0;
-	return (int)k;
+	return -1;
+}
+
+/* Do two aggregate calls have the same text (as key_next reads it)? */
+static bool same_call(const floe_expr *a, const floe_expr *b)
+{
+	int i = a->pos, j = b->pos;
+	char qa = 0, qb = 0;
+	for (;;) {
+		int x = key_next(a, &i, &qa), y = key_next(b, &j, &qb);
+		if (x != y)
+			return false;
+		if (x < 0)
+			return true;
+	}
 }
 
 static int split(floe_expr *e, floe_expr_agg **aggs_out, int *naggs, floe_arena *a,
@@ -890,17 +951,14 @@ static int split(floe_expr *e, floe_expr_agg **aggs_out, int *naggs, floe_arena 
 			return floe_error_set(err, FLOE_EINVALID, "at character %d: an aggregate inside "
 			                      "%s() cannot be computed (aggregates do not nest)",
 			                      c->args[0]->pos + 1, c->name);
-		char key[1024];
-		agg_key(c, key, sizeof key);
 		int found = -1;
-		for (int k = 0; k < *naggs; k++)
+		for (int k = 0; k < *naggs && found < 0; k++)
 			if ((*aggs_out)[k].fn == (floe_agg_fn)fn && (*aggs_out)[k].arg == NULL && c->star)
 				found = k;
 			else if ((*aggs_out)[k].fn == (floe_agg_fn)fn && (*aggs_out)[k].arg &&
 			         !c->star) {
-				char k2[1024];
 				const floe_expr *owner = (*aggs_out)[k].arg->agg_call;
-				if (owner && agg_key(owner, k2, sizeof k2) >= 0 && strcmp(k2, key) == 0)
+				if (owner && same_call(owner, c))
 					found = k;
 			}
 		if (found < 0) {
