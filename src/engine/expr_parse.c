@@ -889,10 +889,16 @@ bool floe_expr_has_aggregate(const floe_expr *e)
 	return false;
 }
 
+static bool key_word(char c)
+{
+	return isalnum((unsigned char)c) || c == '_' || c == '.';
+}
+
 /* The next character of a call's text as aggregates compare it: white
- * space outside quotes dropped and letters outside quotes lower-cased, so
- * count(*) is COUNT( * ) but 'A' is not 'a' and "Px" is not "px". -1 at
- * the end of the call. */
+ * space outside quotes dropped (one space kept between two words, so
+ * a or b is not aorb) and letters outside quotes lower-cased, so count(*)
+ * is COUNT( * ) but 'A' is not 'a' and "Px" is not "px". -1 at the end of
+ * the call. */
 static int key_next(const floe_expr *e, int *i, char *quote)
 {
 	int end = e->end > e->pos ? e->end : e->pos;
@@ -909,6 +915,12 @@ static int key_next(const floe_expr *e, int *i, char *quote)
 		}
 		if (!isspace((unsigned char)c))
 			return tolower((unsigned char)c);
+		int before = *i - 2; /* the character ahead of this run of spaces */
+		while (*i < end && isspace((unsigned char)e->src[*i]))
+			(*i)++;
+		if (before >= e->pos && *i < end && key_word(e->src[before]) &&
+		    key_word(e->src[*i]))
+			return ' ';
 	}
 	return -1;
 }
@@ -1060,9 +1072,10 @@ int floe_expr_parse_interval(int64_t *us, const char *text, floe_error *err)
 		for (int i = 0; units[i].name; i++)
 			if (strlen(units[i].name) == n && strncasecmp(u, units[i].name, n) == 0)
 				mul = units[i].mul;
-		if (mul < 0 || v * (double)mul > 9.2e18)
+		/* !(<=) also refuses NaN ("nan s"); the sum is checked too */
+		if (mul < 0 || !(v * (double)mul <= 9.2e18) ||
+		    __builtin_add_overflow(total, (int64_t)(v * (double)mul + 0.5), &total))
 			goto bad;
-		total += (int64_t)(v * (double)mul + 0.5);
 		any = true;
 	}
 	if (!any || total <= 0)
