@@ -691,7 +691,8 @@ int64_t floe_append_rows(const floe_append *a)
 	return a->rows;
 }
 
-int floe_append_set_summary(floe_append *a, const char *key, const char *value, floe_error *err)
+int ice_summary_extra_set(floe_arena *arena, const ice_kv **extra, int *nextra,
+                          const char *key, const char *value, floe_error *err)
 {
 	static const char *const reserved[] = { "operation", "added-data-files", "added-records",
 		"added-files-size", "changed-partition-count", "total-records", "total-files-size",
@@ -700,20 +701,28 @@ int floe_append_set_summary(floe_append *a, const char *key, const char *value, 
 	for (int i = 0; reserved[i]; i++)
 		if (strcmp(key, reserved[i]) == 0)
 			return floe_error_set(err, FLOE_EINVALID, "summary key '%s' is set by floe", key);
-	ice_kv *kv = floe_arena_calloc(a->arena, (size_t)a->nextra + 1, sizeof *kv);
+	ice_kv *kv = floe_arena_calloc(arena, (size_t)*nextra + 1, sizeof *kv);
 	if (!kv)
 		return oom(err);
 	int n = 0;
-	for (int i = 0; i < a->nextra; i++)
-		if (strcmp(a->extra[i].key, key) != 0)
-			kv[n++] = a->extra[i];
-	kv[n].key = floe_arena_strdup(a->arena, key);
-	kv[n].value = floe_arena_strdup(a->arena, value);
+	for (int i = 0; i < *nextra; i++)
+		if (strcmp((*extra)[i].key, key) != 0)
+			kv[n++] = (*extra)[i];
+	kv[n].key = floe_arena_strdup(arena, key);
+	kv[n].value = floe_arena_strdup(arena, value);
 	if (!kv[n].key || !kv[n].value)
 		return oom(err);
-	a->extra = kv;
-	a->nextra = n + 1;
+	*extra = kv;
+	*nextra = n + 1;
 	return 0;
+}
+
+int floe_append_set_summary(floe_append *a, const char *key, const char *value, floe_error *err)
+{
+	const ice_kv *extra = a->extra;
+	int rc = ice_summary_extra_set(a->arena, &extra, &a->nextra, key, value, err);
+	a->extra = (ice_kv *)extra;
+	return rc;
 }
 
 /* ---- rows ------------------------------------------------------------------ */

@@ -189,4 +189,10 @@ int ice_cell_cmp(const floe_column *a, int64_t ra, const floe_column *b, int64_t
 int ice_batch_gather(floe_arena *arena, const floe_batch *src, const int32_t *idx, int64_t n,
                      floe_batch *out, floe_error *err);
 
+/* Set summary entry `key` (replacing an earlier one) in the extra entries
+ * of a commit; keys floe computes itself are FLOE_EINVALID. Copies go in
+ * `arena`. */
+int ice_summary_extra_set(floe_arena *arena, const ice_kv **extra, int *nextra,
+                          const char *key, const char *value, floe_error *err);
+
 #endif

@@ -277,20 +277,7 @@ static int key_add(floe_merge *m, uint64_t h, uint32_t batch, uint32_t row)
 int floe_merge_set_summary(floe_merge *m, const char *key, const char *value,
                            floe_error *err)
 {
-	ice_kv *kv = floe_arena_calloc(m->src_arena, (size_t)m->d.nextra + 1, sizeof *kv);
-	if (!kv)
-		return oom(err);
-	int n = 0;
-	for (int i = 0; i < m->d.nextra; i++)
-		if (strcmp(m->d.extra[i].key, key) != 0)
-			kv[n++] = m->d.extra[i];
-	kv[n].key = floe_arena_strdup(m->src_arena, key);
-	kv[n].value = floe_arena_strdup(m->src_arena, value);
-	if (!kv[n].key || !kv[n].value)
-		return oom(err);
-	m->d.extra = kv;
-	m->d.nextra = n + 1;
-	return 0;
+	return ice_summary_extra_set(m->src_arena, &m->d.extra, &m->d.nextra, key, value, err);
 }
 
 int floe_merge_batch(floe_merge *m, const floe_batch *b, floe_error *err)
