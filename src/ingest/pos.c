@@ -105,6 +105,31 @@ int ing_pos_set_cursor(ing_pos *p, const char *file, int64_t off)
 	return 0;
 }
 
+int ing_pos_max(ing_pos *p, const ing_pos *other)
+{
+	if (other->kind == ING_POS_NONE)
+		return 0;
+	if (p->kind == ING_POS_NONE)
+		return ing_pos_copy(p, other);
+	if (p->kind != other->kind)
+		return FLOE_EINVALID;
+	if (p->kind == ING_POS_CURSOR) {
+		int c = strcmp(other->file, p->file);
+		if (c > 0 || (c == 0 && other->off > p->off))
+			return ing_pos_set_cursor(p, other->file, other->off);
+		return 0;
+	}
+	for (int i = 0; i < other->nparts; i++) {
+		const ing_part_off *o = &other->parts[i];
+		if (o->next > ing_pos_part(p, o->partition)) {
+			int rc = ing_pos_set_part(p, o->partition, o->next);
+			if (rc)
+				return rc;
+		}
+	}
+	return 0;
+}
+
 int ing_pos_format(const ing_pos *p, floe_buf *out)
 {
 	json_t *o = json_object();

@@ -203,9 +203,10 @@ static int flush_chunk(run *r, floe_error *err)
 
 static int commit_batch(run *r, floe_error *err)
 {
-	ing_pos pos;
+	ing_pos pos, qpos;
 	ing_pos_init(&pos);
-	floe_buf text = { 0 };
+	ing_pos_init(&qpos);
+	floe_buf text = { 0 }, qtext = { 0 };
 	int rc = r->src->ops->position(r->src, &pos, err);
 	if (!rc && (rc = ing_pos_format(&pos, &text)))
 		floe_error_set(err, rc, "out of memory");
@@ -214,11 +215,22 @@ static int commit_batch(run *r, floe_error *err)
 	const char *ptext = (const char *)text.data;
 	const floe_batch *rej = ing_decoder_rejects(r->dec);
 	if (rej->nrows > 0) {
+		/* The quarantine's position never goes back: after a crash between
+		 * its commit and Bronze's, a restart re-reads from Bronze's older
+		 * position, and a batch that ends behind the quarantine on one
+		 * partition must not forget the rejects it already holds there. */
+		rc = ing_pos_copy(&qpos, &pos);
+		if (!rc && r->have_qpos && (rc = ing_pos_max(&qpos, &r->qpos)) == FLOE_EINVALID)
+			rc = ing_pos_copy(&qpos, &pos); /* a saved position of another kind */
+		if (rc || (rc = ing_pos_format(&qpos, &qtext))) {
+			rc = floe_error_set(err, FLOE_ENOMEM, "out of memory");
+			goto out;
+		}
 		floe_append *qa;
 		if ((rc = floe_append_begin(&qa, r->quar, err)))
 			goto out;
 		if ((rc = floe_append_batch(qa, rej, err)) ||
-		    (rc = floe_append_set_summary(qa, r->pos_key, ptext, err)) ||
+		    (rc = floe_append_set_summary(qa, r->pos_key, (const char *)qtext.data, err)) ||
 		    (rc = floe_append_set_summary(qa, "floe.ingest.source", r->src->label, err))) {
 			floe_append_abort(qa);
 			goto out;
@@ -248,7 +260,9 @@ static int commit_batch(run *r, floe_error *err)
 	}
 out:
 	ing_pos_free(&pos);
+	ing_pos_free(&qpos);
 	floe_buf_free(&text);
+	floe_buf_free(&qtext);
 	return rc;
 }
 

@@ -39,6 +39,9 @@ int ing_pos_copy(ing_pos *dst, const ing_pos *src);
 int ing_pos_set_part(ing_pos *p, int32_t partition, int64_t next);
 /* Next offset of `partition`, or -1 when the position does not name it. */
 int64_t ing_pos_part(const ing_pos *p, int32_t partition);
+/* Raise `p` to `other` wherever `other` is further on: per partition, or the
+ * later cursor. Mixed kinds are FLOE_EINVALID. */
+int ing_pos_max(ing_pos *p, const ing_pos *other);
 /* Cursor: set file and offset. */
 int ing_pos_set_cursor(ing_pos *p, const char *file, int64_t off);
 /* Text form kept in snapshot summaries: partitions as a JSON object

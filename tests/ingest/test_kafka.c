@@ -217,6 +217,43 @@ static void check_order(const got *g)
 				CHECK(g->off[j] > g->off[i]);
 }
 
+/* The larger of two positions, per partition or by cursor. */
+TEST(ingest_position_max)
+{
+	ing_pos a, b;
+	ing_pos_init(&a);
+	ing_pos_init(&b);
+	REQUIRE(ing_pos_set_part(&a, 0, 30) == 0);
+	REQUIRE(ing_pos_set_part(&a, 2, 5) == 0);
+	REQUIRE(ing_pos_set_part(&b, 0, 10) == 0);
+	REQUIRE(ing_pos_set_part(&b, 1, 7) == 0);
+	REQUIRE(ing_pos_set_part(&b, 2, 9) == 0);
+	REQUIRE(ing_pos_max(&a, &b) == 0);
+	CHECK_EQ_INT(ing_pos_part(&a, 0), 30);
+	CHECK_EQ_INT(ing_pos_part(&a, 1), 7);
+	CHECK_EQ_INT(ing_pos_part(&a, 2), 9);
+	CHECK_EQ_INT(a.nparts, 3);
+	ing_pos c, d;
+	ing_pos_init(&c);
+	ing_pos_init(&d);
+	CHECK_EQ_INT(ing_pos_max(&c, &a), 0); /* none: takes the other */
+	CHECK_EQ_INT(ing_pos_part(&c, 1), 7);
+	REQUIRE(ing_pos_set_cursor(&d, "/in/b.jsonl", 100) == 0);
+	CHECK_EQ_INT(ing_pos_max(&c, &d), FLOE_EINVALID); /* mixed kinds */
+	ing_pos_free(&c);
+	REQUIRE(ing_pos_set_cursor(&c, "/in/a.jsonl", 900) == 0);
+	REQUIRE(ing_pos_max(&c, &d) == 0); /* a later file wins over a larger offset */
+	CHECK(strcmp(c.file, "/in/b.jsonl") == 0);
+	CHECK_EQ_INT(c.off, 100);
+	REQUIRE(ing_pos_set_cursor(&d, "/in/b.jsonl", 50) == 0);
+	REQUIRE(ing_pos_max(&c, &d) == 0); /* same file, smaller offset: unchanged */
+	CHECK_EQ_INT(c.off, 100);
+	ing_pos_free(&a);
+	ing_pos_free(&b);
+	ing_pos_free(&c);
+	ing_pos_free(&d);
+}
+
 TEST(kafka_url_parse)
 {
 	floe_error err;
