@@ -5,8 +5,8 @@
 MODE ?= release
 B := build/$(MODE)
 CC ?= cc
-PKGS := libzstd snappy zlib liblz4 libxxhash jansson libbrotlienc libbrotlidec sqlite3 rdkafka yaml-0.1
-PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lzstd -lsnappy -lz -llz4 -lxxhash -ljansson -lbrotlienc -lbrotlidec -lsqlite3 -lrdkafka -lyaml)
+PKGS := libzstd snappy zlib liblz4 libxxhash jansson libbrotlienc libbrotlidec sqlite3 rdkafka yaml-0.1 libedit
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lzstd -lsnappy -lz -llz4 -lxxhash -ljansson -lbrotlienc -lbrotlidec -lsqlite3 -lrdkafka -lyaml -ledit)
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla
@@ -27,7 +27,7 @@ endif
 CFLAGS_ALL = $(BASE_CFLAGS) $(OPT) $(PKG_CFLAGS) $(CFLAGS)
 LDLIBS_ALL = $(LDOPT) $(PKG_LIBS) -lm $(LDFLAGS)
 
-LIB_SRC := $(wildcard src/util/*.c src/parquet/*.c src/avro/*.c src/iceberg/*.c src/ingest/*.c src/engine/*.c src/pipeline/*.c)
+LIB_SRC := $(wildcard src/util/*.c src/parquet/*.c src/avro/*.c src/iceberg/*.c src/ingest/*.c src/engine/*.c src/pipeline/*.c src/sql/*.c)
 CLI_SRC := $(wildcard src/cli/*.c)
 TEST_SRC := $(wildcard tests/*.c tests/*/*.c)
 BENCH_SRC := $(wildcard bench/*.c)

@@ -17,5 +17,7 @@
 #include "floe/expr.h"
 #include "floe/window.h"
 #include "floe/pipeline.h"
+#include "floe/meta.h"
+#include "floe/sql.h"
 
 #endif

@@ -1,0 +1,528 @@
+/* tests/sql/test_sql.c - floe tables as SQLite virtual tables: names,
+ * values, filters pushed into pruned scans giving the rows SQLite's own
+ * semantics give (checked against a model of the data), time travel
+ * through _as_of, LIMIT, joins, read-only refusal and catalog refresh. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "floe/floe.h"
+#include "harness.h"
+#include "sql/sql_int.h"
+
+#define NROWS 1440
+#define T0_US INT64_C(1793491200000000) /* 2026-11-01 00:00:00 UTC */
+static const char *const SYMS[5] = { "AAPL", "aapl", "MSFT", "AMZN", "TSLA" };
+
+typedef struct row {
+	int64_t id;
+	const char *symbol;
+	double price;
+	int32_t qty;
+	int64_t ts;
+	int32_t day;
+	bool side;
+	bool note_null;
+	char ts_text[48], day_text[48];
+} row;
+
+static row rows[NROWS];
+
+static void gen(void)
+{
+	for (int i = 0; i < NROWS; i++) {
+		row *r = &rows[i];
+		r->id = i;
+		r->symbol = SYMS[i % 5];
+		r->price = 100 + (i % 50) * 0.25;
+		r->qty = i % 13;
+		r->ts = T0_US + (int64_t)i * 600 * 1000000;
+		r->day = (int32_t)(r->ts / 86400000000);
+		r->side = i % 2;
+		r->note_null = i % 7 == 0;
+		sq_format_timestamp_us(r->ts_text, r->ts);
+		sq_format_date(r->day_text, r->day);
+	}
+}
+
+static void must(int rc, const floe_error *err, const char *what)
+{
+	if (rc) {
+		th_fail(__FILE__, __LINE__, "%s: %s", what, err->msg);
+		exit(1);
+	}
+}
+
+static int64_t append(floe_table *t, int from, int to)
+{
+	floe_error err;
+	floe_arena *ar = floe_arena_new(0);
+	floe_schema *s;
+	must(floe_schema_parse(&s, "id long not null, symbol string, price double, qty int, "
+	                       "ts timestamptz, day date, side boolean, note string", ar, &err),
+	     &err, "schema");
+	floe_batch_builder *b;
+	must(floe_batch_builder_new(&b, s, &err), &err, "builder");
+	for (int i = from; i < to; i++) {
+		const row *r = &rows[i];
+		must(floe_batch_builder_i64(b, 0, r->id, &err) ||
+		     floe_batch_builder_bytes(b, 1, r->symbol, (int64_t)strlen(r->symbol), &err) ||
+		     floe_batch_builder_f64(b, 2, r->price, &err) ||
+		     floe_batch_builder_i32(b, 3, r->qty, &err) ||
+		     floe_batch_builder_i64(b, 4, r->ts, &err) ||
+		     floe_batch_builder_i32(b, 5, r->day, &err) ||
+		     floe_batch_builder_bool(b, 6, r->side, &err) ||
+		     (r->note_null ? floe_batch_builder_null(b, 7, &err)
+		                   : floe_batch_builder_bytes(b, 7, "n'o,te", 6, &err)), &err, "row");
+	}
+	floe_append *a;
+	int64_t snap;
+	must(floe_append_begin(&a, t, &err), &err, "begin");
+	must(floe_append_batch(a, floe_batch_builder_view(b), &err), &err, "batch");
+	must(floe_append_commit(a, &snap, &err), &err, "commit");
+	floe_batch_builder_free(b);
+	floe_arena_free(ar);
+	return snap;
+}
+
+typedef struct env {
+	floe_catalog *cat;
+	floe_sql *s;
+	int64_t snap1, snap2;
+	int64_t snap1_ms;
+} env;
+
+static void open_env(env *e)
+{
+	gen();
+	floe_error err;
+	must(floe_catalog_open(&e->cat, th_path("wh"), NULL, &err), &err, "catalog");
+	floe_table_create_options co;
+	memset(&co, 0, sizeof co);
+	co.schema = "id long not null, symbol string, price double, qty int, ts timestamptz, "
+	            "day date, side boolean, note string";
+	co.partition = "day(ts)";
+	floe_table *t;
+	must(floe_table_create(&t, e->cat, "mkt.trades", &co, &err), &err, "create");
+	e->snap1 = append(t, 0, NROWS / 2);
+	const floe_snapshot_info *si;
+	int n;
+	must(floe_table_snapshots(t, &si, &n, &err), &err, "snapshots");
+	e->snap1_ms = si[n - 1].timestamp_ms;
+	struct timespec ts = { 0, 20 * 1000000 };
+	nanosleep(&ts, NULL);
+	e->snap2 = append(t, NROWS / 2, NROWS);
+	must(floe_table_create_tag(t, "first", e->snap1, &err), &err, "tag");
+	floe_table_close(t);
+	co.schema = "symbol string not null, name string";
+	co.partition = NULL;
+	must(floe_table_create(&t, e->cat, "ref.symbols", &co, &err), &err, "create symbols");
+	floe_table_close(t);
+	must(floe_sql_open(&e->s, e->cat, NULL, &err), &err, "sql open");
+	char *msg = NULL;
+	if (sqlite3_exec(floe_sql_db(e->s), "SELECT 1", NULL, NULL, &msg) != SQLITE_OK)
+		th_fail(__FILE__, __LINE__, "exec: %s", msg);
+}
+
+static void close_env(env *e)
+{
+	floe_sql_close(e->s);
+	floe_catalog_close(e->cat);
+}
+
+/* The first column of the first row as an integer; -999 on an error, with
+ * the message in `msg` (may be NULL). */
+static int64_t q_int(env *e, const char *sql, char *msg, size_t cap)
+{
+	sqlite3_stmt *st;
+	sqlite3 *db = floe_sql_db(e->s);
+	if (msg)
+		msg[0] = '\0';
+	floe_sql_reset_scans(e->s);
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+		if (msg)
+			snprintf(msg, cap, "%s", sqlite3_errmsg(db));
+		else
+			th_fail(__FILE__, __LINE__, "%s: %s", sql, sqlite3_errmsg(db));
+		return -999;
+	}
+	int64_t v = -999;
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	else if (rc != SQLITE_DONE) {
+		if (msg)
+			snprintf(msg, cap, "%s", sqlite3_errmsg(db));
+		else
+			th_fail(__FILE__, __LINE__, "%s: %s", sql, sqlite3_errmsg(db));
+	}
+	sqlite3_finalize(st);
+	return v;
+}
+
+static void q_text(env *e, const char *sql, char *out, size_t cap)
+{
+	sqlite3_stmt *st;
+	out[0] = '\0';
+	REQUIRE(sqlite3_prepare_v2(floe_sql_db(e->s), sql, -1, &st, NULL) == SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+		snprintf(out, cap, "%s", (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+}
+
+TEST(sql_tables_attached_and_counted)
+{
+	env e;
+	open_env(&e);
+	CHECK_EQ_INT(q_int(&e, "SELECT count(*) FROM mkt.trades", NULL, 0), NROWS);
+	const floe_sql_scan_info *sc;
+	int n;
+	floe_sql_scans(e.s, &sc, &n);
+	REQUIRE(n == 1);
+	CHECK_EQ_STR(sc[0].table, "mkt.trades");
+	CHECK_EQ_STR(sc[0].where, "");
+	CHECK_EQ_INT(sc[0].ncolumns, 1); /* count(*): one narrow column */
+	CHECK_EQ_INT(sc[0].stats.rows_returned, NROWS);
+	CHECK_EQ_INT(sc[0].stats.snapshot_id, e.snap2);
+	CHECK_EQ_INT(q_int(&e, "SELECT count(*) FROM \"mkt.trades\"", NULL, 0), NROWS);
+	CHECK_EQ_INT(q_int(&e, "SELECT count(*) FROM ref.symbols", NULL, 0), 0);
+	CHECK_EQ_INT(q_int(&e, "SELECT sum(id) FROM mkt.trades", NULL, 0),
+	             (int64_t)NROWS * (NROWS - 1) / 2);
+	close_env(&e);
+}
+
+TEST(sql_values_read_as_sqlite_types_and_text)
+{
+	env e;
+	open_env(&e);
+	char out[128];
+	q_text(&e, "SELECT ts || '|' || day || '|' || typeof(price) || '|' || typeof(qty) || '|' "
+	       "|| side || '|' || coalesce(note, 'NULL') || '|' || typeof(ts) FROM mkt.trades "
+	       "WHERE id = 1", out, sizeof out);
+	CHECK_EQ_STR(out, "2026-11-01 00:10:00.000000|2026-11-01|real|integer|1|n'o,te|text");
+	q_text(&e, "SELECT coalesce(note, 'NULL') FROM mkt.trades WHERE id = 7", out, sizeof out);
+	CHECK_EQ_STR(out, "NULL");
+	/* SQLite's date functions read the text */
+	CHECK_EQ_INT(q_int(&e, "SELECT count(*) FROM mkt.trades WHERE ts >= datetime('2026-11-10')",
+	                   NULL, 0), 144);
+	CHECK_EQ_INT(q_int(&e, "SELECT CAST(strftime('%s', ts) AS INTEGER) FROM mkt.trades "
+	                   "WHERE id = 6", NULL, 0), T0_US / 1000000 + 3600);
+	close_env(&e);
+}
+
+/* ---- filters against the model --------------------------------------------- */
+
+typedef bool (*pred_fn)(const row *r);
+
+static bool p_sym_msft(const row *r) { return strcmp(r->symbol, "MSFT") == 0; }
+static bool p_sym_in(const row *r) { return !strcmp(r->symbol, "AAPL") || !strcmp(r->symbol, "TSLA"); }
+static bool p_like_a(const row *r) { return r->symbol[0] == 'a' || r->symbol[0] == 'A'; }
+static bool p_glob_a(const row *r) { return r->symbol[0] == 'A'; }
+static bool p_note_null(const row *r) { return r->note_null; }
+static bool p_note_nn(const row *r) { return !r->note_null; }
+static bool p_price_gt(const row *r) { return r->price > 105.5; }
+static bool p_price_le(const row *r) { return r->price <= 101; }
+static bool p_qty_between(const row *r) { return r->qty >= 3 && r->qty <= 5; }
+static bool p_side(const row *r) { return r->side; }
+static bool p_day_eq(const row *r) { return strcmp(r->day_text, "2026-11-04") == 0; }
+static bool p_day_ge(const row *r) { return strcmp(r->day_text, "2026-11-08") >= 0; }
+static bool p_hour(const row *r)
+{
+	return strcmp(r->ts_text, "2026-11-03 00:00:00") >= 0 &&
+	       strcmp(r->ts_text, "2026-11-03 01:00:00") < 0;
+}
+static bool p_ts_gt_prefix(const row *r) { return strcmp(r->ts_text, "2026-11-09 12:00:00") > 0; }
+static bool p_ts_le_prefix(const row *r) { return strcmp(r->ts_text, "2026-11-02 12:00") <= 0; }
+static bool p_ts_eq_full(const row *r)
+{
+	return strcmp(r->ts_text, "2026-11-02 12:00:00.000000") == 0;
+}
+static bool p_ts_t_form(const row *r) { return strcmp(r->ts_text, "2026-11-05T00:00:00") >= 0; }
+static bool p_id_in(const row *r) { return r->id == 1 || r->id == 5 || r->id == 1000; }
+static bool p_id_real(const row *r) { return r->id < 2.5; }
+static bool p_or(const row *r) { return r->id < 3 || strcmp(r->symbol, "TSLA") == 0; }
+static bool p_sym_ci(const row *r) { return strcmp(r->symbol, "AAPL") == 0 || strcmp(r->symbol, "aapl") == 0; }
+
+typedef struct fcase {
+	const char *where;
+	pred_fn pred;
+	bool pushed;
+} fcase;
+
+TEST(sql_pushed_filters_give_sqlite_semantics)
+{
+	static const fcase cases[] = {
+		{ "symbol = 'MSFT'", p_sym_msft, true },
+		{ "symbol IN ('AAPL', 'TSLA')", p_sym_in, true },
+		{ "symbol LIKE 'a%'", p_like_a, true },
+		{ "symbol GLOB 'A*'", p_glob_a, true },
+		{ "symbol = 'aapl' COLLATE NOCASE", p_sym_ci, false },
+		{ "note IS NULL", p_note_null, true },
+		{ "note IS NOT NULL", p_note_nn, true },
+		{ "price > 105.5", p_price_gt, true },
+		{ "price <= 101", p_price_le, true },
+		{ "qty BETWEEN 3 AND 5", p_qty_between, true },
+		{ "side = 1", p_side, true },
+		{ "day = '2026-11-04'", p_day_eq, true },
+		{ "day >= '2026-11-08'", p_day_ge, true },
+		{ "ts >= '2026-11-03 00:00:00' AND ts < '2026-11-03 01:00:00'", p_hour, true },
+		{ "ts > '2026-11-09 12:00:00'", p_ts_gt_prefix, true },
+		{ "ts <= '2026-11-02 12:00'", p_ts_le_prefix, true },
+		{ "ts = '2026-11-02 12:00:00.000000'", p_ts_eq_full, true },
+		{ "ts >= '2026-11-05T00:00:00'", p_ts_t_form, false },
+		{ "id IN (1, 5, 1000, 99999)", p_id_in, true },
+		{ "id < 2.5", p_id_real, false },
+		{ "id < 3 OR symbol = 'TSLA'", p_or, false },
+	};
+	env e;
+	open_env(&e);
+	for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+		const fcase *c = &cases[k];
+		int64_t want = 0, want_sum = 0;
+		for (int i = 0; i < NROWS; i++)
+			if (c->pred(&rows[i])) {
+				want++;
+				want_sum += rows[i].id;
+			}
+		char sql[512];
+		snprintf(sql, sizeof sql, "SELECT count(*) * 1000000 + coalesce(sum(id), 0) FROM "
+		         "mkt.trades WHERE %s", c->where);
+		int64_t got = q_int(&e, sql, NULL, 0);
+		if (got != want * 1000000 + want_sum)
+			th_fail(__FILE__, __LINE__, "%s: %" PRId64 " rows (id sum %" PRId64 "), want %"
+			        PRId64 " (%" PRId64 ")", c->where, got / 1000000, got % 1000000, want,
+			        want_sum);
+		const floe_sql_scan_info *sc;
+		int n;
+		floe_sql_scans(e.s, &sc, &n);
+		REQUIRE(n == 1);
+		if (c->pushed != (sc[0].where[0] != '\0'))
+			th_fail(__FILE__, __LINE__, "%s: pushed filter \"%s\"", c->where, sc[0].where);
+		if (c->pushed && sc[0].stats.rows_returned > NROWS / 2 && want < NROWS / 4)
+			th_fail(__FILE__, __LINE__, "%s: floe returned %" PRId64 " rows for %" PRId64,
+			        c->where, sc[0].stats.rows_returned, want);
+	}
+	/* one hour of ten days: partition pruning reads one day's files */
+	CHECK_EQ_INT(q_int(&e, "SELECT count(*) FROM mkt.trades WHERE ts >= '2026-11-03 00:00:00' "
+	                   "AND ts < '2026-11-03 01:00:00'", NULL, 0), 6);
+	const floe_sql_scan_info *sc;
+	int n;
+	floe_sql_scans(e.s, &sc, &n);
+	REQUIRE(n == 1);
+	/* two appends of five days each: the other append's manifest is
+	 * skipped by its partition summary, the other days' files by theirs */
+	CHECK_EQ_INT(sc[0].stats.manifests, 2);
+	CHECK_EQ_INT(sc[0].stats.manifests_skipped, 1);
+	CHECK_EQ_INT(sc[0].stats.files_read, 1);
+	CHECK_EQ_INT(sc[0].stats.files_skipped, 4);
+	CHECK_EQ_INT(sc[0].stats.rows_returned, 6);
+	close_env(&e);
+}
+
+TEST(sql_time_travel_by_id_tag_and_time)
+{
+	env e;
+	open_env(&e);
+	char sql[256], msg[256];
+	snprintf(sql, sizeof sql, "SELECT count(*) FROM mkt.trades(%" PRId64 ")", e.snap1);
+	CHECK_EQ_INT(q_int(&e, sql, NULL, 0), NROWS / 2);
+	snprintf(sql, sizeof sql, "SELECT count(*) FROM \"mkt.trades\" WHERE _as_of = %" PRId64,
+	         e.snap1);
+	CHECK_EQ_INT(q_int(&e, sql, NULL, 0), NROWS / 2);
+	const floe_sql_scan_info *sc;
+	int n;
+	floe_sql_scans(e.s, &sc, &n);
+	REQUIRE(n == 1);
+	CHECK_EQ_INT(sc[0].stats.snapshot_id, e.snap1);
+	CHECK_EQ_INT(q_int(&e, "SELECT count(*) FROM mkt.trades('first')", NULL, 0), NROWS / 2);
+	/* the time of the first commit: the first snapshot */
+	char when[64];
+	sq_format_timestamp_us(when, e.snap1_ms * 1000);
+	snprintf(sql, sizeof sql, "SELECT count(*) FROM mkt.trades('%s')", when);
+	CHECK_EQ_INT(q_int(&e, sql, NULL, 0), NROWS / 2);
+	/* _as_of reads back the snapshot read */
+	snprintf(sql, sizeof sql, "SELECT min(_as_of) FROM mkt.trades");
+	CHECK_EQ_INT(q_int(&e, sql, NULL, 0), e.snap2);
+	/* now vs then in one statement */
+	snprintf(sql, sizeof sql, "SELECT (SELECT count(*) FROM mkt.trades) - (SELECT count(*) FROM "
+	         "mkt.trades(%" PRId64 "))", e.snap1);
+	CHECK_EQ_INT(q_int(&e, sql, NULL, 0), NROWS / 2);
+	/* a join with the snapshot given per side */
+	snprintf(sql, sizeof sql, "SELECT count(*) FROM mkt.trades a JOIN mkt.trades(%" PRId64
+	         ") b ON a.id = b.id WHERE a.qty = 0", e.snap1);
+	int64_t want = 0;
+	for (int i = 0; i < NROWS / 2; i++)
+		want += rows[i].qty == 0;
+	CHECK_EQ_INT(q_int(&e, sql, NULL, 0), want);
+	/* errors name the problem */
+	CHECK_EQ_INT(q_int(&e, "SELECT count(*) FROM mkt.trades(12345)", msg, sizeof msg), -999);
+	CHECK(strstr(msg, "no snapshot 12345") != NULL);
+	CHECK_EQ_INT(q_int(&e, "SELECT count(*) FROM mkt.trades('nosuchtag')", msg, sizeof msg),
+	             -999);
+	CHECK(strstr(msg, "nosuchtag") != NULL);
+	close_env(&e);
+}
+
+TEST(sql_limit_join_and_read_only)
+{
+	env e;
+	open_env(&e);
+	CHECK_EQ_INT(q_int(&e, "SELECT count(*) FROM (SELECT id FROM mkt.trades LIMIT 5)", NULL, 0),
+	             5);
+	const floe_sql_scan_info *sc;
+	int n;
+	floe_sql_scans(e.s, &sc, &n);
+	REQUIRE(n == 1);
+	CHECK_EQ_INT(sc[0].limit, 5);
+	CHECK(sc[0].stats.rows_returned < 1000);
+	/* a join to a small table written after the SQL connection opened is
+	 * not there until a refresh */
+	char msg[256];
+	CHECK_EQ_INT(q_int(&e, "SELECT count(*) FROM ref.names", msg, sizeof msg), -999);
+	CHECK(strstr(msg, "no such table") != NULL);
+	floe_error err;
+	floe_table *t;
+	floe_table_create_options co;
+	memset(&co, 0, sizeof co);
+	co.schema = "symbol string not null, name string";
+	must(floe_table_create(&t, e.cat, "ref.names", &co, &err), &err, "create names");
+	floe_arena *ar = floe_arena_new(0);
+	floe_schema *s;
+	must(floe_schema_parse(&s, co.schema, ar, &err), &err, "schema");
+	floe_batch_builder *b;
+	must(floe_batch_builder_new(&b, s, &err), &err, "builder");
+	must(floe_batch_builder_bytes(b, 0, "MSFT", 4, &err) ||
+	     floe_batch_builder_bytes(b, 1, "Microsoft", 9, &err) ||
+	     floe_batch_builder_bytes(b, 0, "TSLA", 4, &err) ||
+	     floe_batch_builder_bytes(b, 1, "Tesla", 5, &err), &err, "rows");
+	floe_append *a;
+	must(floe_append_begin(&a, t, &err) ||
+	     floe_append_batch(a, floe_batch_builder_view(b), &err) ||
+	     floe_append_commit(a, NULL, &err), &err, "append");
+	floe_batch_builder_free(b);
+	floe_arena_free(ar);
+	REQUIRE_OK(floe_sql_refresh(e.s, &err), &err);
+	int64_t want = 0;
+	for (int i = 0; i < NROWS; i++)
+		want += !strcmp(rows[i].symbol, "MSFT") || !strcmp(rows[i].symbol, "TSLA");
+	CHECK_EQ_INT(q_int(&e, "SELECT count(*) FROM mkt.trades t JOIN ref.names n ON "
+	                   "n.symbol = t.symbol WHERE n.name LIKE 'T%' OR n.name = 'Microsoft'",
+	                   NULL, 0), want);
+	/* a new column after a refresh */
+	must(floe_table_add_column(t, "sector", "string", NULL, &err), &err, "add column");
+	floe_table_close(t);
+	REQUIRE_OK(floe_sql_refresh(e.s, &err), &err);
+	CHECK_EQ_INT(q_int(&e, "SELECT count(*) FROM ref.names WHERE sector IS NULL", NULL, 0), 2);
+	/* dropped: gone after a refresh */
+	REQUIRE_OK(floe_table_drop(e.cat, "ref.names", true, &err), &err);
+	REQUIRE_OK(floe_sql_refresh(e.s, &err), &err);
+	CHECK_EQ_INT(q_int(&e, "SELECT count(*) FROM ref.names", msg, sizeof msg), -999);
+	CHECK(strstr(msg, "no such table") != NULL);
+	/* read-only by default */
+	CHECK_EQ_INT(q_int(&e, "INSERT INTO mkt.trades(id) VALUES (1)", msg, sizeof msg), -999);
+	CHECK(strstr(msg, "read-only") != NULL);
+	CHECK_EQ_INT(q_int(&e, "DELETE FROM mkt.trades WHERE id = 1", msg, sizeof msg), -999);
+	CHECK(strstr(msg, "read-only") != NULL);
+	CHECK_EQ_INT(q_int(&e, "SELECT count(*) FROM mkt.trades", NULL, 0), NROWS);
+	close_env(&e);
+}
+
+static int64_t snapshot_count(env *e)
+{
+	floe_table *t;
+	floe_error err;
+	must(floe_table_open(&t, e->cat, "mkt.trades", &err), &err, "open");
+	const floe_snapshot_info *si;
+	int n;
+	must(floe_table_snapshots(t, &si, &n, &err), &err, "snapshots");
+	floe_table_close(t);
+	return n;
+}
+
+TEST(sql_insert_when_writable)
+{
+	env e;
+	open_env(&e);
+	floe_sql_close(e.s);
+	floe_sql_options o;
+	floe_sql_options_init(&o);
+	o.writable = true;
+	floe_error err;
+	REQUIRE_OK(floe_sql_open(&e.s, e.cat, &o, &err), &err);
+	char msg[256];
+	int64_t snaps = snapshot_count(&e);
+	/* one statement, one append snapshot; values convert as `floe append`
+	 * reads text (timestamps in SQLite's spelling or ISO, dates, NULLs) */
+	q_int(&e, "INSERT INTO mkt.trades(id, symbol, price, qty, ts, day, side, note) VALUES "
+	      "(5000, 'NVDA', 10.5, 3, '2026-11-20 10:00:00', '2026-11-20', 1, NULL), "
+	      "(5001, 'NVDA', 11, 4, '2026-11-20T10:00:01.5Z', '2026-11-20', 0, 'x')", msg,
+	      sizeof msg);
+	CHECK_EQ_STR(msg, "");
+	CHECK_EQ_INT(snapshot_count(&e), snaps + 1);
+	CHECK_EQ_INT(q_int(&e, "SELECT count(*) FROM mkt.trades", NULL, 0), NROWS + 2);
+	char out[128];
+	q_text(&e, "SELECT ts || '|' || price || '|' || coalesce(note, 'NULL') FROM mkt.trades "
+	       "WHERE id = 5001", out, sizeof out);
+	CHECK_EQ_STR(out, "2026-11-20 10:00:01.500000|11.0|x");
+	/* a transaction of two statements is one snapshot; ROLLBACK adds none */
+	sqlite3 *db = floe_sql_db(e.s);
+	REQUIRE(sqlite3_exec(db, "BEGIN; INSERT INTO mkt.trades(id) VALUES (6000); "
+	                     "INSERT INTO mkt.trades(id, symbol) VALUES (6001, 'A'); COMMIT",
+	                     NULL, NULL, NULL) == SQLITE_OK);
+	CHECK_EQ_INT(snapshot_count(&e), snaps + 2);
+	REQUIRE(sqlite3_exec(db, "BEGIN; INSERT INTO mkt.trades(id) VALUES (7000); ROLLBACK",
+	                     NULL, NULL, NULL) == SQLITE_OK);
+	CHECK_EQ_INT(snapshot_count(&e), snaps + 2);
+	CHECK_EQ_INT(q_int(&e, "SELECT count(*) FROM mkt.trades WHERE id >= 6000", NULL, 0), 2);
+	/* a bad value names the column; nothing of the statement is added */
+	CHECK_EQ_INT(q_int(&e, "INSERT INTO mkt.trades(id, ts) VALUES (8000, '2026-11-20'), "
+	                   "(8001, 'yesterday')", msg, sizeof msg), -999);
+	if (!strstr(msg, "column ts") || !strstr(msg, "yesterday"))
+		th_fail(__FILE__, __LINE__, "bad value: %s", msg);
+	CHECK_EQ_INT(q_int(&e, "INSERT INTO mkt.trades(symbol) VALUES ('no id')", msg, sizeof msg),
+	             -999);
+	CHECK(strstr(msg, "not null") != NULL || strstr(msg, "NOT NULL") != NULL);
+	CHECK_EQ_INT(snapshot_count(&e), snaps + 2);
+	CHECK_EQ_INT(q_int(&e, "SELECT count(*) FROM mkt.trades WHERE id >= 8000", NULL, 0), 0);
+	/* UPDATE and DELETE say where to go instead */
+	CHECK_EQ_INT(q_int(&e, "DELETE FROM mkt.trades WHERE id = 1", msg, sizeof msg), -999);
+	CHECK(strstr(msg, "floe delete") != NULL);
+	CHECK_EQ_INT(q_int(&e, "UPDATE mkt.trades SET qty = 1 WHERE id = 1", msg, sizeof msg), -999);
+	CHECK(strstr(msg, "floe update") != NULL);
+	close_env(&e);
+}
+
+/* A statement's scans of one table read one snapshot: a commit landing
+ * while a statement is open is seen by the next statement, not by the
+ * inner scans of this one (and never frees what its open scans read). */
+TEST(sql_statement_reads_one_snapshot)
+{
+	env e;
+	open_env(&e);
+	sqlite3_stmt *st;
+	REQUIRE(sqlite3_prepare_v2(floe_sql_db(e.s), "SELECT a.id, (SELECT count(*) FROM "
+	                           "mkt.trades b WHERE b.id <= a.id) FROM mkt.trades a WHERE "
+	                           "a.id < 3", -1, &st, NULL) == SQLITE_OK);
+	int64_t got[3] = { -1, -1, -1 };
+	int n = 0;
+	while (sqlite3_step(st) == SQLITE_ROW && n < 3) {
+		got[sqlite3_column_int64(st, 0)] = sqlite3_column_int64(st, 1);
+		if (n++ == 0) {
+			/* another writer appends rows 0 and 1 again */
+			floe_table *t;
+			floe_error err;
+			must(floe_table_open(&t, e.cat, "mkt.trades", &err), &err, "open");
+			append(t, 0, 2);
+			floe_table_close(t);
+		}
+	}
+	sqlite3_finalize(st);
+	CHECK_EQ_INT(n, 3);
+	for (int i = 0; i < 3; i++)
+		CHECK_EQ_INT(got[i], i + 1);
+	/* the next statement sees the commit */
+	CHECK_EQ_INT(q_int(&e, "SELECT count(*) FROM mkt.trades WHERE id <= 1", NULL, 0), 4);
+	close_env(&e);
+}
