@@ -22,8 +22,10 @@ extern "C" {
 typedef struct floe_sql floe_sql;
 
 typedef struct floe_sql_options {
-	bool writable; /* INSERT, UPDATE and DELETE through the tables (default
-	                  false: read-only, writes fail with SQLITE_READONLY) */
+	bool writable; /* INSERT through the tables, one append per transaction
+	                  (default false: read-only, writes fail); UPDATE and
+	                  DELETE are refused either way (floe_table_update and
+	                  floe_table_delete do them) */
 } floe_sql_options;
 
 void floe_sql_options_init(floe_sql_options *o);

@@ -268,6 +268,38 @@ static const floe_cli_opt merge_opts[] = {
 	{ NULL, NULL, NULL, false },
 };
 
+static const floe_cli_opt sql_opts[] = {
+	WAREHOUSE_OPT,
+	{ "file", "FILE", "run the statements (and dot commands) of FILE, '-' for stdin",
+	  false },
+	{ "format", "table|csv|jsonl|markdown", "output format (default: table when stdout is a "
+	  "terminal, else csv). table: aligned columns, numbers right-aligned, NULL as NULL, "
+	  "text longer than --max-width cut with an ellipsis, \"(N rows)\" after; csv: RFC "
+	  "4180 with a header row, NULL an empty field, the empty string \"\"; jsonl: one JSON "
+	  "object per row, NULL null; markdown: a pipe table, '|' escaped, NULL as NULL. "
+	  "Integers print as integers, reals in the shortest form that reads back exactly "
+	  "(always with a '.' or an exponent; Infinity as a string in jsonl), blobs as base64",
+	  false },
+	{ "max-width", "N", "table format: cut text wider than N characters (default 40; 0 = "
+	  "never)", false },
+	{ "stats", NULL, "after each statement, one line per table scan on stderr: table, "
+	  "pushed filter, columns decoded, limit, snapshot, manifests, files and row groups "
+	  "read of all, rows scanned/returned, bytes read; JSON lines when stderr is not a "
+	  "terminal", false },
+	{ "timer", NULL, "print \"Run Time: S s\" on stderr after each statement", false },
+	{ "writable", NULL, "allow writes through SQL (an INSERT commits its rows as one append "
+	  "snapshot, as 'floe append' does); without it every write fails", false },
+	{ NULL, NULL, NULL, false },
+};
+
+/* Short forms of options ("-f" for "--file"), per command. */
+static const struct {
+	const char *cmd, *opt;
+	char letter;
+} short_opts[] = {
+	{ "sql", "file", 'f' },
+};
+
 static const floe_cli_cmd commands[] = {
 	{ "", "create", "TABLE", 1, 1, "create an Iceberg table",
 	  "Creates TABLE (NAMESPACE.NAME; the namespace is created when missing) with "
@@ -295,6 +327,26 @@ static const floe_cli_cmd commands[] = {
 	  "schemas are read by field id, so renamed, dropped and widened columns read "
 	  "right.",
 	  scan_opts, floe_cli_table_scan },
+	{ "", "sql", "[SQL]", 0, 1, "run SQL over the tables, or an interactive SQL shell",
+	  "Runs the statements of SQL (separated by ';'), of --file FILE, or of stdin "
+	  "when it is not a terminal, and prints each result; on a terminal with no SQL "
+	  "it starts an interactive shell (line editing, history in $FLOE_HISTORY or "
+	  "~/.floe_history; a statement runs once it ends with ';'). The SQL is "
+	  "SQLite's; each table of the warehouse is a virtual table, NAMESPACE.NAME or "
+	  "\"NAMESPACE.NAME\", with metadata tables \"NAMESPACE.NAME$snapshots\" "
+	  "(also $history, $files, $manifests, $partitions, $refs); filters, "
+	  "columns and LIMIT are pushed into the scans, and WHERE _as_of = SNAPSHOT_ID, "
+	  "'TAG' or 'TIME' reads an earlier snapshot (docs/sql.md). Lines starting "
+	  "with '.' between statements are dot commands: .tables [--all] [PATTERN], "
+	  ".schema [TABLE], .format NAME, .maxwidth N, .timer on|off, .stats on|off, "
+	  ".refresh (see tables created since), .read FILE, .help, .quit. Without a "
+	  "terminal the first error stops the run with exit code 1 and one line "
+	  "\"floe: FILE:LINE: message\" (\"line N\" for SQL) naming the statement's "
+	  "first line; the shell prints \"error: message\" and goes on. Examples: floe "
+	  "sql \"SELECT symbol, max(ts) FROM gold.bars_1m GROUP BY symbol\" --format "
+	  "markdown; floe sql -f report.sql --format csv > out.csv; floe sql --stats "
+	  "--timer",
+	  sql_opts, floe_cli_sql },
 	{ "", "describe", "[TABLE]", 0, 1, "print a table's metadata as JSON",
 	  "Prints TABLE as one JSON document: identifier, location, format version, "
 	  "current schema, partition specs, sort orders, properties, refs and the "
@@ -572,6 +624,26 @@ static void print_wrapped(FILE *f, const char *text, int indent)
 	fputc('\n', f);
 }
 
+/* The letter of option `opt`'s short form, or 0. */
+static char short_opt_of(const floe_cli_cmd *cmd, const char *opt)
+{
+	for (size_t i = 0; i < sizeof short_opts / sizeof short_opts[0]; i++)
+		if (!cmd->group[0] && strcmp(short_opts[i].cmd, cmd->name) == 0 &&
+		    strcmp(short_opts[i].opt, opt) == 0)
+			return short_opts[i].letter;
+	return 0;
+}
+
+/* The option whose short form is -LETTER, or NULL. */
+static const char *short_opt_name(const floe_cli_cmd *cmd, char letter)
+{
+	for (size_t i = 0; i < sizeof short_opts / sizeof short_opts[0]; i++)
+		if (!cmd->group[0] && strcmp(short_opts[i].cmd, cmd->name) == 0 &&
+		    short_opts[i].letter == letter)
+			return short_opts[i].opt;
+	return NULL;
+}
+
 static void cmd_help(const floe_cli_cmd *cmd)
 {
 	printf("usage: ");
@@ -581,10 +653,15 @@ static void cmd_help(const floe_cli_cmd *cmd)
 	printf("\noptions:\n");
 	for (int i = 0; cmd->opts[i].name; i++) {
 		char head[96];
+		char letter = short_opt_of(cmd, cmd->opts[i].name);
+		if (letter)
+			printf("  -%c, ", letter);
+		else
+			printf("  ");
 		snprintf(head, sizeof head, "--%s%s%s%s", cmd->opts[i].name,
 		         cmd->opts[i].arg ? " " : "", cmd->opts[i].arg ? cmd->opts[i].arg : "",
 		         cmd->opts[i].repeat ? " ..." : "");
-		printf("  %s\n", head);
+		printf("%s\n", head);
 		print_wrapped(stdout, cmd->opts[i].help, 6);
 	}
 	printf("  --help\n      show this help\n");
@@ -639,6 +716,13 @@ static int run_cmd(const floe_cli_cmd *cmd, int argc, char **argv)
 	bool only_pos = false;
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i];
+		char longform[64];
+		const char *full = !only_pos && a[0] == '-' && a[1] && a[1] != '-' && !a[2]
+		                   ? short_opt_name(cmd, a[1]) : NULL;
+		if (full) { /* "-f" reads as "--file" */
+			snprintf(longform, sizeof longform, "--%s", full);
+			a = longform;
+		}
 		if (only_pos || a[0] != '-' || a[1] != '-' ) {
 			if (!only_pos && a[0] == '-' && a[1] != '\0') {
 				rc = floe_cli_usage(cmd, "unknown option '%s'", a);

@@ -99,6 +99,7 @@ int floe_cli_upkeep_rewrite_manifests(const floe_cli_cmd *cmd, const floe_cli_ar
 
 /* ingest_cmd.c, simulate_cmd.c */
 int floe_cli_ingest(const floe_cli_cmd *cmd, const floe_cli_args *args);
+int floe_cli_sql(const floe_cli_cmd *cmd, const floe_cli_args *args); /* sql_cmd.c */
 
 /* run_cmd.c */
 int floe_cli_run(const floe_cli_cmd *cmd, const floe_cli_args *args);

@@ -14,6 +14,7 @@
 
 #include "iceberg/metadata.h"
 #include "util/buf.h"
+#include "util/text.h"
 
 /* Caps on hostile input: nesting of types, inflated size of gzip metadata. */
 #define ICE_MAX_TYPE_DEPTH 64
@@ -1316,6 +1317,19 @@ const char *ice_snapshot_summary(const ice_snapshot *s, const char *key)
 	return NULL;
 }
 
+/* "2026-11-20T14:30:00.123Z" for epoch milliseconds (messages). */
+static const char *iso_ms(char *buf, size_t cap, int64_t ms)
+{
+	int64_t secs = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
+	int64_t days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
+	int64_t sod = secs - days * 86400, y;
+	unsigned mo, d;
+	floe_civil_from_days(days, &y, &mo, &d);
+	snprintf(buf, cap, "%04lld-%02u-%02uT%02d:%02d:%02d.%03dZ", (long long)y, mo, d,
+	         (int)(sod / 3600), (int)(sod / 60 % 60), (int)(sod % 60), (int)(ms - secs * 1000));
+	return buf;
+}
+
 /* Time travel by the snapshot log (spec "Table Metadata Fields",
  * snapshot-log: each change of the current snapshot with its time). */
 int ice_metadata_snapshot_as_of(const ice_table_metadata *m, int64_t timestamp_ms,
@@ -1323,10 +1337,11 @@ int ice_metadata_snapshot_as_of(const ice_table_metadata *m, int64_t timestamp_m
 {
 	const ice_snapshot_log_entry *best = NULL;
 	*out = NULL;
+	char at[48], first[48];
 	if (!m || m->nsnapshot_log == 0)
 		return floe_error_set(err, FLOE_ENOTFOUND,
-		                      "no snapshot at or before %lld ms: the snapshot log is empty",
-		                      (long long)timestamp_ms);
+		                      "no snapshot at or before %s: the snapshot log is empty",
+		                      iso_ms(at, sizeof at, timestamp_ms));
 	int64_t earliest = m->snapshot_log[0].timestamp_ms;
 	for (int i = 0; i < m->nsnapshot_log; i++) {
 		const ice_snapshot_log_entry *e = &m->snapshot_log[i];
@@ -1338,13 +1353,14 @@ int ice_metadata_snapshot_as_of(const ice_table_metadata *m, int64_t timestamp_m
 	}
 	if (!best)
 		return floe_error_set(err, FLOE_ENOTFOUND,
-		                      "no snapshot at or before %lld ms: the earliest is at %lld ms",
-		                      (long long)timestamp_ms, (long long)earliest);
+		                      "no snapshot at or before %s: the earliest is at %s",
+		                      iso_ms(at, sizeof at, timestamp_ms),
+		                      iso_ms(first, sizeof first, earliest));
 	*out = ice_metadata_snapshot(m, best->snapshot_id);
 	if (!*out)
 		return floe_error_set(err, FLOE_ENOTFOUND,
-		                      "snapshot %lld, current at %lld ms, has expired",
-		                      (long long)best->snapshot_id, (long long)timestamp_ms);
+		                      "snapshot %lld, current at %s, has expired",
+		                      (long long)best->snapshot_id, iso_ms(at, sizeof at, timestamp_ms));
 	return 0;
 }
 

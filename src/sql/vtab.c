@@ -641,7 +641,13 @@ static int pick_snapshot(floe_snapshot_sel *sel, sqlite3_value *val, fvtab *v)
 	floe_value tv;
 	floe_buf scratch = { 0 };
 	floe_error err;
-	int rc = floe_text_parse(&tv, &tz, s, strlen(s), &scratch, &err);
+	char midnight[32];
+	const char *when = s;
+	if (strlen(s) == 10 && s[4] == '-' && s[7] == '-') { /* a date: its midnight, UTC */
+		snprintf(midnight, sizeof midnight, "%s 00:00:00", s);
+		when = midnight;
+	}
+	int rc = floe_text_parse(&tv, &tz, when, strlen(when), &scratch, &err);
 	floe_buf_free(&scratch);
 	if (rc == 0) {
 		sel->kind = FLOE_SNAPSHOT_AS_OF;
@@ -1068,12 +1074,12 @@ static int vt_update(sqlite3_vtab *vt, int argc, sqlite3_value **argv, sqlite3_i
 {
 	fvtab *v = (fvtab *)vt;
 	(void)rowid;
-	if (!v->s->opt.writable)
-		return vt_error(vt, "%s is read-only here: open the SQL connection writable "
-		                "(floe sql --writable) to INSERT", v->ident);
 	if (argc == 1 || sqlite3_value_type(argv[0]) != SQLITE_NULL)
 		return vt_error(vt, "%s: UPDATE and DELETE through SQL are not supported; use "
 		                "'floe update' or 'floe delete' with --where", v->ident);
+	if (!v->s->opt.writable)
+		return vt_error(vt, "%s is read-only here: open the SQL connection writable "
+		                "(floe sql --writable) to INSERT", v->ident);
 	floe_error err;
 	int ncols = v->schema->nfields;
 	if (argc < ncols + 2)
