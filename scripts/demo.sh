@@ -3,8 +3,9 @@
 # pipeline (examples/stock/pipeline.yaml) in a local warehouse with a
 # SQLite catalog. A past session from the built-in simulator is backfilled
 # Bronze -> Silver -> Gold; then the simulator streams live events through
-# the same steps for a while with a live progress view; then a few Gold
-# rows, the snapshot history and a time-travel comparison. Starts from
+# the same steps for a while with a live progress view; then, through
+# `floe sql`, a few Gold rows, the quarantine's reasons, the snapshot
+# history and a time-travel comparison. Starts from
 # scratch on every run.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -36,36 +37,39 @@ echo "== 3. Live: the simulator writes landing files, the same steps stream them
 $floe run "$out/pipeline.yaml" --simulate --duration "${live}s" --trigger 1s | sed 's/^/   /'
 
 echo
-echo "== 4. Gold: the latest one-minute bars of AAPL"
-$floe scan gold.bars_1m --where "symbol = 'AAPL'" \
-	--columns window_start,open,high,low,close,volume,trade_count,vwap,volatility,is_final \
-	--format csv | (read -r header; echo "$header"; LC_ALL=C sort | tail -n 4) | column -t -s, | sed 's/^/   /'
-echo "   ML features of the same minutes:"
-$floe scan gold.features --where "symbol = 'AAPL'" \
-	--columns minute,ret_1m,ret_5m,ret_15m,volatility_15m,vwap_deviation,order_flow_imbalance \
-	--format csv | (read -r header; echo "$header"; LC_ALL=C sort | tail -n 3) | column -t -s, | sed 's/^/   /'
+echo "== 4. Gold (SQL): the latest one-minute bars of AAPL, and their ML features"
+$floe sql --format table "SELECT window_start, open, high, low, close, volume, trade_count,
+	round(vwap, 4) AS vwap, round(volatility, 6) AS volatility, is_final
+	FROM gold.bars_1m WHERE symbol = 'AAPL' ORDER BY window_start DESC LIMIT 4" | sed 's/^/   /'
+$floe sql --format table "SELECT minute, round(ret_1m, 6) AS ret_1m, round(ret_5m, 6) AS ret_5m,
+	round(ret_15m, 6) AS ret_15m, round(volatility_15m, 6) AS vol_15m,
+	round(vwap_deviation, 6) AS vwap_dev, round(order_flow_imbalance, 4) AS ofi
+	FROM gold.features WHERE symbol = 'AAPL' ORDER BY minute DESC LIMIT 3" | sed 's/^/   /'
 
 echo
 echo "== 5. Quarantine: what was rejected, and why"
-for t in bronze.trades_rejected silver.trades_rejected silver.quotes_rejected; do
-	$floe scan "$t" --columns _reason --format csv 2>/dev/null | tail -n +2 | LC_ALL=C sort | uniq -c |
-		sed "s/^/   $t: /"
-done
+$floe sql --format table "SELECT 'bronze.trades' AS stage, _reason AS reason, count(*) AS n
+	FROM bronze.trades_rejected GROUP BY _reason
+	UNION ALL SELECT 'silver.trades', _reason, count(*) FROM silver.trades_rejected GROUP BY _reason
+	UNION ALL SELECT 'silver.quotes', _reason, count(*) FROM silver.quotes_rejected GROUP BY _reason
+	ORDER BY stage, n DESC" | sed 's/^/   /'
 
 echo
 echo "== 6. Snapshot history of gold.bars_1m (each step commit carries its upstream position)"
-$floe snapshots gold.bars_1m --format table | tail -n 6
+$floe sql --format table "SELECT committed_at, snapshot_id, operation,
+	json_extract(summary, '\$.\"floe.pipeline.bars_1m.position\"') AS upstream_position
+	FROM \"gold.bars_1m\$snapshots\" ORDER BY committed_at DESC LIMIT 5" | sed 's/^/   /'
 
 echo
 echo "== 7. Time travel: gold.bars_1m now and as of the end of the backfill (snapshot $backfilled)"
-now=$($floe scan gold.bars_1m --columns symbol --format csv | tail -n +2 | wc -l)
-then=$($floe scan gold.bars_1m --columns symbol --snapshot "$backfilled" --format csv | tail -n +2 | wc -l)
-echo "   now: $now bars; after the backfill: $then bars"
-$floe scan gold.bars_1m --snapshot "$backfilled" --where "symbol = 'MSFT'" \
-	--columns window_start,close,vwap,is_final --format csv | (read -r h; echo "$h"; LC_ALL=C sort | tail -n 2) |
-	column -t -s, | sed 's/^/   /'
+$floe sql --format table "SELECT (SELECT count(*) FROM gold.bars_1m) AS bars_now,
+	(SELECT count(*) FROM gold.bars_1m($backfilled)) AS bars_after_backfill" | sed 's/^/   /'
+$floe sql --format table "SELECT cur.window_start, old.close AS close_then, cur.close AS close_now,
+	old.is_final AS final_then, cur.is_final AS final_now
+	FROM gold.bars_1m AS cur JOIN gold.bars_1m($backfilled) AS old USING (symbol, window_start)
+	WHERE cur.symbol = 'MSFT' ORDER BY cur.window_start DESC LIMIT 3" | sed 's/^/   /'
 
 echo
 echo "Done. Warehouse: $wh (SQLite catalog, Iceberg tables). Try:"
-echo "   FLOE_WAREHOUSE=$wh $floe scan gold.bars_5m --where \"symbol = 'TSLA'\" --limit 5"
+echo "   FLOE_WAREHOUSE=$wh $floe sql        (an SQL shell: .tables, .schema gold.bars_5m; docs/queries.md)"
 echo "   FLOE_WAREHOUSE=$wh $floe run $out/pipeline.yaml --simulate     (Ctrl-C stops)"
