@@ -2,8 +2,9 @@
  * GROUP BY on plain columns runs as one streaming pass instead of through
  * SQLite's sorter. The scan's rows (only the columns the statement uses)
  * are copied into column buffers, each row gets a group by hashing its key
- * (xxHash) into an open-addressing table, and a counting sort by group
- * gives the order rows leave in. Memory is bounded: past a budget the
+ * (xxHash) into an open-addressing table, the groups are put in the order
+ * of their keys as SQLite compares them (with each key's direction), and a
+ * counting sort by group gives the order rows leave in. Memory is bounded: past a budget the
  * caller restarts with the rows split by key hash into partitions, read
  * one partition per pass (a group lives in exactly one partition). */
 #include <math.h>
@@ -25,6 +26,7 @@ struct sq_group {
 	int ncols;
 	colbuf *cols;
 	int *keys;
+	bool *desc;
 	int nkeys;
 	int64_t nrows, rows_cap;
 	uint64_t *hash;         /* per row */
@@ -32,10 +34,11 @@ struct sq_group {
 	size_t bytes;           /* held by the buffers (capacity) */
 	size_t used;            /* taken by the rows now held */
 	size_t budget;
+	struct sq_group *bounds; /* split points on the first key, ascending */
 };
 
-int sq_group_new(sq_group **out, const floe_batch *like, const int *keys, int nkeys,
-                 size_t budget)
+int sq_group_new(sq_group **out, const floe_batch *like, const int *keys, const bool *desc,
+                 int nkeys, size_t budget)
 {
 	sq_group *g = calloc(1, sizeof *g);
 	if (!g)
@@ -43,7 +46,8 @@ int sq_group_new(sq_group **out, const floe_batch *like, const int *keys, int nk
 	g->ncols = like->ncols;
 	g->cols = calloc((size_t)like->ncols + 1, sizeof *g->cols);
 	g->keys = malloc(((size_t)nkeys + 1) * sizeof *g->keys);
-	if (!g->cols || !g->keys) {
+	g->desc = malloc(((size_t)nkeys + 1) * sizeof *g->desc);
+	if (!g->cols || !g->keys || !g->desc) {
 		sq_group_free(g);
 		return FLOE_ENOMEM;
 	}
@@ -55,11 +59,15 @@ int sq_group_new(sq_group **out, const floe_batch *like, const int *keys, int nk
 		cb->is_float = cb->col.type.id == FLOE_TYPE_FLOAT;
 	}
 	memcpy(g->keys, keys, (size_t)nkeys * sizeof *keys);
+	memcpy(g->desc, desc, (size_t)nkeys * sizeof *desc);
 	g->nkeys = nkeys;
 	g->budget = budget;
 	*out = g;
 	return 0;
 }
+
+static int cmp_cols(const colbuf *cb, const floe_column *ca, int64_t a, const floe_column *cx,
+                    int64_t b);
 
 void sq_group_free(sq_group *g)
 {
@@ -72,7 +80,9 @@ void sq_group_free(sq_group *g)
 		free(g->cols[c].col.data);
 	}
 	free(g->cols);
+	sq_group_free(g->bounds);
 	free(g->keys);
+	free(g->desc);
 	free(g->hash);
 	free(g->order);
 	free(g);
@@ -221,6 +231,59 @@ static int put_batch(sq_group *g, const floe_batch *b)
 	return 0;
 }
 
+/* The pass of row r of b: how many split points its first key lies
+ * above (counted from the far end for a descending first key). */
+static int row_part(const sq_group *g, const floe_batch *b, int64_t r, int nparts)
+{
+	const sq_group *bd = g->bounds;
+	if (!bd)
+		return 0;
+	int k0 = g->keys[0];
+	const colbuf *cb = &bd->cols[k0];
+	int64_t lo = 0, hi = bd->nrows; /* first bound >= key */
+	while (lo < hi) {
+		int64_t mid = (lo + hi) / 2;
+		if (cmp_cols(cb, &cb->col, mid, &b->cols[k0], r) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	int p = (int)lo;
+	if (p >= nparts)
+		p = nparts - 1;
+	return g->desc[0] ? nparts - 1 - p : p;
+}
+
+int sq_group_split(sq_group *g, int nparts)
+{
+	if (sq_group_finish(g))
+		return FLOE_ENOMEM;
+	sq_group_free(g->bounds);
+	g->bounds = NULL;
+	floe_batch view = { .nrows = g->nrows, .ncols = g->ncols };
+	view.cols = malloc((size_t)g->ncols * sizeof *view.cols);
+	if (!view.cols)
+		return FLOE_ENOMEM;
+	for (int c = 0; c < g->ncols; c++)
+		view.cols[c] = g->cols[c].col;
+	bool asc = false;
+	int rc = sq_group_new(&g->bounds, &view, g->keys, &asc, 1, SIZE_MAX);
+	/* rows leave in key order (descending first keys reversed): take
+	 * every n/nparts-th row's key as a split point, ascending */
+	for (int p = 1; p < nparts && !rc; p++) {
+		int64_t i = g->nrows * p / nparts;
+		int64_t row = g->order[g->desc[0] ? g->nrows - 1 - i : i];
+		if (g->bounds->nrows > 0) {
+			const colbuf *cb = &g->bounds->cols[g->keys[0]];
+			if (cmp_cols(cb, &cb->col, g->bounds->nrows - 1, &view.cols[g->keys[0]], row) >= 0)
+				continue; /* the same first key again */
+		}
+		rc = put_row(g->bounds, &view, row);
+	}
+	free(view.cols);
+	return rc;
+}
+
 int sq_group_add(sq_group *g, const floe_batch *b, int part, int nparts)
 {
 	if (g->nrows + b->nrows > g->rows_cap) {
@@ -242,9 +305,9 @@ int sq_group_add(sq_group *g, const floe_batch *b, int part, int nparts)
 		return g->used > g->budget ? 1 : 0;
 	}
 	for (int64_t r = 0; r < b->nrows; r++) {
-		uint64_t h = key_hash(g, b, r);
-		if ((int)((h >> 40) % (uint64_t)nparts) != part)
+		if (row_part(g, b, r, nparts) != part)
 			continue;
+		uint64_t h = key_hash(g, b, r);
 		g->hash[g->nrows] = h;
 		if (put_row(g, b, r))
 			return FLOE_ENOMEM;
@@ -291,6 +354,85 @@ static bool same_key(const sq_group *g, int64_t a, int64_t b)
 	return true;
 }
 
+/* A key column's value at row r as SQLite orders it: NULL (and NaN, which
+ * SQLite reads as NULL) first, numbers by value, text and blobs by bytes. */
+static int cmp_cols(const colbuf *cb, const floe_column *ca, int64_t a, const floe_column *cx,
+                    int64_t b)
+{
+	bool va = floe_column_is_valid(ca, a), vb = floe_column_is_valid(cx, b);
+	double x = 0, y = 0;
+	if (cb->is_double || cb->is_float) {
+		if (va)
+			x = cb->is_double ? ((const double *)ca->values)[a] : ((const float *)ca->values)[a];
+		if (vb)
+			y = cb->is_double ? ((const double *)cx->values)[b] : ((const float *)cx->values)[b];
+		va = va && !isnan(x);
+		vb = vb && !isnan(y);
+	}
+	if (!va || !vb)
+		return (int)va - (int)vb;
+	if (cb->is_double || cb->is_float)
+		return (x > y) - (x < y);
+	if (cb->width == 0) {
+		int64_t la = ca->offsets[a + 1] - ca->offsets[a];
+		int64_t lb = cx->offsets[b + 1] - cx->offsets[b];
+		int c = memcmp(ca->data + ca->offsets[a], cx->data + cx->offsets[b],
+		               (size_t)(la < lb ? la : lb));
+		return c ? c : (la > lb) - (la < lb);
+	}
+	const floe_type *t = &cb->col.type;
+	const uint8_t *pa = (const uint8_t *)ca->values + (size_t)a * cb->width;
+	const uint8_t *pb = (const uint8_t *)cx->values + (size_t)b * cb->width;
+	switch (t->id) {
+	case FLOE_TYPE_BOOLEAN:
+		return (int)*pa - (int)*pb;
+	case FLOE_TYPE_INT:
+	case FLOE_TYPE_DATE: {
+		int32_t i, j;
+		memcpy(&i, pa, 4);
+		memcpy(&j, pb, 4);
+		return (i > j) - (i < j);
+	}
+	case FLOE_TYPE_DECIMAL:
+		if (cb->width == 16) { /* big-endian two's complement */
+			if ((pa[0] ^ pb[0]) & 0x80)
+				return (pa[0] & 0x80) ? -1 : 1;
+			return memcmp(pa, pb, 16);
+		}
+		/* fall through */
+	case FLOE_TYPE_LONG:
+	case FLOE_TYPE_TIME:
+	case FLOE_TYPE_TIMESTAMP:
+	case FLOE_TYPE_TIMESTAMPTZ:
+	case FLOE_TYPE_TIMESTAMP_NS:
+	case FLOE_TYPE_TIMESTAMPTZ_NS: {
+		int64_t i, j;
+		memcpy(&i, pa, 8);
+		memcpy(&j, pb, 8);
+		if (t->is_unsigned)
+			return ((uint64_t)i > (uint64_t)j) - ((uint64_t)i < (uint64_t)j);
+		return (i > j) - (i < j);
+	}
+	default: /* uuid (its text sorts as its bytes), fixed */
+		return memcmp(pa, pb, (size_t)cb->width);
+	}
+}
+
+static const sq_group *sort_group; /* qsort has no context argument */
+static const int64_t *sort_first;
+
+static int cmp_groups(const void *x, const void *y)
+{
+	int64_t a = sort_first[*(const int64_t *)x], b = sort_first[*(const int64_t *)y];
+	for (int k = 0; k < sort_group->nkeys; k++) {
+		const colbuf *cb = &sort_group->cols[sort_group->keys[k]];
+		int c = cmp_cols(cb, &cb->col, a, &cb->col, b);
+		if (c)
+			return sort_group->desc[k] ? -c : c;
+	}
+	return 0;
+}
+
 int sq_group_finish(sq_group *g)
 {
 	int64_t n = g->nrows;
@@ -319,7 +461,7 @@ int sq_group_finish(sq_group *g)
 			int64_t e = table[s];
 			if (e == 0) {
 				table[s] = r + 1;
-				first[ngroups] = 0;
+				first[ngroups] = r; /* the group's first row */
 				gid[r] = ngroups++;
 				break;
 			}
@@ -331,7 +473,27 @@ int sq_group_finish(sq_group *g)
 			s = (s + 1) & (slots - 1);
 		}
 	}
+	/* the groups in key order: rank[group] */
+	int64_t *byrank = malloc((size_t)ngroups * sizeof *byrank);
+	if (!byrank) {
+		free(table);
+		free(gid);
+		free(first);
+		return FLOE_ENOMEM;
+	}
+	for (int64_t k = 0; k < ngroups; k++)
+		byrank[k] = k;
+	sort_group = g;
+	sort_first = first;
+	qsort(byrank, (size_t)ngroups, sizeof *byrank, cmp_groups);
+	int64_t *rank = table; /* the hash table is done with */
+	for (int64_t k = 0; k < ngroups; k++)
+		rank[byrank[k]] = k;
+	free(byrank);
+	for (int64_t r = 0; r < n; r++)
+		gid[r] = rank[gid[r]];
 	/* counting sort by group, rows in scan order within a group */
+	memset(first, 0, (size_t)ngroups * sizeof *first);
 	for (int64_t r = 0; r < n; r++)
 		first[gid[r]]++;
 	int64_t sum = 0;

@@ -56,14 +56,19 @@ const char *sq_decl_type(const floe_type *type);
 
 /* Rows grouped by key columns (group.c): feed the batches of one scan
  * (keeping only rows whose key hash falls in partition `part` of
- * `nparts`), then finish and read rows back in group order. `like` gives
- * the column types; keys index its columns. sq_group_add returns 1 once
+ * `nparts`), then finish and read rows back grouped, the groups in the
+ * order of their keys (desc[k]: descending). `like` gives the column
+ * types; keys index its columns. sq_group_add returns 1 once
  * the buffers pass `budget` bytes, 0 otherwise, or FLOE_ENOMEM. */
 typedef struct sq_group sq_group;
-int sq_group_new(sq_group **out, const floe_batch *like, const int *keys, int nkeys,
-                 size_t budget);
+int sq_group_new(sq_group **out, const floe_batch *like, const int *keys, const bool *desc,
+                 int nkeys, size_t budget);
 int sq_group_add(sq_group *g, const floe_batch *b, int part, int nparts);
 int sq_group_finish(sq_group *g);
+/* Past the budget on the first pass: pick nparts - 1 split points on the
+ * first key from the rows held, after which sq_group_add keeps the rows of
+ * one range per pass, passes in key order. */
+int sq_group_split(sq_group *g, int nparts);
 int64_t sq_group_rows(const sq_group *g);
 const floe_column *sq_group_column(const sq_group *g, int c);
 int64_t sq_group_row(const sq_group *g, int64_t i);

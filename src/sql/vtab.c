@@ -55,6 +55,7 @@ typedef struct fcursor {
 	char *where, *ref;
 	/* GROUP BY on plain columns: rows leave grouped (group.c) */
 	int gkeys[16], ngkeys;
+	bool gdesc[16];
 	sq_group *grp;
 	int part, nparts;
 	int64_t gpos;
@@ -64,6 +65,7 @@ typedef struct fcursor {
 /* Bytes of copied rows a grouped scan holds before it splits the rows
  * into partitions read one pass each. */
 #define GROUP_BUDGET ((size_t)256 << 20)
+#define GROUP_PASSES 16
 
 static int vt_error(sqlite3_vtab *vt, const char *fmt, const char *msg)
 {
@@ -234,7 +236,7 @@ static int vt_best_index(sqlite3_vtab *vt, sqlite3_index_info *info)
 {
 	fvtab *v = (fvtab *)vt;
 	int ncols = v->schema->nfields;
-	sqlite3_str *str = sqlite3_str_new(NULL);
+	sqlite3_str *str = sqlite3_str_new(NULL), *ops = sqlite3_str_new(NULL);
 	sqlite3_str_appendf(str, "U%llx;", (unsigned long long)info->colUsed);
 	int argv = 0, npushed = 0;
 	bool asof = false, asof_unusable = false;
@@ -281,18 +283,20 @@ static int vt_best_index(sqlite3_vtab *vt, sqlite3_index_info *info)
 			}
 			if (op == OP_IN)
 				sqlite3_vtab_in(info, i, 1); /* the whole list at once */
-			if (op && op != OP_LIMIT)
+			if (op)
 				npushed++;
 		}
 		if (!op)
 			continue;
+		/* LIMIT and OFFSET only size the first batch: SQLite still
+		 * applies them (omit stays 0) */
 		info->aConstraintUsage[i].argvIndex = ++argv;
-		if (op == OP_LIMIT || op == OP_OFFSET)
-			info->aConstraintUsage[i].omit = 1;
-		sqlite3_str_appendf(str, "%c%d;", op, col);
+		sqlite3_str_appendf(ops, "%c%d;", op, col);
 	}
-	/* GROUP BY plain columns (SQLite needs the groups adjacent, in any
-	 * order): floe hands the rows over grouped, saving SQLite's sorter */
+	/* GROUP BY plain columns: floe hands the rows over grouped, saving
+	 * SQLite's sorter. The groups leave in the order of their keys (with
+	 * each term's direction, as SQLite compares), so that an ORDER BY equal
+	 * to the GROUP BY, which SQLite then drops, still holds. */
 	if (info->nOrderBy > 0 && info->nOrderBy <= 16 && sqlite3_vtab_distinct(info) == 1) {
 		bool ok = true;
 		for (int i = 0; i < info->nOrderBy; i++)
@@ -300,11 +304,16 @@ static int vt_best_index(sqlite3_vtab *vt, sqlite3_index_info *info)
 		if (ok) {
 			sqlite3_str_appendall(str, "K");
 			for (int i = 0; i < info->nOrderBy; i++)
-				sqlite3_str_appendf(str, "%s%d", i ? "," : "", info->aOrderBy[i].iColumn);
+				sqlite3_str_appendf(str, "%s%d%c", i ? "," : "", info->aOrderBy[i].iColumn,
+				                    info->aOrderBy[i].desc ? 'd' : 'a');
 			sqlite3_str_appendall(str, ";");
 			info->orderByConsumed = 1;
 		}
 	}
+	char *optext = sqlite3_str_finish(ops);
+	if (optext)
+		sqlite3_str_appendall(str, optext);
+	sqlite3_free(optext);
 	info->idxStr = sqlite3_str_finish(str);
 	if (!info->idxStr)
 		return SQLITE_NOMEM;
@@ -625,8 +634,9 @@ static int pick_snapshot(floe_snapshot_sel *sel, sqlite3_value *val, fvtab *v)
 	memset(sel, 0, sizeof *sel);
 	int vt = sqlite3_value_type(val);
 	if (vt == SQLITE_NULL) {
-		sel->kind = FLOE_SNAPSHOT_CURRENT;
-		return SQLITE_OK;
+		vt_error(&v->base, "%s", "_as_of is NULL: give a snapshot id, a tag or branch name, "
+		         "or a time (leave it out for the current snapshot)");
+		return SQLITE_ERROR;
 	}
 	if (vt == SQLITE_INTEGER || (vt == SQLITE_FLOAT && sqlite3_value_double(val) ==
 	                                                 floor(sqlite3_value_double(val)))) {
@@ -656,7 +666,6 @@ static int pick_snapshot(floe_snapshot_sel *sel, sqlite3_value *val, fvtab *v)
 	}
 	sel->kind = FLOE_SNAPSHOT_REF;
 	sel->ref = s;
-	(void)v;
 	return SQLITE_OK;
 }
 
@@ -703,15 +712,19 @@ static int group_pass(fvtab *v, fcursor *c, int part)
 		while ((rc = floe_scan_next(c->scan, &b, &err)) == 1) {
 			if (b->nrows == 0)
 				continue;
-			if (!c->grp && sq_group_new(&c->grp, b, c->gkeys, c->ngkeys, GROUP_BUDGET))
+			size_t budget = v->s->opt.group_bytes > 0 ? (size_t)v->s->opt.group_bytes
+			                                          : GROUP_BUDGET;
+			if (!c->grp && sq_group_new(&c->grp, b, c->gkeys, c->gdesc, c->ngkeys, budget))
 				return SQLITE_NOMEM;
 			int r = sq_group_add(c->grp, b, part, c->nparts);
 			if (r < 0)
 				return SQLITE_NOMEM;
-			/* split further only before any row left (a split changes
-			 * which rows each pass holds) and while splitting can help:
-			 * one group larger than the budget is held whole */
-			if (r == 1 && part == 0 && c->rowid == 0 && c->nparts < 512) {
+			/* past the budget on the first pass: split into ranges of the
+			 * first key, picked from the rows held, one range per pass;
+			 * a range still larger than the budget is held whole */
+			if (r == 1 && c->nparts == 1) {
+				if (sq_group_split(c->grp, GROUP_PASSES))
+					return SQLITE_NOMEM;
 				over = true;
 				break;
 			}
@@ -722,8 +735,7 @@ static int group_pass(fvtab *v, fcursor *c, int part)
 		floe_scan_free(c->scan);
 		c->scan = NULL;
 		if (over) {
-			/* start again with eight times the partitions */
-			c->nparts *= 8;
+			c->nparts = GROUP_PASSES;
 			part = 0;
 			continue;
 		}
@@ -768,9 +780,13 @@ static int vt_filter(sqlite3_vtab_cursor *cur, int idx_num, const char *idx_str,
 		p = p ? p + 1 : "";
 	}
 	int gcols[16], ngcols = 0;
+	bool gdesc[16];
 	if (p && *p == 'K') {
 		for (p++; *p && *p != ';' && ngcols < 16; ) {
-			gcols[ngcols++] = atoi(p);
+			gcols[ngcols] = atoi(p);
+			while (*p && *p != ',' && *p != ';' && *p != 'a' && *p != 'd')
+				p++;
+			gdesc[ngcols++] = *p == 'd';
 			while (*p && *p != ',' && *p != ';')
 				p++;
 			if (*p == ',')
@@ -929,8 +945,10 @@ static int vt_filter(sqlite3_vtab_cursor *cur, int idx_num, const char *idx_str,
 		o->batch_rows = limit + offset > 0 ? limit + offset : 1;
 	c->ngkeys = 0;
 	for (int k = 0; k < ngcols; k++)
-		if (gcols[k] >= 0 && gcols[k] < ncols && c->scan_col[gcols[k]] >= 0)
+		if (gcols[k] >= 0 && gcols[k] < ncols && c->scan_col[gcols[k]] >= 0) {
+			c->gdesc[c->ngkeys] = gdesc[k];
 			c->gkeys[c->ngkeys++] = c->scan_col[gcols[k]];
+		}
 	if (c->ngkeys != ngcols)
 		return vt_error(&v->base, "%s", "internal: a GROUP BY column is not read");
 	c->log = log_scan(v, where, nsel, limit);
