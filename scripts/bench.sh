@@ -77,4 +77,6 @@ if [ $# -eq 0 ]; then
 	"$root/scripts/bench_ingest.sh"
 	echo "bench: pipeline benchmark (scripts/bench_pipeline.sh)" >&2
 	"$root/scripts/bench_pipeline.sh"
+	echo "bench: SQL benchmark (scripts/bench_sql.sh)" >&2
+	"$root/scripts/bench_sql.sh"
 fi

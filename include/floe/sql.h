@@ -27,9 +27,9 @@ typedef struct floe_sql_options {
 	                  DELETE are refused either way (floe_table_update and
 	                  floe_table_delete do them) */
 	int64_t group_bytes; /* memory a GROUP BY on plain columns may hold to hand
-	                        rows to SQLite grouped (0 = 256 MiB); past it
-	                        the rows are read in up to 16 passes of key
-	                        ranges */
+	                        rows to SQLite grouped (0 = 1 GiB); past it
+	                        the rows are read in up to 16 passes over
+	                        ranges of the first key */
 } floe_sql_options;
 
 void floe_sql_options_init(floe_sql_options *o);

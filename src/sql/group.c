@@ -304,8 +304,13 @@ int sq_group_add(sq_group *g, const floe_batch *b, int part, int nparts)
 			return FLOE_ENOMEM;
 		return g->used > g->budget ? 1 : 0;
 	}
+	int k0 = g->keys[0], last = -1;
+	const colbuf *cb0 = &g->cols[k0];
 	for (int64_t r = 0; r < b->nrows; r++) {
-		if (row_part(g, b, r, nparts) != part)
+		/* runs of one first key (sorted files) share the pass */
+		if (last < 0 || cmp_cols(cb0, &b->cols[k0], r - 1, &b->cols[k0], r) != 0)
+			last = row_part(g, b, r, nparts);
+		if (last != part)
 			continue;
 		uint64_t h = key_hash(g, b, r);
 		g->hash[g->nrows] = h;
@@ -433,6 +438,74 @@ static int cmp_groups(const void *x, const void *y)
 	return 0;
 }
 
+/* Put the rows in g->order's order once (SQLite then reads the columns
+ * front to back instead of jumping through the order for every value);
+ * afterwards row i is the i-th to leave. Holds twice the rows briefly. */
+static int gather(sq_group *g)
+{
+	int64_t n = g->nrows;
+	const int64_t *ord = g->order;
+	for (int c = 0; c < g->ncols; c++) {
+		colbuf *cb = &g->cols[c];
+		floe_column *col = &cb->col;
+		size_t vb = ((size_t)n + 8) / 8 + 1;
+		uint8_t *valid = malloc(vb);
+		if (!valid)
+			return FLOE_ENOMEM;
+		memset(valid, 0, vb);
+		for (int64_t i = 0; i < n; i++)
+			if (floe_column_is_valid(col, ord[i]))
+				valid[i >> 3] |= (uint8_t)(1u << (i & 7));
+		if (cb->width == 0) {
+			int64_t *off = malloc(((size_t)n + 1) * sizeof *off);
+			uint8_t *data = malloc((size_t)col->offsets[n] + 1);
+			if (!off || !data) {
+				free(valid);
+				free(off);
+				free(data);
+				return FLOE_ENOMEM;
+			}
+			int64_t at = 0;
+			off[0] = 0;
+			for (int64_t i = 0; i < n; i++) {
+				int64_t a = col->offsets[ord[i]], len = col->offsets[ord[i] + 1] - a;
+				memcpy(data + at, col->data + a, (size_t)len);
+				at += len;
+				off[i + 1] = at;
+			}
+			free(col->offsets);
+			free(col->data);
+			col->offsets = off;
+			col->data = data;
+			cb->vcap = ((size_t)n + 1) * sizeof *off;
+			cb->dcap = (size_t)at + 1;
+		} else {
+			size_t w = (size_t)cb->width;
+			uint8_t *vals = malloc((size_t)n * w + 1);
+			if (!vals) {
+				free(valid);
+				return FLOE_ENOMEM;
+			}
+			const uint8_t *src = col->values;
+			if (w == 8)
+				for (int64_t i = 0; i < n; i++)
+					memcpy(vals + (size_t)i * 8, src + (size_t)ord[i] * 8, 8);
+			else
+				for (int64_t i = 0; i < n; i++)
+					memcpy(vals + (size_t)i * w, src + (size_t)ord[i] * w, w);
+			free(col->values);
+			col->values = vals;
+			cb->vcap = (size_t)n * w + 1;
+		}
+		free(col->validity);
+		col->validity = valid;
+		cb->bcap = vb;
+	}
+	for (int64_t i = 0; i < n; i++)
+		g->order[i] = i;
+	return 0;
+}
+
 int sq_group_finish(sq_group *g)
 {
 	int64_t n = g->nrows;
@@ -507,7 +580,7 @@ int sq_group_finish(sq_group *g)
 	free(table);
 	free(gid);
 	free(first);
-	return 0;
+	return gather(g);
 }
 
 int64_t sq_group_rows(const sq_group *g)

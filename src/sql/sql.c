@@ -46,8 +46,21 @@ static void put_date(char *out, size_t cap, int64_t days)
 		snprintf(out, cap, "%+05" PRId64 "-%02u-%02u", y, m, d);
 }
 
+static void put_digits(char *p, int64_t v, int n)
+{
+	for (int i = n - 1; i >= 0; i--) {
+		p[i] = (char)('0' + v % 10);
+		v /= 10;
+	}
+}
+
+/* A timestamp as text: the common case (years 0..9999) by hand, the date
+ * part kept from the previous call of this thread (rows of a scan share
+ * few days); other years through put_date. */
 static void put_timestamp(char *out, int64_t v, int64_t per_sec, int digits)
 {
+	static _Thread_local int64_t cached_day = INT64_MIN;
+	static _Thread_local char cached_date[11];
 	int64_t secs = v / per_sec, frac = v % per_sec;
 	if (frac < 0) {
 		frac += per_sec;
@@ -58,10 +71,34 @@ static void put_timestamp(char *out, int64_t v, int64_t per_sec, int digits)
 		sod += 86400;
 		days--;
 	}
-	put_date(out, 24, days);
-	size_t n = strlen(out);
-	out[n] = ' ';
-	civil_time(out + n + 1, 48 - n - 1, sod, frac, digits);
+	if (days != cached_day) {
+		int64_t y;
+		unsigned m, d;
+		floe_civil_from_days(days, &y, &m, &d);
+		if (y < 0 || y > 9999) {
+			put_date(out, 24, days);
+			size_t n = strlen(out);
+			out[n] = ' ';
+			civil_time(out + n + 1, 48 - n - 1, sod, frac, digits);
+			return;
+		}
+		put_digits(cached_date, y, 4);
+		cached_date[4] = '-';
+		put_digits(cached_date + 5, m, 2);
+		cached_date[7] = '-';
+		put_digits(cached_date + 8, d, 2);
+		cached_day = days;
+	}
+	memcpy(out, cached_date, 10);
+	out[10] = ' ';
+	put_digits(out + 11, sod / 3600, 2);
+	out[13] = ':';
+	put_digits(out + 14, sod / 60 % 60, 2);
+	out[16] = ':';
+	put_digits(out + 17, sod % 60, 2);
+	out[19] = '.';
+	put_digits(out + 20, frac, digits);
+	out[20 + digits] = '\0';
 }
 
 void sq_format_timestamp_us(char *out, int64_t micros)

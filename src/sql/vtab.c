@@ -64,7 +64,7 @@ typedef struct fcursor {
 
 /* Bytes of copied rows a grouped scan holds before it splits the rows
  * into partitions read one pass each. */
-#define GROUP_BUDGET ((size_t)256 << 20)
+#define GROUP_BUDGET ((size_t)1 << 30)
 #define GROUP_PASSES 16
 
 static int vt_error(sqlite3_vtab *vt, const char *fmt, const char *msg)
@@ -232,6 +232,22 @@ static double table_rows(fvtab *v)
 	return n == 0 ? 0 : 1e6;
 }
 
+/* Whether the used columns of the whole table fit the grouping memory
+ * (counting the copy made to order them). */
+static bool sort_fits(fvtab *v, sqlite3_uint64 used)
+{
+	double per_row = 8 + 8 + 3 * 8; /* hash, order, finish arrays */
+	for (int i = 0; i < v->schema->nfields; i++) {
+		bool u = i >= 63 ? (used >> 63) & 1 : (used >> i) & 1;
+		if (!u)
+			continue;
+		int w = floe_type_value_width(&v->schema->fields[i].type);
+		per_row += 2 * (w > 0 ? w : 8 + 24);
+	}
+	size_t budget = v->s->opt.group_bytes > 0 ? (size_t)v->s->opt.group_bytes : GROUP_BUDGET;
+	return table_rows(v) * per_row <= (double)budget;
+}
+
 static int vt_best_index(sqlite3_vtab *vt, sqlite3_index_info *info)
 {
 	fvtab *v = (fvtab *)vt;
@@ -288,16 +304,22 @@ static int vt_best_index(sqlite3_vtab *vt, sqlite3_index_info *info)
 		}
 		if (!op)
 			continue;
-		/* LIMIT and OFFSET only size the first batch: SQLite still
-		 * applies them (omit stays 0) */
+		/* LIMIT and OFFSET are logged; SQLite still applies them (omit
+		 * stays 0) */
 		info->aConstraintUsage[i].argvIndex = ++argv;
 		sqlite3_str_appendf(ops, "%c%d;", op, col);
 	}
 	/* GROUP BY plain columns: floe hands the rows over grouped, saving
 	 * SQLite's sorter. The groups leave in the order of their keys (with
 	 * each term's direction, as SQLite compares), so that an ORDER BY equal
-	 * to the GROUP BY, which SQLite then drops, still holds. */
-	if (info->nOrderBy > 0 && info->nOrderBy <= 16 && sqlite3_vtab_distinct(info) == 1) {
+	 * to the GROUP BY, which SQLite then drops, still holds. The same
+	 * delivery is a sort, so a plain ORDER BY (and max()/min(), which
+	 * SQLite asks for as one) is taken too when the table's used columns
+	 * fit the grouping memory in one pass; otherwise SQLite's sorter,
+	 * which keeps only LIMIT rows, does better. */
+	int distinct = sqlite3_vtab_distinct(info);
+	if (info->nOrderBy > 0 && info->nOrderBy <= 16 &&
+	    (distinct == 1 || (distinct == 0 && sort_fits(v, info->colUsed)))) {
 		bool ok = true;
 		for (int i = 0; i < info->nOrderBy; i++)
 			ok = ok && info->aOrderBy[i].iColumn >= 0 && info->aOrderBy[i].iColumn < ncols;
@@ -941,8 +963,10 @@ static int vt_filter(sqlite3_vtab_cursor *cur, int idx_num, const char *idx_str,
 	o->ncolumns = nsel;
 	o->where = *where ? where : NULL;
 	o->snapshot = sel;
-	if (limit >= 0 && limit + offset < 65536)
-		o->batch_rows = limit + offset > 0 ? limit + offset : 1;
+	/* LIMIT does not size the batches: SQLite passes it even when it then
+	 * sorts or re-checks every row, and small batches cost more than they
+	 * save */
+	(void)offset;
 	c->ngkeys = 0;
 	for (int k = 0; k < ngcols; k++)
 		if (gcols[k] >= 0 && gcols[k] < ncols && c->scan_col[gcols[k]] >= 0) {

@@ -5,6 +5,7 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <zlib.h>
 
 #include "iceberg/metadata.h"
@@ -1010,9 +1011,15 @@ TEST(ice_meta_snapshot_as_of)
 	CHECK_EQ_INT(s->snapshot_id, m->current_snapshot_id);
 	CHECK_EQ_INT(ice_metadata_snapshot_as_of(m, t0 - 1, &s, &e), FLOE_ENOTFOUND);
 	CHECK(s == NULL);
-	char earliest[32];
-	snprintf(earliest, sizeof earliest, "%lld", (long long)t0);
-	CHECK(strstr(e.msg, earliest) != NULL);
+	/* the times in ISO form, UTC, to the millisecond */
+	char earliest[64], day[32];
+	time_t secs = (time_t)(t0 / 1000);
+	struct tm tm;
+	gmtime_r(&secs, &tm);
+	strftime(day, sizeof day, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(earliest, sizeof earliest, "the earliest is at %s.%03dZ", day, (int)(t0 % 1000));
+	if (!strstr(e.msg, earliest))
+		th_fail(__FILE__, __LINE__, "as-of message '%s' lacks '%s'", e.msg, earliest);
 	floe_arena_free(a);
 }
 

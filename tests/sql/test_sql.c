@@ -569,7 +569,37 @@ TEST(sql_group_by_grouped_in_key_order_within_budget)
 		  "SELECT note || '', count(*) FROM mkt.trades GROUP BY note || '' ORDER BY 1" },
 		{ "SELECT price, count(*) FROM mkt.trades GROUP BY price ORDER BY price DESC",
 		  "SELECT price + 0.0, count(*) FROM mkt.trades GROUP BY price + 0.0 ORDER BY 1 DESC" },
+		/* plain ORDER BY and max()/min(): a sort when the table fits */
+		{ "SELECT id, ts FROM mkt.trades ORDER BY ts DESC, id LIMIT 7",
+		  "SELECT id, ts FROM mkt.trades ORDER BY ts || '' DESC, id + 0 LIMIT 7" },
+		{ "SELECT max(ts), min(symbol) FROM mkt.trades WHERE qty = 3",
+		  "SELECT max(ts || ''), min(symbol || '') FROM mkt.trades WHERE qty = 3" },
+		{ "SELECT max(ts) FROM mkt.trades", "SELECT max(ts || '') FROM mkt.trades" },
+		{ "SELECT symbol, note, id FROM mkt.trades WHERE qty = 3 ORDER BY symbol DESC, note, id",
+		  "SELECT symbol, note, id FROM mkt.trades WHERE qty = 3 ORDER BY symbol || '' DESC, "
+		  "note || '', id + 0" },
 	};
+	/* the plan shows floe took the grouping/ordering ("K" in its index
+	 * string) for plain columns, and not for an expression */
+	static const char *const taken[][2] = {
+		{ "SELECT symbol, count(*) FROM mkt.trades GROUP BY symbol", "K" },
+		{ "SELECT max(ts) FROM mkt.trades", "K" },
+		{ "SELECT id FROM mkt.trades ORDER BY ts DESC LIMIT 1", "K" },
+		{ "SELECT max(ts || '') FROM mkt.trades", NULL },
+	};
+	for (size_t k = 0; k < sizeof taken / sizeof taken[0]; k++) {
+		char sql[256], plan[512] = "";
+		snprintf(sql, sizeof sql, "EXPLAIN QUERY PLAN %s", taken[k][0]);
+		sqlite3_stmt *st;
+		REQUIRE(sqlite3_prepare_v2(floe_sql_db(e.s), sql, -1, &st, NULL) == SQLITE_OK);
+		while (sqlite3_step(st) == SQLITE_ROW)
+			snprintf(plan + strlen(plan), sizeof plan - strlen(plan), "%s;",
+			         (const char *)sqlite3_column_text(st, 3));
+		sqlite3_finalize(st);
+		bool has = strstr(plan, ";K") != NULL;
+		if (has != (taken[k][1] != NULL))
+			th_fail(__FILE__, __LINE__, "%s: plan %s", taken[k][0], plan);
+	}
 	for (int budget = 0; budget < 2; budget++) {
 		if (budget) { /* 16 KiB: the grouped rows come in passes */
 			floe_sql_close(e.s);
