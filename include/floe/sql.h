@@ -22,10 +22,9 @@ extern "C" {
 typedef struct floe_sql floe_sql;
 
 typedef struct floe_sql_options {
-	bool writable; /* INSERT through the tables, one append per transaction
-	                  (default false: read-only, writes fail); UPDATE and
-	                  DELETE are refused either way (floe_table_update and
-	                  floe_table_delete do them) */
+	bool writable; /* INSERT, UPDATE and DELETE through the tables, one
+	                  commit per table per transaction (default false:
+	                  read-only, writes fail) */
 	int64_t group_bytes; /* memory a GROUP BY on plain columns may hold to hand
 	                        rows to SQLite grouped (0 = 1 GiB); past it
 	                        the rows are read in up to 16 passes over

@@ -182,6 +182,10 @@ typedef struct floe_scan_options {
 	                               (FLOE_EINVALID names the first that is
 	                               not: read those with floe_changes) */
 	int64_t from_snapshot_id;   /* < 0: from the table's first snapshot */
+	bool positions;             /* report each row's data file and position
+	                               (floe_scan_positions); batches then never
+	                               span two files, and row groups are not
+	                               skipped (positions count every row) */
 } floe_scan_options;
 
 void floe_scan_options_init(floe_scan_options *o);
@@ -217,9 +221,22 @@ const floe_schema *floe_scan_schema(const floe_scan *s);
  * at the end, or a negative code. */
 int floe_scan_next(floe_scan *s, const floe_batch **out, floe_error *err);
 void floe_scan_get_stats(const floe_scan *s, floe_scan_stats *out);
+
+/* With floe_scan_options.positions: the data file (as the table names it)
+ * and the position in it of each row of the batch last returned; valid
+ * until the next call. FLOE_EINVALID otherwise. */
+int floe_scan_positions(const floe_scan *s, const char **file, const int64_t **pos,
+                        floe_error *err);
 void floe_scan_free(floe_scan *s);
 
 /* ---- row-level changes -------------------------------------------------- */
+
+/* A row by where it lives: a data file (as the table names it) and the
+ * row's position in it. */
+typedef struct floe_row_ref {
+	const char *file;
+	int64_t pos;
+} floe_row_ref;
 
 typedef struct floe_delete_result {
 	int64_t snapshot_id;        /* the new snapshot; the current one (or -1)
@@ -249,6 +266,20 @@ typedef struct floe_update_result {
 	int64_t data_files_removed, data_files_added, delete_files_added;
 	bool merge_on_read;
 } floe_update_result;
+
+/* Delete the rows `rows` (read from snapshot `base_snapshot_id`, found by
+ * a scan with floe_scan_options.positions) and append the rows of `insert`
+ * (NULL = none), in one commit: how UPDATE and DELETE through SQL change a
+ * table. The mode is the table's write.update.mode when rows are inserted,
+ * else write.delete.mode: copy-on-write rewrites the files holding the
+ * rows, merge-on-read writes position delete files. The commit fails with
+ * FLOE_ECONFLICT when, since the base snapshot, another commit removed one
+ * of those files or added deletes to it; appends meanwhile do not
+ * conflict. res->rows_deleted counts the refs applied (a ref twice counts
+ * once). */
+int floe_table_delete_rows(floe_table *t, int64_t base_snapshot_id, const floe_row_ref *rows,
+                           int64_t nrows, const floe_batch *insert, floe_delete_result *res,
+                           floe_error *err);
 
 /* UPDATE SET `set` WHERE `where` (NULL or "" = every row) in one commit.
  * `set` is "col = literal, ..." (literals as in filters, or NULL). The

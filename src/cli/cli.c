@@ -287,8 +287,9 @@ static const floe_cli_opt sql_opts[] = {
 	  "read of all, rows scanned/returned, bytes read; JSON lines when stderr is not a "
 	  "terminal", false },
 	{ "timer", NULL, "print \"Run Time: S s\" on stderr after each statement", false },
-	{ "writable", NULL, "allow writes through SQL (an INSERT commits its rows as one append "
-	  "snapshot, as 'floe append' does); without it every write fails", false },
+	{ "writable", NULL, "allow INSERT, UPDATE and DELETE through SQL (each transaction is one "
+	  "commit per table: an append, or a row-level commit in the table's write mode); "
+	  "without it every write fails", false },
 	{ NULL, NULL, NULL, false },
 };
 

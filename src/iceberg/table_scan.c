@@ -373,7 +373,24 @@ static int plan(floe_scan *s, floe_error *err)
 
 int floe_scan_open(floe_scan **out, floe_table *t, const floe_scan_options *o, floe_error *err)
 {
+	if (o && o->positions) {
+		ice_scan_ex ex;
+		memset(&ex, 0, sizeof ex);
+		return ice_scan_open_ex(out, t, o, &ex, err);
+	}
 	return ice_scan_open_ex(out, t, o, NULL, err);
+}
+
+int floe_scan_positions(const floe_scan *s, const char **file, const int64_t **pos,
+                        floe_error *err)
+{
+	const ice_data_file *f = s->rowops ? ice_scan_file(s, NULL, NULL, NULL) : NULL;
+	if (!f || !s->posv)
+		return floe_error_set(err, FLOE_EINVALID, "the scan reports no positions: open it "
+		                      "with floe_scan_options.positions and read a batch first");
+	*file = f->file_path;
+	*pos = s->posv;
+	return 0;
 }
 
 const int64_t *ice_scan_positions(const floe_scan *s)

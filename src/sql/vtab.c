@@ -31,7 +31,18 @@ typedef struct fvtab {
 	floe_arena *arena;
 	floe_batch_builder *ins; /* rows INSERTed in the open transaction */
 	int64_t inserted;
+	/* writable connections: rows named by rowid = file id << 40 | position
+	 * in the data file, ids into `files` (paths as the table names them) */
+	char **files;
+	int nfiles, capfiles;
+	floe_row_ref *dels;      /* rows DELETEd or UPDATEd in the transaction */
+	int64_t ndels, capdels;
+	int64_t base_snapshot;   /* the snapshot those rows were read from */
 } fvtab;
+
+/* Rowids of scans without positions (read-only connections, time travel):
+ * a running number above every positioned rowid. */
+#define ROWID_UNPLACED ((sqlite3_int64)1 << 62)
 
 /* What xBestIndex hands xFilter in idxStr: "U<colUsed hex>;" then one
  * "<op><col>;" per argv value, in argv order. */
@@ -60,6 +71,9 @@ typedef struct fcursor {
 	int part, nparts;
 	int64_t gpos;
 	bool counted;         /* counted in the table's open scans */
+	bool positioned;      /* rowids name data file positions */
+	const int64_t *pos;   /* of the batch: positions in its file */
+	int64_t file_id;
 } fcursor;
 
 /* Bytes of copied rows a grouped scan holds before it splits the rows
@@ -100,6 +114,10 @@ static void vt_free(fvtab *v)
 	if (!v)
 		return;
 	free(v->ident);
+	for (int i = 0; i < v->nfiles; i++)
+		free(v->files[i]);
+	free(v->files);
+	free(v->dels);
 	floe_batch_builder_free(v->ins);
 	floe_arena_free(v->arena);
 	sqlite3_free(v->base.zErrMsg);
@@ -691,6 +709,34 @@ static int pick_snapshot(floe_snapshot_sel *sel, sqlite3_value *val, fvtab *v)
 	return SQLITE_OK;
 }
 
+/* The data file and positions of the batch just read, for rowids. */
+static int batch_positions(fvtab *v, fcursor *c)
+{
+	const char *file;
+	floe_error err;
+	if (floe_scan_positions(c->scan, &file, &c->pos, &err))
+		return vt_error(&v->base, "%s", err.msg);
+	if (c->file_id >= 0 && c->file_id < v->nfiles && strcmp(v->files[c->file_id], file) == 0)
+		return SQLITE_OK;
+	for (int i = v->nfiles - 1; i >= 0; i--)
+		if (strcmp(v->files[i], file) == 0) {
+			c->file_id = i;
+			return SQLITE_OK;
+		}
+	if (v->nfiles == v->capfiles) {
+		int cap = v->capfiles ? v->capfiles * 2 : 16;
+		char **n = realloc(v->files, (size_t)cap * sizeof *n);
+		if (!n)
+			return SQLITE_NOMEM;
+		v->files = n;
+		v->capfiles = cap;
+	}
+	if (v->nfiles >= (1 << 21) || !(v->files[v->nfiles] = strdup(file)))
+		return SQLITE_NOMEM;
+	c->file_id = v->nfiles++;
+	return SQLITE_OK;
+}
+
 static int next_batch(fvtab *v, fcursor *c)
 {
 	floe_error err;
@@ -706,6 +752,8 @@ static int next_batch(fvtab *v, fcursor *c)
 		}
 		if (c->b->nrows > 0) {
 			c->row = 0;
+			if (c->positioned)
+				return batch_positions(v, c);
 			return SQLITE_OK;
 		}
 	}
@@ -975,6 +1023,11 @@ static int vt_filter(sqlite3_vtab_cursor *cur, int idx_num, const char *idx_str,
 		}
 	if (c->ngkeys != ngcols)
 		return vt_error(&v->base, "%s", "internal: a GROUP BY column is not read");
+	/* writable: rowids name rows, for UPDATE and DELETE (not when a
+	 * GROUP BY or ORDER BY is taken: those rows are never changed) */
+	c->positioned = v->s->opt.writable && sel.kind == FLOE_SNAPSHOT_CURRENT && ngcols == 0;
+	c->file_id = -1;
+	o->positions = c->positioned;
 	c->log = log_scan(v, where, nsel, limit);
 	rc = floe_scan_open(&c->scan, t, o, &err);
 	if (rc) {
@@ -984,6 +1037,8 @@ static int vt_filter(sqlite3_vtab_cursor *cur, int idx_num, const char *idx_str,
 	floe_scan_stats st;
 	floe_scan_get_stats(c->scan, &st);
 	c->snapshot_id = st.snapshot_id;
+	if (c->positioned && v->ndels == 0)
+		v->base_snapshot = st.snapshot_id;
 	c->eof = false;
 	if (c->ngkeys > 0) {
 		c->nparts = 1;
@@ -1039,7 +1094,11 @@ static int vt_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int i)
 
 static int vt_rowid(sqlite3_vtab_cursor *cur, sqlite3_int64 *out)
 {
-	*out = ((fcursor *)cur)->rowid;
+	fcursor *c = (fcursor *)cur;
+	if (c->positioned && c->pos && c->ngkeys == 0)
+		*out = (sqlite3_int64)c->file_id << 40 | c->pos[c->row];
+	else
+		*out = ROWID_UNPLACED + c->rowid;
 	return SQLITE_OK;
 }
 
@@ -1116,12 +1175,29 @@ static int vt_update(sqlite3_vtab *vt, int argc, sqlite3_value **argv, sqlite3_i
 {
 	fvtab *v = (fvtab *)vt;
 	(void)rowid;
-	if (argc == 1 || sqlite3_value_type(argv[0]) != SQLITE_NULL)
-		return vt_error(vt, "%s: UPDATE and DELETE through SQL are not supported; use "
-		                "'floe update' or 'floe delete' with --where", v->ident);
 	if (!v->s->opt.writable)
 		return vt_error(vt, "%s is read-only here: open the SQL connection writable "
-		                "(floe sql --writable) to INSERT", v->ident);
+		                "(floe sql --writable) to INSERT, UPDATE or DELETE", v->ident);
+	if (sqlite3_value_type(argv[0]) != SQLITE_NULL) {
+		/* DELETE (argc 1) or UPDATE of the row argv[0] names */
+		sqlite3_int64 id = sqlite3_value_int64(argv[0]);
+		if (id < 0 || id >= ROWID_UNPLACED || (id >> 40) >= v->nfiles)
+			return vt_error(vt, "%s: this row was not read from the current snapshot with "
+			                "its position (rows read as of another snapshot cannot be "
+			                "changed)", v->ident);
+		if (v->ndels == v->capdels) {
+			int64_t cap = v->capdels ? v->capdels * 2 : 256;
+			floe_row_ref *n = realloc(v->dels, (size_t)cap * sizeof *n);
+			if (!n)
+				return SQLITE_NOMEM;
+			v->dels = n;
+			v->capdels = cap;
+		}
+		v->dels[v->ndels++] = (floe_row_ref){ v->files[id >> 40], id & (((int64_t)1 << 40) - 1) };
+		if (argc == 1)
+			return SQLITE_OK;
+	}
+	/* INSERT, or an UPDATE's new row */
 	floe_error err;
 	int ncols = v->schema->nfields;
 	if (argc < ncols + 2)
@@ -1143,40 +1219,54 @@ static int vt_update(sqlite3_vtab *vt, int argc, sqlite3_value **argv, sqlite3_i
 	free(vals);
 	free(nulls);
 	free(scratch);
-	if (rc)
+	if (rc) {
+		if (sqlite3_value_type(argv[0]) != SQLITE_NULL)
+			v->ndels--; /* the UPDATE of this row did not happen */
 		return vt_error(vt, "%s", err.msg);
+	}
 	v->inserted++;
 	return SQLITE_OK;
 }
 
-static int vt_begin(sqlite3_vtab *vt)
+static void writes_clear(fvtab *v)
 {
-	fvtab *v = (fvtab *)vt;
 	if (v->ins)
 		floe_batch_builder_clear(v->ins);
 	v->inserted = 0;
+	v->ndels = 0;
+}
+
+static int vt_begin(sqlite3_vtab *vt)
+{
+	writes_clear((fvtab *)vt);
 	return SQLITE_OK;
 }
 
-/* The transaction's rows become one append snapshot, as `floe append`
- * commits them. */
+/* The transaction's changes become one commit: its INSERTed rows one
+ * append (as `floe append` commits them); with rows UPDATEd or DELETEd,
+ * those rows leave and the new ones arrive in one row-level commit
+ * (floe_table_delete_rows, the table's write modes). */
 static int vt_sync(sqlite3_vtab *vt)
 {
 	fvtab *v = (fvtab *)vt;
-	if (!v->ins || floe_batch_builder_rows(v->ins) == 0)
+	int64_t nins = v->ins ? floe_batch_builder_rows(v->ins) : 0;
+	if (nins == 0 && v->ndels == 0)
 		return SQLITE_OK;
 	floe_error err;
 	floe_table *t;
 	floe_append *a = NULL;
 	int rc = sq_table_get(v->s, v->ident, true, &t, &err);
-	if (!rc && !(rc = floe_append_begin(&a, t, &err)) &&
-	    !(rc = floe_append_batch(a, floe_batch_builder_view(v->ins), &err)) &&
-	    !(rc = floe_append_set_summary(a, "floe.sql.insert", "true", &err)))
+	const floe_batch *rows = nins ? floe_batch_builder_view(v->ins) : NULL;
+	if (!rc && v->ndels > 0) {
+		floe_delete_result res;
+		rc = floe_table_delete_rows(t, v->base_snapshot, v->dels, v->ndels, rows, &res, &err);
+	} else if (!rc && !(rc = floe_append_begin(&a, t, &err)) &&
+	           !(rc = floe_append_batch(a, rows, &err)) &&
+	           !(rc = floe_append_set_summary(a, "floe.sql.insert", "true", &err))) {
 		rc = floe_append_commit(a, NULL, &err);
-	else if (a)
+	} else if (a)
 		floe_append_abort(a);
-	floe_batch_builder_clear(v->ins);
-	v->inserted = 0;
+	writes_clear(v);
 	return rc ? vt_error(vt, "%s", err.msg) : SQLITE_OK;
 }
 
@@ -1188,10 +1278,7 @@ static int vt_commit(sqlite3_vtab *vt)
 
 static int vt_rollback(sqlite3_vtab *vt)
 {
-	fvtab *v = (fvtab *)vt;
-	if (v->ins)
-		floe_batch_builder_clear(v->ins);
-	v->inserted = 0;
+	writes_clear((fvtab *)vt);
 	return SQLITE_OK;
 }
 

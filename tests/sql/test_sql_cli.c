@@ -526,7 +526,7 @@ TEST(sql_cli_read_only_unless_writable)
 	free(err);
 	rc = sql(NULL, &out, &err, "DELETE FROM db.t WHERE id = 1", NULL);
 	CHECK_EQ_INT(rc, 1);
-	CHECK(strstr(err, "floe delete") != NULL);
+	CHECK(strstr(err, "--writable") != NULL);
 	free(out);
 	free(err);
 	rc = sql(NULL, &out, &err, "SELECT count(*) FROM db.t", NULL);
