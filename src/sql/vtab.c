@@ -223,6 +223,70 @@ static bool is_text_type(const floe_type *t)
 	return t->id == FLOE_TYPE_STRING;
 }
 
+static bool canonical_temporal(const floe_type *t, const char *s);
+
+/* Characters of the full canonical text of a temporal type. */
+static size_t temporal_width(const floe_type *t)
+{
+	switch (t->id) {
+	case FLOE_TYPE_DATE:
+		return 10;
+	case FLOE_TYPE_TIME:
+		return 15;
+	case FLOE_TYPE_TIMESTAMP_NS:
+	case FLOE_TYPE_TIMESTAMPTZ_NS:
+		return 29;
+	default:
+		return 26;
+	}
+}
+
+/* Whether floe's filter for `col OP value` keeps exactly the rows SQLite's
+ * comparison keeps (so SQLite may skip it): integers with an integer,
+ * doubles with a finite number, strings with text (BINARY collation was
+ * checked), and temporal columns with their canonical text; with a prefix
+ * of it only >= and < are exact (every value starting with the prefix is
+ * above it as text, and at or after its time). */
+static bool exact_compare(const floe_type *t, char op, sqlite3_value *v)
+{
+	int vt = sqlite3_value_type(v);
+	switch (t->id) {
+	case FLOE_TYPE_BOOLEAN:
+	case FLOE_TYPE_INT:
+	case FLOE_TYPE_LONG: {
+		if (vt != SQLITE_INTEGER || t->is_unsigned)
+			return false;
+		sqlite3_int64 i = sqlite3_value_int64(v);
+		if (t->id == FLOE_TYPE_INT && (i < INT32_MIN || i > INT32_MAX))
+			return false;
+		return t->id != FLOE_TYPE_BOOLEAN || i == 0 || i == 1;
+	}
+	case FLOE_TYPE_STRING: {
+		if (vt != SQLITE_TEXT)
+			return false;
+		const char *s = (const char *)sqlite3_value_text(v);
+		return s && (int)strlen(s) == sqlite3_value_bytes(v);
+	}
+	case FLOE_TYPE_DATE:
+	case FLOE_TYPE_TIME:
+	case FLOE_TYPE_TIMESTAMP:
+	case FLOE_TYPE_TIMESTAMPTZ:
+	case FLOE_TYPE_TIMESTAMP_NS:
+	case FLOE_TYPE_TIMESTAMPTZ_NS: {
+		if (vt != SQLITE_TEXT)
+			return false;
+		const char *s = (const char *)sqlite3_value_text(v);
+		if (!s || !canonical_temporal(t, s))
+			return false;
+		if (strlen(s) == temporal_width(t))
+			return true;
+		return op == OP_GE || op == OP_LT;
+	}
+	default:
+		return false;
+	}
+}
+
 /* Live rows of the current snapshot (its summary's total-records), or a
  * guess when the table does not say. */
 static double table_rows(fvtab *v)
@@ -319,6 +383,14 @@ static int vt_best_index(sqlite3_vtab *vt, sqlite3_index_info *info)
 				sqlite3_vtab_in(info, i, 1); /* the whole list at once */
 			if (op)
 				npushed++;
+			/* a comparison floe answers exactly as SQLite would, with a
+			 * value known now: SQLite need not check it again (for a
+			 * timestamp that saves formatting it as text per row) */
+			sqlite3_value *rhs = NULL;
+			if ((op == OP_EQ || op == OP_LT || op == OP_LE || op == OP_GT || op == OP_GE) &&
+			    sqlite3_vtab_rhs_value(info, i, &rhs) == SQLITE_OK && rhs &&
+			    exact_compare(ty, op, rhs))
+				info->aConstraintUsage[i].omit = 1;
 		}
 		if (!op)
 			continue;
@@ -476,7 +548,9 @@ static bool put_literal(sqlite3_str *o, const floe_type *t, sqlite3_value *val)
 		if (vt != SQLITE_INTEGER && vt != SQLITE_FLOAT)
 			return false;
 		double d = sqlite3_value_double(val);
-		if (!isfinite(d))
+		/* floe orders -0.0 below 0.0 (Iceberg's order), SQLite finds them
+		 * equal: a zero could keep fewer rows than SQLite's test */
+		if (!isfinite(d) || d == 0)
 			return false;
 		if (vt == SQLITE_INTEGER) {
 			sqlite3_int64 i = sqlite3_value_int64(val);
@@ -932,7 +1006,8 @@ static int vt_filter(sqlite3_vtab_cursor *cur, int idx_num, const char *idx_str,
 			bool temporal = f->type.id >= FLOE_TYPE_DATE && f->type.id <= FLOE_TYPE_TIMESTAMPTZ_NS;
 			/* a prefix of the canonical text is smaller than every value it
 			 * starts, so SQLite's > keeps the time itself: push >= */
-			if (temporal && op == OP_GT)
+			if (temporal && op == OP_GT && sqlite3_value_type(val) == SQLITE_TEXT &&
+			    (size_t)sqlite3_value_bytes(val) < temporal_width(&f->type))
 				sym = " >= ";
 			if (sqlite3_value_type(val) == SQLITE_NULL) {
 				ok = false; /* comparing with NULL: nothing matches, SQLite sees to it */
