@@ -84,6 +84,11 @@ int ice_rowdelta_hit(ice_rowdelta *d, const ice_data_file *f, const ice_partitio
 /* A scan's want_file: the hits with matched rows. */
 bool ice_rowdelta_want_hit(void *ctx, const ice_data_file *f);
 
+/* Copy-on-write: append the rows of `b` whose drop[r] is 0 to d->rewrite
+ * (gathered in `ga`). */
+int ice_rowdelta_keep_rows(ice_rowdelta *d, const floe_batch *b, const uint8_t *drop,
+                           floe_arena *ga, floe_error *err);
+
 /* Position delete files of the hits not removed whole, one per partition. */
 int ice_rowdelta_write_position_deletes(ice_rowdelta *d, floe_error *err);
 

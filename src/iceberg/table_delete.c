@@ -90,22 +90,8 @@ static int rewrite_files(ice_rowdelta *d, floe_error *err)
 	const floe_batch *b;
 	while (!rc && (rc = floe_scan_next(s, &b, err)) == 1) {
 		rc = 0;
-		const uint8_t *match = ice_scan_matches(s);
 		floe_arena_reset(ga);
-		int32_t *idx = floe_arena_alloc(ga, (size_t)b->nrows * 4 + 4);
-		if (!idx) {
-			rc = oom(err);
-			break;
-		}
-		int64_t k = 0;
-		for (int64_t r = 0; r < b->nrows; r++)
-			if (!match[r])
-				idx[k++] = (int32_t)r;
-		if (k == 0)
-			continue;
-		floe_batch keep;
-		if ((rc = ice_batch_gather(ga, b, idx, k, &keep, err)) ||
-		    (rc = floe_append_batch(d->rewrite, &keep, err)))
+		if ((rc = ice_rowdelta_keep_rows(d, b, ice_scan_matches(s), ga, err)))
 			break;
 	}
 	if (rc > 0)

@@ -79,6 +79,23 @@ int ice_rowdelta_hit(ice_rowdelta *d, const ice_data_file *f, const ice_partitio
 	return 0;
 }
 
+int ice_rowdelta_keep_rows(ice_rowdelta *d, const floe_batch *b, const uint8_t *drop,
+                           floe_arena *ga, floe_error *err)
+{
+	int32_t *idx = floe_arena_alloc(ga, (size_t)b->nrows * 4 + 4);
+	if (!idx)
+		return oom(err);
+	int64_t k = 0;
+	for (int64_t r = 0; r < b->nrows; r++)
+		if (!drop[r])
+			idx[k++] = (int32_t)r;
+	if (k == 0)
+		return 0;
+	floe_batch keep;
+	int rc = ice_batch_gather(ga, b, idx, k, &keep, err);
+	return rc ? rc : floe_append_batch(d->rewrite, &keep, err);
+}
+
 bool ice_rowdelta_want_hit(void *ctx, const ice_data_file *f)
 {
 	const ice_hit *x = ice_rowdelta_find(ctx, f->file_path);

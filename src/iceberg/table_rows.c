@@ -211,21 +211,12 @@ int floe_table_delete_rows(floe_table *t, int64_t base_snapshot_id, const floe_r
 			const ice_data_file *f = ice_scan_file(scan2, NULL, NULL, NULL);
 			floe_arena_reset(ga);
 			uint8_t *hit = floe_arena_alloc(ga, (size_t)b->nrows + 1);
-			int32_t *idx = floe_arena_alloc(ga, (size_t)b->nrows * 4 + 4);
-			if (!hit || !idx) {
+			if (!hit) {
 				rc = oom(err);
 				break;
 			}
 			mark(&r, f->file_path, ice_scan_positions(scan2), b->nrows, hit);
-			int64_t nk = 0;
-			for (int64_t i = 0; i < b->nrows; i++)
-				if (!hit[i])
-					idx[nk++] = (int32_t)i;
-			if (nk == 0)
-				continue;
-			floe_batch kb;
-			if ((rc = ice_batch_gather(ga, b, idx, nk, &kb, err)) ||
-			    (rc = floe_append_batch(d.rewrite, &kb, err)))
+			if ((rc = ice_rowdelta_keep_rows(&d, b, hit, ga, err)))
 				break;
 		}
 		if (rc > 0)

@@ -247,32 +247,11 @@ int floe_table_update(floe_table *t, const char *set, const char *where, floe_up
 		while (!rc && (rc = floe_scan_next(scan2, &b, err)) == 1) {
 			floe_arena_reset(ga);
 			const uint8_t *match = ice_scan_matches(scan2);
-			uint8_t *keep = floe_arena_alloc(ga, (size_t)b->nrows + 1);
-			if (!keep) {
-				rc = oom(err);
-				break;
-			}
-			int64_t nm = 0, nk = 0;
-			for (int64_t r = 0; r < b->nrows; r++) {
-				keep[r] = !match[r];
-				nk += keep[r];
+			int64_t nm = 0;
+			for (int64_t r = 0; r < b->nrows; r++)
 				nm += match[r] != 0;
-			}
-			if (nk) {
-				int32_t *idx = floe_arena_alloc(ga, (size_t)nk * 4 + 4);
-				if (!idx) {
-					rc = oom(err);
-					break;
-				}
-				int64_t k = 0;
-				for (int64_t r = 0; r < b->nrows; r++)
-					if (keep[r])
-						idx[k++] = (int32_t)r;
-				floe_batch kb;
-				if ((rc = ice_batch_gather(ga, b, idx, nk, &kb, err)) ||
-				    (rc = floe_append_batch(d.rewrite, &kb, err)))
-					break;
-			}
+			if ((rc = ice_rowdelta_keep_rows(&d, b, match, ga, err)))
+				break;
 			if (nm && (rc = write_updated(&d, b, match, nm, as, nas, ga, err)))
 				break;
 		}
