@@ -225,6 +225,24 @@ static bool is_text_type(const floe_type *t)
 
 static bool canonical_temporal(const floe_type *t, const char *s);
 
+/* A TEXT value without NUL bytes (floe's filter literals cannot hold
+ * them), or NULL. */
+static const char *plain_text(sqlite3_value *v)
+{
+	if (sqlite3_value_type(v) != SQLITE_TEXT)
+		return NULL;
+	const char *s = (const char *)sqlite3_value_text(v);
+	return s && (int)strlen(s) == sqlite3_value_bytes(v) ? s : NULL;
+}
+
+/* A TEXT value in the canonical spelling of temporal type t, or a prefix
+ * of it at a field boundary (canonical_temporal), or NULL. */
+static const char *temporal_text(const floe_type *t, sqlite3_value *v)
+{
+	const char *s = plain_text(v);
+	return s && canonical_temporal(t, s) ? s : NULL;
+}
+
 /* Characters of the full canonical text of a temporal type. */
 static size_t temporal_width(const floe_type *t)
 {
@@ -261,26 +279,18 @@ static bool exact_compare(const floe_type *t, char op, sqlite3_value *v)
 			return false;
 		return t->id != FLOE_TYPE_BOOLEAN || i == 0 || i == 1;
 	}
-	case FLOE_TYPE_STRING: {
-		if (vt != SQLITE_TEXT)
-			return false;
-		const char *s = (const char *)sqlite3_value_text(v);
-		return s && (int)strlen(s) == sqlite3_value_bytes(v);
-	}
+	case FLOE_TYPE_STRING:
+		return plain_text(v) != NULL;
 	case FLOE_TYPE_DATE:
 	case FLOE_TYPE_TIME:
 	case FLOE_TYPE_TIMESTAMP:
 	case FLOE_TYPE_TIMESTAMPTZ:
 	case FLOE_TYPE_TIMESTAMP_NS:
 	case FLOE_TYPE_TIMESTAMPTZ_NS: {
-		if (vt != SQLITE_TEXT)
+		const char *s = temporal_text(t, v);
+		if (!s)
 			return false;
-		const char *s = (const char *)sqlite3_value_text(v);
-		if (!s || !canonical_temporal(t, s))
-			return false;
-		if (strlen(s) == temporal_width(t))
-			return true;
-		return op == OP_GE || op == OP_LT;
+		return strlen(s) == temporal_width(t) || op == OP_GE || op == OP_LT;
 	}
 	default:
 		return false;
@@ -561,13 +571,10 @@ static bool put_literal(sqlite3_str *o, const floe_type *t, sqlite3_value *val)
 		return true;
 	}
 	case FLOE_TYPE_STRING: {
-		if (vt != SQLITE_TEXT)
+		const char *s = plain_text(val);
+		if (!s)
 			return false;
-		const char *s = (const char *)sqlite3_value_text(val);
-		int n = sqlite3_value_bytes(val);
-		if (!s || (int)strlen(s) != n)
-			return false;
-		put_quoted(o, s, (size_t)n);
+		put_quoted(o, s, strlen(s));
 		return true;
 	}
 	case FLOE_TYPE_DATE:
@@ -576,10 +583,8 @@ static bool put_literal(sqlite3_str *o, const floe_type *t, sqlite3_value *val)
 	case FLOE_TYPE_TIMESTAMPTZ:
 	case FLOE_TYPE_TIMESTAMP_NS:
 	case FLOE_TYPE_TIMESTAMPTZ_NS: {
-		if (vt != SQLITE_TEXT)
-			return false;
-		const char *s = (const char *)sqlite3_value_text(val);
-		if (!s || !canonical_temporal(t, s))
+		const char *s = temporal_text(t, val);
+		if (!s)
 			return false;
 		if (t->id == FLOE_TYPE_DATE || t->id == FLOE_TYPE_TIME || strlen(s) != 16) {
 			put_quoted(o, s, strlen(s));
