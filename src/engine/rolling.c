@@ -162,35 +162,12 @@ int floe_rolling_new(floe_rolling **out, const floe_rolling_spec *spec, const fl
 		                    MAX_KEYS, spec->nkeys);
 		goto done;
 	}
-	if ((r->time_col = eng_find_column(r->input, spec->time, "time", err)) < 0) {
-		rc = err ? err->code : FLOE_ENOTFOUND;
-		goto done;
-	}
-	const floe_type *tt = &r->input->fields[r->time_col].type;
-	if (tt->id != FLOE_TYPE_TIMESTAMP && tt->id != FLOE_TYPE_TIMESTAMPTZ) {
-		char tb[48];
-		rc = floe_error_set(err, FLOE_EINVALID,
-		                    "time column '%s' is %s: a rolling step needs timestamp or "
-		                    "timestamptz (cast it in an earlier step)",
-		                    spec->time, floe_type_format(tt, tb, sizeof tb));
-		goto done;
-	}
 	r->nkeys = spec->nkeys;
-	for (int k = 0; k < spec->nkeys; k++)
-		if ((r->key_cols[k] = eng_find_column(r->input, spec->keys[k], "key", err)) < 0) {
-			rc = err ? err->code : FLOE_ENOTFOUND;
-			goto done;
-		}
 	r->norder = spec->norder > 0 ? spec->norder : 0;
-	if (!(r->order_cols = floe_arena_calloc(a, (size_t)r->norder + 1, sizeof *r->order_cols))) {
-		rc = oom(err);
+	if ((rc = eng_bind_series_columns(r->input, spec->time, spec->keys, spec->nkeys, spec->order,
+	                                  r->norder, "a rolling step", a, &r->time_col, r->key_cols,
+	                                  &r->order_cols, err)))
 		goto done;
-	}
-	for (int k = 0; k < r->norder; k++)
-		if ((r->order_cols[k] = eng_find_column(r->input, spec->order[k], "order", err)) < 0) {
-			rc = err ? err->code : FLOE_ENOTFOUND;
-			goto done;
-		}
 	if (spec->nout < 0 || (spec->nout > 0 && (!spec->names || !spec->exprs))) {
 		rc = floe_error_set(err, FLOE_EINVALID, "rolling step: bad output list");
 		goto done;

@@ -338,6 +338,31 @@ floe_schema *eng_schema_copy(const floe_schema *s, floe_arena *a)
 	return c;
 }
 
+int eng_bind_series_columns(const floe_schema *s, const char *time, const char *const *keys,
+                            int nkeys, const char *const *order, int norder, const char *what,
+                            floe_arena *arena, int *time_col, int *key_cols, int **order_cols,
+                            floe_error *err)
+{
+	if ((*time_col = eng_find_column(s, time, "time", err)) < 0)
+		return err ? err->code : FLOE_ENOTFOUND;
+	const floe_type *tt = &s->fields[*time_col].type;
+	if (tt->id != FLOE_TYPE_TIMESTAMP && tt->id != FLOE_TYPE_TIMESTAMPTZ) {
+		char tb[48];
+		return floe_error_set(err, FLOE_EINVALID, "time column '%s' is %s: %s needs timestamp "
+		                      "or timestamptz (cast it in an earlier step)", time,
+		                      floe_type_format(tt, tb, sizeof tb), what);
+	}
+	for (int k = 0; k < nkeys; k++)
+		if ((key_cols[k] = eng_find_column(s, keys[k], "key", err)) < 0)
+			return err ? err->code : FLOE_ENOTFOUND;
+	if (!(*order_cols = floe_arena_calloc(arena, (size_t)norder + 1, sizeof **order_cols)))
+		return floe_error_set(err, FLOE_ENOMEM, "out of memory");
+	for (int k = 0; k < norder; k++)
+		if (((*order_cols)[k] = eng_find_column(s, order[k], "order", err)) < 0)
+			return err ? err->code : FLOE_ENOTFOUND;
+	return 0;
+}
+
 int eng_find_column(const floe_schema *s, const char *name, const char *what, floe_error *err)
 {
 	int i = name ? floe_schema_find(s, name) : -1;
@@ -426,35 +451,13 @@ int floe_window_new(floe_window **out, const floe_window_spec *spec, const floe_
 		                    w->size_us / w->slide_us);
 		goto done;
 	}
-	if ((w->time_col = eng_find_column(w->input, spec->time, "time", err)) < 0) {
-		rc = err ? err->code : FLOE_ENOTFOUND;
-		goto done;
-	}
-	const floe_type *tt = &w->input->fields[w->time_col].type;
-	if (tt->id != FLOE_TYPE_TIMESTAMP && tt->id != FLOE_TYPE_TIMESTAMPTZ) {
-		char tb[48];
-		rc = floe_error_set(err, FLOE_EINVALID,
-		                    "time column '%s' is %s: a window needs timestamp or timestamptz "
-		                    "(cast it in an earlier step)",
-		                    spec->time, floe_type_format(tt, tb, sizeof tb));
-		goto done;
-	}
 	w->nkeys = spec->nkeys;
-	for (int k = 0; k < spec->nkeys; k++)
-		if ((w->key_cols[k] = eng_find_column(w->input, spec->keys[k], "key", err)) < 0) {
-			rc = err ? err->code : FLOE_ENOTFOUND;
-			goto done;
-		}
 	w->norder = spec->norder > 0 ? spec->norder : 0;
-	if (!(w->order_cols = floe_arena_calloc(a, (size_t)w->norder + 1, sizeof *w->order_cols))) {
-		rc = oom(err);
+	if ((rc = eng_bind_series_columns(w->input, spec->time, spec->keys, spec->nkeys, spec->order,
+	                                  w->norder, "a window", a, &w->time_col, w->key_cols,
+	                                  &w->order_cols, err)))
 		goto done;
-	}
-	for (int k = 0; k < w->norder; k++)
-		if ((w->order_cols[k] = eng_find_column(w->input, spec->order[k], "order", err)) < 0) {
-			rc = err ? err->code : FLOE_ENOTFOUND;
-			goto done;
-		}
+	const floe_type *tt = &w->input->fields[w->time_col].type;
 	if (spec->nout < 0 || (spec->nout > 0 && (!spec->names || !spec->exprs))) {
 		rc = floe_error_set(err, FLOE_EINVALID, "window step: bad output list");
 		goto done;

@@ -71,6 +71,15 @@ floe_schema *eng_schema_copy(const floe_schema *s, floe_arena *arena);
  * ("key", "time", "order"), the column and the columns there are. */
 int eng_find_column(const floe_schema *s, const char *name, const char *what, floe_error *err);
 
+/* The time, key and order columns of a step over `s`: *time_col, and
+ * key_cols[0..nkeys), *order_cols (norder + 1 entries in `arena`). The
+ * time column must be a timestamp or timestamptz; `what` names the step in
+ * that message ("a window", "a rolling step"). */
+int eng_bind_series_columns(const floe_schema *s, const char *time, const char *const *keys,
+                            int nkeys, const char *const *order, int norder, const char *what,
+                            floe_arena *arena, int *time_col, int *key_cols, int **order_cols,
+                            floe_error *err);
+
 /* needed[c] = true for every column of s that the bound arguments of
  * aggs[0..naggs) or the bound exprs[0..nexprs) read. */
 int eng_mark_columns(bool *needed, const floe_schema *s, const floe_expr_agg *aggs, int naggs,
