@@ -124,6 +124,57 @@ static bool writer_bounds(const floe_type *t)
 	return bytes_valued(t) && t->id != FLOE_TYPE_DECIMAL;
 }
 
+/* Fold a batch's extremes lo <= hi into the integer bounds of `cm`. */
+static void metrics_fold_ints(col_metrics *cm, int64_t lo, int64_t hi)
+{
+	if (!cm->has || lo < cm->min.i) cm->min.i = lo;
+	if (!cm->has || hi > cm->max.i) cm->max.i = hi;
+	cm->has = true;
+}
+
+/* Fold a batch's finite extremes lo <= hi into the double bounds of `cm`
+ * (-0.0 orders below 0.0: iceberg spec, bounds). */
+static void metrics_fold_doubles(col_metrics *cm, double lo, double hi)
+{
+	if (!cm->has || lo < cm->min.d || (lo == cm->min.d && signbit(lo))) cm->min.d = lo;
+	if (!cm->has || hi > cm->max.d || (hi == cm->max.d && !signbit(hi))) cm->max.d = hi;
+	cm->has = true;
+}
+
+/* Bounds and NaN count of n doubles without NULLs: one pass of plain
+ * comparisons (NaN compares false, so it never becomes a bound; the loop
+ * vectorizes), and a second pass only when a bound is zero, to give -0.0
+ * and 0.0 their order. */
+static int metrics_doubles(col_metrics *cm, const double *v, int64_t n)
+{
+	double lo = INFINITY, hi = -INFINITY;
+	int64_t nans = 0;
+	for (int64_t r = 0; r < n; r++) {
+		lo = v[r] < lo ? v[r] : lo;
+		hi = v[r] > hi ? v[r] : hi;
+		nans += v[r] != v[r];
+	}
+	cm->nans += nans;
+	if (nans == n)
+		return 0;
+	if (lo == 0.0 || hi == 0.0) {
+		bool neg = false, pos = false;
+		for (int64_t r = 0; r < n; r++)
+			if (v[r] == 0.0) {
+				if (signbit(v[r]))
+					neg = true;
+				else
+					pos = true;
+			}
+		if (lo == 0.0)
+			lo = neg ? -0.0 : 0.0;
+		if (hi == 0.0)
+			hi = pos ? 0.0 : -0.0;
+	}
+	metrics_fold_doubles(cm, lo, hi);
+	return 0;
+}
+
 /* Fold rows [0, n) of `col` into `cm`. */
 static int metrics_update(col_metrics *cm, const floe_column *col, int64_t n)
 {
@@ -137,6 +188,24 @@ static int metrics_update(col_metrics *cm, const floe_column *col, int64_t n)
 	if (nulls == n || writer_bounds(t))
 		return 0;
 #define VALID(r) (!col->validity || floe_column_is_valid(col, r))
+	/* extremes of the valid values of v[0, n); without NULLs in a loop
+	 * the compiler vectorizes */
+#define INT_EXTREMES(v, lo, hi)                                   \
+	do {                                                      \
+		if (!col->validity) {                             \
+			for (int64_t r = 0; r < n; r++) {         \
+				lo = (v)[r] < lo ? (v)[r] : lo;   \
+				hi = (v)[r] > hi ? (v)[r] : hi;   \
+			}                                         \
+			break;                                    \
+		}                                                 \
+		for (int64_t r = 0; r < n; r++) {                 \
+			if (!VALID(r))                            \
+				continue;                         \
+			lo = (v)[r] < lo ? (v)[r] : lo;           \
+			hi = (v)[r] > hi ? (v)[r] : hi;           \
+		}                                                 \
+	} while (0)
 	switch (t->id) {
 	case FLOE_TYPE_BOOLEAN: {
 		const uint8_t *v = col->values;
@@ -156,18 +225,15 @@ static int metrics_update(col_metrics *cm, const floe_column *col, int64_t n)
 	case FLOE_TYPE_INT: case FLOE_TYPE_DATE: {
 		const int32_t *v = col->values;
 		int64_t lo = INT64_MAX, hi = INT64_MIN;
-		for (int64_t r = 0; r < n; r++) {
-			if (!VALID(r))
-				continue;
-			if (v[r] < lo) lo = v[r];
-			if (v[r] > hi) hi = v[r];
-		}
-		if (!cm->has || lo < cm->min.i) cm->min.i = lo;
-		if (!cm->has || hi > cm->max.i) cm->max.i = hi;
-		cm->has = true;
+		INT_EXTREMES(v, lo, hi);
+		metrics_fold_ints(cm, lo, hi);
 		return 0;
 	}
-	case FLOE_TYPE_FLOAT: case FLOE_TYPE_DOUBLE: {
+	case FLOE_TYPE_DOUBLE:
+		if (!col->validity)
+			return metrics_doubles(cm, col->values, n);
+		/* fall through */
+	case FLOE_TYPE_FLOAT: {
 		double lo = INFINITY, hi = -INFINITY;
 		bool any = false;
 		for (int64_t r = 0; r < n; r++) {
@@ -184,11 +250,8 @@ static int metrics_update(col_metrics *cm, const floe_column *col, int64_t n)
 			if (x < lo || (x == lo && signbit(x))) lo = x;
 			if (x > hi || (x == hi && !signbit(x))) hi = x;
 		}
-		if (!any)
-			return 0;
-		if (!cm->has || lo < cm->min.d || (lo == cm->min.d && signbit(lo))) cm->min.d = lo;
-		if (!cm->has || hi > cm->max.d || (hi == cm->max.d && !signbit(hi))) cm->max.d = hi;
-		cm->has = true;
+		if (any)
+			metrics_fold_doubles(cm, lo, hi);
 		return 0;
 	}
 	default:
@@ -197,15 +260,8 @@ static int metrics_update(col_metrics *cm, const floe_column *col, int64_t n)
 	if (!bytes_valued(t)) { /* int64 storage */
 		const int64_t *v = col->values;
 		int64_t lo = INT64_MAX, hi = INT64_MIN;
-		for (int64_t r = 0; r < n; r++) {
-			if (!VALID(r))
-				continue;
-			if (v[r] < lo) lo = v[r];
-			if (v[r] > hi) hi = v[r];
-		}
-		if (!cm->has || lo < cm->min.i) cm->min.i = lo;
-		if (!cm->has || hi > cm->max.i) cm->max.i = hi;
-		cm->has = true;
+		INT_EXTREMES(v, lo, hi);
+		metrics_fold_ints(cm, lo, hi);
 		return 0;
 	}
 	/* byte-valued: find this batch's extremes, then fold. Strings, binary,
@@ -252,6 +308,7 @@ static int metrics_update(col_metrics *cm, const floe_column *col, int64_t n)
 			hv = x;
 		}
 	}
+#undef INT_EXTREMES
 #undef VALID
 	if (lo < 0)
 		return 0;
@@ -1100,6 +1157,125 @@ static int write_rows(floe_append *a, int i, const floe_batch *b, floe_error *er
 	return 0;
 }
 
+/* Routing of floe_append_batch, rows of `tb` to writer indexes wid[]:
+ * one partition field with an integer result (day or hour of a timestamp,
+ * identity of an integer; ice_transform_apply_ints) and no NULLs. The
+ * writer is looked up once per run of equal values. 1 when the field is
+ * not of that kind. */
+static int route_ints(floe_append *a, const floe_batch *tb, int32_t *wid, int *first,
+                      bool *single, floe_error *err)
+{
+	enum { ROUTE_CHUNK = 1024 };
+	const ice_partition_field *pf = &a->spec->fields[0];
+	if (a->psrc[0] < 0)
+		return 1;
+	int64_t *vals = floe_arena_alloc(a->batch_arena, ROUTE_CHUNK * sizeof *vals);
+	if (!vals)
+		return oom(err);
+	const floe_column *src = &tb->cols[a->psrc[0]];
+	int64_t last = 0;
+	int last_w = -1;
+	for (int64_t base = 0; base < tb->nrows; base += ROUTE_CHUNK) {
+		int64_t n = tb->nrows - base < ROUTE_CHUNK ? tb->nrows - base : ROUTE_CHUNK;
+		floe_column col = *src;
+		col.values = (uint8_t *)col.values + (size_t)base * (size_t)floe_type_value_width(&col.type);
+		int rc = ice_transform_apply_ints(&pf->transform, &col.type, &col, n, vals, err);
+		if (rc == 1)
+			return 1;
+		if (rc)
+			return floe_error_prefix(err, "partition field '%s'", pf->name);
+		for (int64_t r = 0; r < n; r++) {
+			if (last_w >= 0 && vals[r] == last) {
+				wid[base + r] = last_w;
+				continue;
+			}
+			ice_datum d;
+			memset(&d, 0, sizeof d);
+			d.type = a->ptypes[0];
+			d.v.i = vals[r];
+			const ice_datum *one = &d;
+			int i;
+			if ((rc = find_writer(a, &one, 0, &i, err)))
+				return rc;
+			wid[base + r] = last_w = i;
+			last = vals[r];
+			if (*first < 0)
+				*first = i;
+			else if (i != *first)
+				*single = false;
+		}
+	}
+	return 0;
+}
+
+/* Routing of floe_append_batch in general: partition tuples as datums. */
+static int route_datums(floe_append *a, const floe_batch *tb, int32_t *wid, int *first,
+                        bool *single, floe_error *err)
+{
+	enum { ROUTE_CHUNK = 1024 };
+	int np = a->spec->nfields;
+	int rc;
+	ice_datum **pcols = floe_arena_calloc(a->batch_arena, (size_t)np, sizeof *pcols);
+	ice_datum **prev = floe_arena_calloc(a->batch_arena, (size_t)np, sizeof *prev);
+	if (!pcols || !prev)
+		return oom(err);
+	for (int k = 0; k < np; k++) {
+		pcols[k] = floe_arena_calloc(a->batch_arena, ROUTE_CHUNK, sizeof **pcols);
+		prev[k] = floe_arena_calloc(a->batch_arena, 1, sizeof **prev);
+		if (!pcols[k] || !prev[k])
+			return oom(err);
+	}
+	for (int64_t base = 0; base < tb->nrows; base += ROUTE_CHUNK) {
+		int64_t n = tb->nrows - base < ROUTE_CHUNK ? tb->nrows - base : ROUTE_CHUNK;
+		for (int k = 0; k < np; k++) {
+			const ice_partition_field *pf = &a->spec->fields[k];
+			if (a->psrc[k] < 0) { /* void of a dropped column */
+				for (int64_t r = 0; r < n; r++) {
+					memset(&pcols[k][r], 0, sizeof pcols[k][r]);
+					pcols[k][r].type = a->ptypes[k];
+					pcols[k][r].is_null = true;
+				}
+				continue;
+			}
+			floe_column col = tb->cols[a->psrc[k]];
+			if (col.validity) /* base is a multiple of 8 */
+				col.validity += base / 8;
+			if (col.offsets)
+				col.offsets += base;
+			else
+				col.values = (uint8_t *)col.values +
+				             (size_t)base * (size_t)floe_type_value_width(&col.type);
+			if ((rc = ice_transform_apply_column(&pf->transform, &col.type, &col, n, pcols[k], err)))
+				return floe_error_prefix(err, "partition field '%s'", pf->name);
+		}
+		for (int64_t r = 0; r < n; r++) {
+			int i;
+			if (base + r > 0) {
+				int k;
+				for (k = 0; k < np; k++)
+					if (!datum_eq(&pcols[k][r], r > 0 ? &pcols[k][r - 1] : prev[k]))
+						break;
+				if (k == np) {
+					wid[base + r] = wid[base + r - 1];
+					continue;
+				}
+			}
+			if ((rc = find_writer(a, (const ice_datum *const *)pcols, r, &i, err)))
+				return rc;
+			wid[base + r] = i;
+			if (*first < 0)
+				*first = i;
+			else if (i != *first)
+				*single = false;
+		}
+		/* the last tuple, for the first row of the next chunk (byte
+		 * values point into the batch, which outlives the loop) */
+		for (int k = 0; k < np; k++)
+			*prev[k] = pcols[k][n - 1];
+	}
+	return 0;
+}
+
 int floe_append_batch(floe_append *a, const floe_batch *b, floe_error *err)
 {
 	if (b->nrows == 0)
@@ -1128,69 +1304,21 @@ int floe_append_batch(floe_append *a, const floe_batch *b, floe_error *err)
 		return rc;
 	}
 	/* Route rows to writers: partition values are computed in chunks of
-	 * ROUTE_CHUNK rows into small (cache-resident) datum arrays; a row
-	 * with the tuple of the row before goes to the same writer. */
-	enum { ROUTE_CHUNK = 1024 };
-	ice_datum **pcols = floe_arena_calloc(a->batch_arena, (size_t)np, sizeof *pcols);
-	ice_datum **prev = floe_arena_calloc(a->batch_arena, (size_t)np, sizeof *prev);
+	 * ROUTE_CHUNK rows into small (cache-resident) arrays; a row with the
+	 * tuple of the row before goes to the same writer. */
 	int32_t *wid = floe_arena_alloc(a->batch_arena, (size_t)tb.nrows * 4);
-	if (!pcols || !prev || !wid)
+	if (!wid)
 		return oom(err);
-	for (int k = 0; k < np; k++) {
-		pcols[k] = floe_arena_calloc(a->batch_arena, ROUTE_CHUNK, sizeof **pcols);
-		prev[k] = floe_arena_calloc(a->batch_arena, 1, sizeof **prev);
-		if (!pcols[k] || !prev[k])
-			return oom(err);
-	}
 	int first = -1;
 	bool single = true;
-	for (int64_t base = 0; base < tb.nrows; base += ROUTE_CHUNK) {
-		int64_t n = tb.nrows - base < ROUTE_CHUNK ? tb.nrows - base : ROUTE_CHUNK;
-		for (int k = 0; k < np; k++) {
-			const ice_partition_field *pf = &a->spec->fields[k];
-			if (a->psrc[k] < 0) { /* void of a dropped column */
-				for (int64_t r = 0; r < n; r++) {
-					memset(&pcols[k][r], 0, sizeof pcols[k][r]);
-					pcols[k][r].type = a->ptypes[k];
-					pcols[k][r].is_null = true;
-				}
-				continue;
-			}
-			floe_column col = tb.cols[a->psrc[k]];
-			if (col.validity) /* base is a multiple of 8 */
-				col.validity += base / 8;
-			if (col.offsets)
-				col.offsets += base;
-			else
-				col.values = (uint8_t *)col.values +
-				             (size_t)base * (size_t)floe_type_value_width(&col.type);
-			if ((rc = ice_transform_apply_column(&pf->transform, &col.type, &col, n, pcols[k], err)))
-				return floe_error_prefix(err, "partition field '%s'", pf->name);
-		}
-		for (int64_t r = 0; r < n; r++) {
-			int i;
-			if (base + r > 0) {
-				int k;
-				for (k = 0; k < np; k++)
-					if (!datum_eq(&pcols[k][r], r > 0 ? &pcols[k][r - 1] : prev[k]))
-						break;
-				if (k == np) {
-					wid[base + r] = wid[base + r - 1];
-					continue;
-				}
-			}
-			if ((rc = find_writer(a, (const ice_datum *const *)pcols, r, &i, err)))
-				return rc;
-			wid[base + r] = i;
-			if (first < 0)
-				first = i;
-			else if (i != first)
-				single = false;
-		}
-		/* the last tuple, for the first row of the next chunk (byte
-		 * values point into the batch, which outlives the loop) */
-		for (int k = 0; k < np; k++)
-			*prev[k] = pcols[k][n - 1];
+	rc = np == 1 ? route_ints(a, &tb, wid, &first, &single, err) : 1;
+	if (rc < 0)
+		return rc;
+	if (rc == 1) {
+		first = -1;
+		single = true;
+		if ((rc = route_datums(a, &tb, wid, &first, &single, err)))
+			return rc;
 	}
 	/* ordered input (a stream crossing midnight) comes in a few runs of
 	 * rows per partition: write each run as a view instead of copying */

@@ -18,7 +18,7 @@
 #define NS_PER_HOUR INT64_C(3600000000000)
 #define NS_PER_DAY INT64_C(86400000000000)
 
-static int64_t floor_div(int64_t v, int64_t unit)
+static inline int64_t floor_div(int64_t v, int64_t unit)
 {
 	int64_t q = v / unit;
 	if ((v % unit) < 0)
@@ -529,6 +529,48 @@ int ice_transform_apply_column(const ice_transform *t, const floe_type *src,
 			return rc;
 		}
 	}
+	return 0;
+}
+
+int ice_transform_apply_ints(const ice_transform *t, const floe_type *src,
+                             const floe_column *col, int64_t nrows, int64_t *out,
+                             floe_error *err)
+{
+	if (col->validity || nrows < 0)
+		return 1;
+	if (t->kind == ICE_T_IDENTITY) {
+		if (src->id == FLOE_TYPE_INT || src->id == FLOE_TYPE_DATE) {
+			const int32_t *v = col->values;
+			for (int64_t r = 0; r < nrows; r++)
+				out[r] = v[r];
+			return 0;
+		}
+		if (src->id == FLOE_TYPE_LONG || is_timestamp(src->id)) {
+			memcpy(out, col->values, (size_t)nrows * sizeof *out);
+			return 0;
+		}
+		return 1;
+	}
+	if ((t->kind != ICE_T_DAY && t->kind != ICE_T_HOUR) || !is_timestamp(src->id))
+		return 1;
+	bool ns = is_nanos(src->id);
+	const int64_t *v = col->values;
+	/* one loop per unit, so that each division is by a constant */
+#define FLOOR_DIV_LOOP(unit) \
+	for (int64_t r = 0; r < nrows; r++) \
+		out[r] = floor_div(v[r], unit)
+	if (t->kind == ICE_T_DAY && ns)
+		FLOOR_DIV_LOOP(NS_PER_DAY);
+	else if (t->kind == ICE_T_DAY)
+		FLOOR_DIV_LOOP(US_PER_DAY);
+	else if (ns)
+		FLOOR_DIV_LOOP(NS_PER_HOUR);
+	else
+		FLOOR_DIV_LOOP(US_PER_HOUR);
+#undef FLOOR_DIV_LOOP
+	for (int64_t r = 0; r < nrows; r++)
+		if (out[r] < INT32_MIN || out[r] > INT32_MAX)
+			return range_err(err, t->kind == ICE_T_DAY ? "day" : "hour");
 	return 0;
 }
 

@@ -75,6 +75,17 @@ int ice_transform_apply_column(const ice_transform *t, const floe_type *src,
                                const floe_column *col, int64_t nrows, ice_datum *out,
                                floe_error *err);
 
+/* The integer results of `t` on rows [0, nrows) of `col` (type `src`)
+ * into out[], for the transforms routing meets most: day and hour of a
+ * timestamp and identity of int, long, date or timestamp, on a column
+ * without NULLs. 1 (nothing written) when `t` and `src` are not such a
+ * pair or the column has NULLs: the caller then uses
+ * ice_transform_apply_column. The results are those of ice_transform_apply
+ * (a datum of ice_transform_result_type with v.i = out[r]). */
+int ice_transform_apply_ints(const ice_transform *t, const floe_type *src,
+                             const floe_column *col, int64_t nrows, int64_t *out,
+                             floe_error *err);
+
 /* Inclusive projection of `source OP literal` through `t` (spec "Scan
  * Planning"): a predicate `partition OP' value'` that is true for every
  * partition that may hold a matching row. ops are those of floe/parquet.h

@@ -964,3 +964,90 @@ TEST(table_append_bounds_open_files_and_keeps_every_row)
 	floe_table_close(t);
 	floe_catalog_close(c);
 }
+
+/* ---- double bounds and NaN counts ------------------------------------ */
+
+#include "floe/meta.h"
+
+typedef struct dbl_case {
+	int n;
+	double v[7];
+	int null_at;        /* row that is NULL, -1 for none */
+	bool has_bounds;
+	double lo, hi;      /* compared with their sign (-0.0 below 0.0) */
+	int64_t nans;
+} dbl_case;
+
+static bool same_double(double a, double b)
+{
+	return a == b && signbit(a) == signbit(b);
+}
+
+static int check_dbl_file(void *ctx, const floe_meta_file *f, floe_error *err)
+{
+	(void)err;
+	const dbl_case *cases = ctx;
+	const dbl_case *k = NULL;
+	for (int i = 0; i < 7; i++)
+		if (cases[i].n == f->info.record_count)
+			k = &cases[i];
+	if (!k || f->ncolumns != 1) {
+		th_fail(__FILE__, __LINE__, "unexpected file of %lld rows, %d columns",
+		        (long long)f->info.record_count, f->ncolumns);
+		return 0;
+	}
+	const floe_meta_column *m = &f->columns[0];
+	CHECK_EQ_INT(m->value_count, k->n);
+	CHECK_EQ_INT(m->null_count, k->null_at >= 0);
+	CHECK_EQ_INT(m->nan_count, k->nans);
+	CHECK(m->has_lower == k->has_bounds && m->has_upper == k->has_bounds);
+	if (k->has_bounds && m->has_lower && m->has_upper &&
+	    (!same_double(m->lower.v.d, k->lo) || !same_double(m->upper.v.d, k->hi)))
+		th_fail(__FILE__, __LINE__, "%d rows: bounds %g..%g (signs %d %d), want %g..%g", k->n,
+		        m->lower.v.d, m->upper.v.d, signbit(m->lower.v.d) != 0,
+		        signbit(m->upper.v.d) != 0, k->lo, k->hi);
+	return 0;
+}
+
+/* Appended doubles give Iceberg's bounds: NaN is counted and never a
+ * bound, -0.0 orders below 0.0; with and without NULLs in the batch. */
+TEST(table_append_double_bounds_nan_and_signed_zero)
+{
+	const double nan = NAN;
+	const dbl_case cases[7] = {
+		{ 5, { 1.5, nan, -0.0, 0.0, -3.0 }, -1, true, -3.0, 1.5, 1 },
+		{ 2, { 0.0, -0.0 }, -1, true, -0.0, 0.0, 0 },
+		{ 1, { -0.0 }, -1, true, -0.0, -0.0, 0 },
+		{ 3, { nan, nan, nan }, -1, false, 0, 0, 3 },
+		{ 4, { 0.0, 0.0, 2.0, 0.0 }, -1, true, 0.0, 2.0, 0 },
+		{ 6, { -0.0, -1.0, -0.0, -0.0, -0.0, -0.0 }, -1, true, -1.0, -0.0, 0 },
+		{ 7, { 0, -0.0, 0.0, nan, 7.0, 1.0, 2.0 }, 0, true, -0.0, 7.0, 1 },
+	};
+	floe_catalog *c = open_wh("wh");
+	floe_error err;
+	floe_table_create_options co;
+	memset(&co, 0, sizeof co);
+	co.schema = "x double";
+	floe_table *t = NULL;
+	must(floe_table_create(&t, c, "db.doubles", &co, &err), &err, "create table");
+	floe_arena *ar = floe_arena_new(0);
+	floe_schema *s;
+	REQUIRE_OK(floe_schema_parse(&s, "x double", ar, &err), &err);
+	for (int i = 0; i < 7; i++) {
+		floe_batch_builder *b;
+		REQUIRE_OK(floe_batch_builder_new(&b, s, &err), &err);
+		for (int r = 0; r < cases[i].n; r++)
+			REQUIRE_OK(r == cases[i].null_at ? floe_batch_builder_null(b, 0, &err)
+			                                  : floe_batch_builder_f64(b, 0, cases[i].v[r], &err),
+			           &err);
+		floe_append *a;
+		REQUIRE_OK(floe_append_begin(&a, t, &err), &err);
+		REQUIRE_OK(floe_append_batch(a, floe_batch_builder_view(b), &err), &err);
+		REQUIRE_OK(floe_append_commit(a, NULL, &err), &err);
+		floe_batch_builder_free(b);
+	}
+	REQUIRE_OK(floe_meta_files(t, NULL, check_dbl_file, (void *)cases, &err), &err);
+	floe_arena_free(ar);
+	floe_table_close(t);
+	floe_catalog_close(c);
+}

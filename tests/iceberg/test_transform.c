@@ -513,6 +513,84 @@ TEST(ice_transform_apply_column_matches_apply)
 	free(col_out);
 }
 
+/* apply_ints gives what apply gives for the pairs it takes, and declines
+ * (1) the others and columns with NULLs */
+TEST(ice_transform_apply_ints_matches_apply)
+{
+	enum { N = 300 };
+	int64_t longs[N], out[N];
+	int32_t ints[N];
+	srand(11);
+	for (int r = 0; r < N; r++) {
+		int64_t x = ((int64_t)rand() << 24) ^ rand();
+		longs[r] = (r & 1) ? -x : x; /* both sides of the epoch */
+		if (r % 10 == 0)
+			longs[r] = -(r % 3); /* -2, -1 and 0 around midnight 1970 */
+		ints[r] = (int32_t)(longs[r] % 1000000);
+	}
+	struct {
+		const char *type, *transform;
+		bool taken;
+	} cases[] = {
+		{"timestamp", "day", true},      {"timestamptz", "hour", true},
+		{"timestamp_ns", "day", true},   {"timestamptz_ns", "hour", true},
+		{"long", "identity", true},      {"int", "identity", true},
+		{"date", "identity", true},      {"timestamp", "identity", true},
+		{"timestamp", "month", false},   {"date", "day", false},
+		{"long", "bucket[16]", false},   {"long", "truncate[10]", false},
+		{"string", "identity", false},
+	};
+	for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+		floe_type src = tyname(cases[c].type);
+		ice_transform t = tr(cases[c].transform);
+		floe_column col;
+		memset(&col, 0, sizeof col);
+		col.type = src;
+		col.values = (src.id == FLOE_TYPE_INT || src.id == FLOE_TYPE_DATE) ? (void *)ints
+		                                                                     : (void *)longs;
+		floe_error err;
+		int rc = ice_transform_apply_ints(&t, &src, &col, N, out, &err);
+		if (!cases[c].taken) {
+			CHECK(rc == 1);
+			continue;
+		}
+		REQUIRE_OK(rc, &err);
+		for (int r = 0; r < N; r++) {
+			ice_datum in, one;
+			memset(&in, 0, sizeof in);
+			in.type = src;
+			in.v.i = (src.id == FLOE_TYPE_INT || src.id == FLOE_TYPE_DATE) ? ints[r] : longs[r];
+			REQUIRE_OK(ice_transform_apply(&t, &src, &in, &one, &err), &err);
+			if (one.v.i != out[r]) {
+				th_fail(__FILE__, __LINE__, "%s(%s) row %d: %lld, apply gives %lld",
+				        cases[c].transform, cases[c].type, r, (long long)out[r],
+				        (long long)one.v.i);
+				break;
+			}
+		}
+		/* a column with NULLs is declined */
+		uint8_t validity[(N + 7) / 8];
+		memset(validity, 0xff, sizeof validity);
+		col.validity = validity;
+		CHECK(ice_transform_apply_ints(&t, &src, &col, N, out, &err) == 1);
+	}
+	/* an hour beyond the int range is an error, as in apply */
+	int64_t big[2] = { 0, INT64_MAX };
+	floe_type ts = tyname("timestamp");
+	ice_transform hour = tr("hour");
+	floe_column col;
+	memset(&col, 0, sizeof col);
+	col.type = ts;
+	col.values = big;
+	floe_error err;
+	CHECK(ice_transform_apply_ints(&hour, &ts, &col, 2, out, &err) < 0);
+	ice_datum in, one;
+	memset(&in, 0, sizeof in);
+	in.type = ts;
+	in.v.i = INT64_MAX;
+	CHECK(ice_transform_apply(&hour, &ts, &in, &one, &err) < 0);
+}
+
 /* ---- inclusive projection ("Scan Planning") ------------------------- */
 
 static bool proj(const char *transform, const char *type, int op, const char *text,
