@@ -15,6 +15,7 @@
 #include "floe/batch.h"
 #include "floe/error.h"
 #include "floe/schema.h"
+#include "floe/table.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -125,6 +126,17 @@ int floe_expr_eval_filter(const floe_expr *e, const floe_batch *b,
  * schema order) into names[] (at most cap; the names are the schema's);
  * returns how many were stored. */
 int floe_expr_columns(const floe_expr *e, const char **names, int cap);
+
+/* UPDATE `t` SET `set` WHERE `where` (the table filter language of
+ * docs/filters.md; NULL or "" = every row) in one commit, as
+ * floe_table_update but with expressions: `set` is "col = expression, ..."
+ * where each expression is of this language over the columns of the row
+ * (all of them read the row's old values, so "a = b, b = a" swaps) and a
+ * result of another type than the column's is CAST to it (a failing cast
+ * fails the update, naming the row). Columns by name as in binding, or in
+ * double quotes. Errors name the assignment: "--set v (int): ...". */
+int floe_expr_update(floe_table *t, const char *set, const char *where,
+                     floe_update_result *res, floe_error *err);
 
 /* Parse a duration: "5 minutes", "1 minute", "30s", "1m", "1h", "2 hours",
  * "1 day", "250ms", "10 seconds", "1.5s", "1h30m" into microseconds (> 0);

@@ -290,6 +290,23 @@ int floe_table_delete_rows(floe_table *t, int64_t base_snapshot_id, const floe_r
 int floe_table_update(floe_table *t, const char *set, const char *where,
                       floe_update_result *res, floe_error *err);
 
+/* The new values of rows an update matched: `rows` holds a batch of them
+ * (every top-level column of the table's current schema, in schema order,
+ * rows->schema naming them); set *out to the updated rows, the same number
+ * in the same order, with every column (by name, as appends take them;
+ * widening allowed). Buffers may live in `arena` or in `rows`; both stay
+ * valid until the rows are written. A non-zero return stops the update
+ * (nothing is committed) and is returned. */
+typedef int (*floe_update_fn)(void *ctx, const floe_batch *rows, floe_batch *out,
+                              floe_arena *arena, floe_error *err);
+
+/* UPDATE with `fn` computing the new rows, WHERE `where` (NULL or "" =
+ * every row): as floe_table_update in every other way (modes, conflicts,
+ * one commit). floe_expr_update (floe/expr.h) builds `fn` from
+ * "col = expression, ..." text. */
+int floe_table_update_with(floe_table *t, const char *where, floe_update_fn fn, void *ctx,
+                           floe_update_result *res, floe_error *err);
+
 typedef struct floe_merge_options {
 	const char *const *on;      /* key columns (1..16; not float/double) */
 	int non;

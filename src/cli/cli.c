@@ -230,8 +230,9 @@ static const floe_cli_opt vacuum_opts[] = {
 
 static const floe_cli_opt update_opts[] = {
 	WAREHOUSE_OPT,
-	{ "set", "\"COL = VALUE, ...\"", "the new values: literals as in filters ('text', numbers, "
-	  "true/false, timestamps as text) or NULL (required)", false },
+	{ "set", "\"COL = EXPR, ...\"", "the new values: expressions over the row's old values "
+	  "(docs/expressions.md: price * 1.01, upper(symbol), NULL, '2024-01-02T10:00:00Z', ...), "
+	  "cast to the column's type (required)", false },
 	{ "where", "EXPR", "update the rows this filter matches (docs/filters.md)", false },
 	{ "all", NULL, "update every row", false },
 	{ NULL, NULL, NULL, false },
@@ -461,8 +462,8 @@ static const floe_cli_cmd commands[] = {
 	  "commit. write.update.mode picks how: copy-on-write (default) rewrites the "
 	  "data files holding matching rows; merge-on-read writes position delete "
 	  "files for the old rows and new data files for the updated ones. Example: "
-	  "floe update db.trades --set \"price = 101.5, note = NULL\" --where "
-	  "\"trade_id = 'T000000000042'\"",
+	  "floe update db.trades --set \"price = round(price * 1.01, 2), note = NULL\" "
+	  "--where \"trade_id = 'T000000000042'\"",
 	  update_opts, floe_cli_table_update },
 	{ "", "merge", "TABLE FILE", 2, 2, "upsert the rows of a file by key",
 	  "MERGE INTO TABLE USING FILE ('-' = stdin; CSV, NDJSON or Parquet) ON the "

@@ -12,6 +12,7 @@
 
 #include "cli/cli.h"
 #include "floe/catalog.h"
+#include "floe/expr.h"
 #include "floe/parquet.h"
 #include "floe/table.h"
 #include "util/buf.h"
@@ -1457,7 +1458,7 @@ int floe_cli_table_update(const floe_cli_cmd *cmd, const floe_cli_args *args)
 	const char *where = floe_cli_opt_get(cmd, args, "where");
 	bool all = floe_cli_opt_get(cmd, args, "all") != NULL;
 	if (!set)
-		return floe_cli_usage(cmd, "give --set \"COL = VALUE, ...\"");
+		return floe_cli_usage(cmd, "give --set \"COL = EXPR, ...\"");
 	if (!where && !all)
 		return floe_cli_usage(cmd, "give --where EXPR (or --all to update every row)");
 	if (where && all)
@@ -1466,10 +1467,10 @@ int floe_cli_table_update(const floe_cli_cmd *cmd, const floe_cli_args *args)
 	if (rc)
 		return rc;
 	floe_update_result res;
-	if (floe_table_update(t, set, where, &res, &err) != 0) {
+	if (floe_expr_update(t, set, where, &res, &err) != 0) {
 		if (err.code == FLOE_EINVALID || err.code == FLOE_ENOTFOUND)
-			rc = floe_cli_fail("%s (see docs/filters.md for literals, 'floe describe %s' for the "
-			                   "columns)", err.msg, name);
+			rc = floe_cli_fail("%s (see docs/expressions.md for --set, docs/filters.md for "
+			                   "--where, 'floe describe %s' for the columns)", err.msg, name);
 		else
 			rc = table_fail(name, &err);
 		goto done;

@@ -1,5 +1,7 @@
-/* iceberg/table_update.c - UPDATE SET col = literal, ... WHERE: the rows the
- * filter matches are written again with the new values; copy-on-write
+/* iceberg/table_update.c - UPDATE ... WHERE: the rows the filter matches are
+ * written again with new values (SET col = literal, ..., or a caller's
+ * function of the old rows: how expressions reach it from above the table
+ * layer); copy-on-write
  * rewrites the files holding them (other rows unchanged), merge-on-read
  * writes position delete files for the old rows and data files for the new
  * ones, in one commit (iceberg/rowdelta.h). */
@@ -107,10 +109,39 @@ static int parse_set(const char *set, const ice_schema *schema, floe_arena *aren
 	return 0;
 }
 
-/* Rows of `b` where sel[r] (k of them) with the assignments applied, into
- * the rewrite. */
+/* SET of literals as an update function. */
+typedef struct assigns {
+	assign as[UPDATE_MAX_SET];
+	int n;
+} assigns;
+
+static int assign_map(void *ctx, const floe_batch *rows, floe_batch *out, floe_arena *arena,
+                      floe_error *err)
+{
+	const assigns *x = ctx;
+	floe_column *cols = floe_arena_alloc(arena, ((size_t)rows->ncols + 1) * sizeof *cols);
+	if (!cols)
+		return oom(err);
+	memcpy(cols, rows->cols, (size_t)rows->ncols * sizeof *cols);
+	*out = *rows;
+	out->cols = cols;
+	for (int i = 0; i < x->n; i++) {
+		int c = floe_schema_find_id(rows->schema, x->as[i].field_id);
+		if (c < 0)
+			continue;
+		ice_datum v = x->as[i].value;
+		v.type = cols[c].type;
+		int rc = ice_const_column(arena, &v, rows->nrows, &cols[c], err);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* Rows of `b` where sel[r] (k of them), updated by `fn`, into the
+ * rewrite. */
 static int write_updated(ice_rowdelta *d, const floe_batch *b, const uint8_t *sel, int64_t k,
-                         const assign *as, int nas, floe_arena *ga, floe_error *err)
+                         floe_update_fn fn, void *ctx, floe_arena *ga, floe_error *err)
 {
 	int32_t *idx = floe_arena_alloc(ga, (size_t)k * 4 + 4);
 	if (!idx)
@@ -119,24 +150,19 @@ static int write_updated(ice_rowdelta *d, const floe_batch *b, const uint8_t *se
 	for (int64_t r = 0; r < b->nrows; r++)
 		if (sel[r])
 			idx[m++] = (int32_t)r;
-	floe_batch nb;
+	floe_batch nb, out;
 	int rc = ice_batch_gather(ga, b, idx, m, &nb, err);
-	if (rc)
+	if (rc || (rc = fn(ctx, &nb, &out, ga, err)))
 		return rc;
-	for (int i = 0; i < nas; i++) {
-		int c = floe_schema_find_id(nb.schema, as[i].field_id);
-		if (c < 0)
-			continue;
-		ice_datum v = as[i].value;
-		v.type = nb.cols[c].type;
-		if ((rc = ice_const_column(ga, &v, m, &nb.cols[c], err)))
-			return rc;
-	}
-	return floe_append_batch(d->rewrite, &nb, err);
+	if (out.nrows != nb.nrows)
+		return floe_error_set(err, FLOE_EINVALID, "the update gave %" PRId64 " rows for %" PRId64,
+		                      out.nrows, nb.nrows);
+	return floe_append_batch(d->rewrite, &out, err);
 }
 
-int floe_table_update(floe_table *t, const char *set, const char *where, floe_update_result *res,
-                      floe_error *err)
+/* UPDATE by `fn`, or (fn NULL) by the literals of `set`. */
+static int update_run(floe_table *t, const char *set, floe_update_fn fn, void *ctx,
+                      const char *where, floe_update_result *res, floe_error *err)
 {
 	floe_update_result dummy;
 	if (!res)
@@ -152,8 +178,8 @@ int floe_table_update(floe_table *t, const char *set, const char *where, floe_up
 	ice_meta_ref *mref = ice_meta_ref_take(t->mref);
 	floe_scan *scan = NULL, *scan2 = NULL;
 	floe_arena *ga = floe_arena_new(1 << 20);
-	assign as[UPDATE_MAX_SET];
-	int nas = 0;
+	assigns lits;
+	lits.n = 0;
 	const ice_schema *schema = ice_metadata_current_schema(d.m);
 	const char *mode = ice_metadata_property(d.m, "write.update.mode");
 	if (!ga)
@@ -164,8 +190,11 @@ int floe_table_update(floe_table *t, const char *set, const char *where, floe_up
 	d.mor = mode && strcmp(mode, "merge-on-read") == 0;
 	res->merge_on_read = d.mor;
 	d.where = where && *where ? where : NULL;
-	if (!rc)
-		rc = parse_set(set ? set : "", schema, d.arena, as, &nas, err);
+	if (!rc && !fn) {
+		rc = parse_set(set ? set : "", schema, d.arena, lits.as, &lits.n, err);
+		fn = assign_map;
+		ctx = &lits;
+	}
 	if (!rc && d.where) {
 		ice_expr *parsed;
 		if ((rc = ice_expr_parse(&parsed, d.where, d.arena, err)) == 0)
@@ -219,7 +248,7 @@ int floe_table_update(floe_table *t, const char *set, const char *where, floe_up
 			break;
 		}
 		memset(all, 1, (size_t)b->nrows);
-		rc = write_updated(&d, b, all, b->nrows, as, nas, ga, err);
+		rc = write_updated(&d, b, all, b->nrows, fn, ctx, ga, err);
 	}
 	if (rc > 0)
 		rc = 0;
@@ -252,7 +281,7 @@ int floe_table_update(floe_table *t, const char *set, const char *where, floe_up
 				nm += match[r] != 0;
 			if ((rc = ice_rowdelta_keep_rows(&d, b, match, ga, err)))
 				break;
-			if (nm && (rc = write_updated(&d, b, match, nm, as, nas, ga, err)))
+			if (nm && (rc = write_updated(&d, b, match, nm, fn, ctx, ga, err)))
 				break;
 		}
 		if (rc > 0)
@@ -275,4 +304,18 @@ done:
 	floe_arena_free(ga);
 	ice_meta_ref_drop(mref);
 	return rc;
+}
+
+int floe_table_update(floe_table *t, const char *set, const char *where, floe_update_result *res,
+                      floe_error *err)
+{
+	return update_run(t, set, NULL, NULL, where, res, err);
+}
+
+int floe_table_update_with(floe_table *t, const char *where, floe_update_fn fn, void *ctx,
+                           floe_update_result *res, floe_error *err)
+{
+	if (!fn)
+		return floe_error_set(err, FLOE_EINVALID, "update: no function");
+	return update_run(t, NULL, fn, ctx, where, res, err);
 }

@@ -893,6 +893,20 @@ TEST(cli_table_update_both_modes)
 		o = OK("scan", name, "--columns", "id,status", "--format", "csv");
 		CHECK_SORTED(o, "id,status\n1,open\n2,filled\n3,filled\n");
 		free(o);
+		/* expressions over the old row; a time moved to another day */
+		free(OK("update", name, "--set", "status = upper(status) || '-' || CAST(id AS string), "
+		        "ts = ts - INTERVAL '1 day'", "--where", "id = 3"));
+		o = OK("scan", name, "--columns", "id,ts,status", "--format", "csv", "--where",
+		       "ts < '2024-01-02'");
+		CHECK_SORTED(o, "id,ts,status\n1,2024-01-01T10:00:00.000000Z,open\n"
+		                "2,2024-01-01T11:00:00.000000Z,filled\n"
+		                "3,2024-01-01T09:00:00.000000Z,FILLED-3\n");
+		free(o);
+		char *e0;
+		CHECK_EQ_INT(run(NULL, &o, &e0, "update", name, "--set", "id = id * 2.5 + 'x'", "--all",
+		                 NULL), 1);
+		CHECK(strstr(e0, "--set id (long)") != NULL && strstr(e0, "docs/expressions.md") != NULL);
+		free(o), free(e0);
 		o = OK("update", name, "--set", "status = NULL", "--all");
 		CHECK(strncmp(o, "updated 3 rows", 14) == 0);
 		free(o);
