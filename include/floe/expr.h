@@ -134,7 +134,10 @@ int floe_expr_columns(const floe_expr *e, const char **names, int cap);
  * (all of them read the row's old values, so "a = b, b = a" swaps) and a
  * result of another type than the column's is CAST to it (a failing cast
  * fails the update, naming the row). Columns by name as in binding, or in
- * double quotes. Errors name the assignment: "--set v (int): ...". */
+ * double quotes. Errors name the assignment: "--set v (int): ...". When
+ * `set` names a column of a type the language cannot produce (uuid,
+ * binary, fixed, time, nanosecond timestamps, decimals over 18 digits),
+ * the whole SET takes literals only, as floe_table_update. */
 int floe_expr_update(floe_table *t, const char *set, const char *where,
                      floe_update_result *res, floe_error *err);
 

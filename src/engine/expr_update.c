@@ -21,7 +21,23 @@ typedef struct upd_ctx {
 	const floe_schema *schema;
 	upd_set sets[EXPR_UPDATE_MAX];
 	int n;
+	bool literals_only;    /* a column of a type expressions cannot give */
 } upd_ctx;
+
+/* Types the language can produce (CAST targets, docs/expressions.md). */
+static bool expressible(const floe_type *t)
+{
+	switch (t->id) {
+	case FLOE_TYPE_BOOLEAN: case FLOE_TYPE_INT: case FLOE_TYPE_LONG: case FLOE_TYPE_FLOAT:
+	case FLOE_TYPE_DOUBLE: case FLOE_TYPE_DATE: case FLOE_TYPE_TIMESTAMP:
+	case FLOE_TYPE_TIMESTAMPTZ: case FLOE_TYPE_STRING:
+		return true;
+	case FLOE_TYPE_DECIMAL:
+		return t->precision <= 18;
+	default:
+		return false;
+	}
+}
 
 static bool is_ident_start(char c)
 {
@@ -115,6 +131,10 @@ static int bind_one(upd_ctx *u, char *one, floe_arena *arena, floe_error *err)
 	if (f->required && tl == 4 && strncasecmp(text, "null", 4) == 0)
 		return floe_error_set(err, FLOE_EINVALID, "--set: column '%s' is not null", f->name);
 
+	if (!expressible(&f->type)) {
+		u->literals_only = true;
+		return 0;
+	}
 	char tn[64];
 	floe_type_format(&f->type, tn, sizeof tn);
 	floe_expr *e;
@@ -200,11 +220,17 @@ int floe_expr_update(floe_table *t, const char *set, const char *where, floe_upd
 		if (one[strspn(one, " \t\n")])
 			rc = bind_one(&u, one, arena, err);
 	}
-	if (!rc && u.n == 0)
-		rc = floe_error_set(err, FLOE_EINVALID,
-		                    "--set: nothing to set; give \"col = expression, ...\"");
-	if (!rc)
-		rc = floe_table_update_with(t, where, map_rows, &u, res, err);
+	if (!rc && u.literals_only) {
+		/* uuid, binary, fixed, time, nanosecond timestamps, wide
+		 * decimals: literals as in filters, through the table layer */
+		rc = floe_table_update(t, set, where, res, err);
+	} else {
+		if (!rc && u.n == 0)
+			rc = floe_error_set(err, FLOE_EINVALID,
+			                    "--set: nothing to set; give \"col = expression, ...\"");
+		if (!rc)
+			rc = floe_table_update_with(t, where, map_rows, &u, res, err);
+	}
 	floe_arena_free(arena);
 	return rc;
 }
