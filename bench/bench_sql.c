@@ -109,25 +109,6 @@ static void die(const char *msg, const char *detail)
 
 /* ---- small helpers ---------------------------------------------------------- */
 
-static int cmp_double(const void *x, const void *y)
-{
-	double a = *(const double *)x, b = *(const double *)y;
-	return a < b ? -1 : a > b;
-}
-
-/* Nearest-rank percentile of n sorted samples. */
-static double pct(const double *v, int n, double p)
-{
-	if (n <= 0)
-		return 0;
-	int k = (int)ceil(p / 100.0 * n) - 1;
-	if (k < 0)
-		k = 0;
-	if (k >= n)
-		k = n - 1;
-	return v[k];
-}
-
 typedef struct timing {
 	double p50, p99, min, max, mean;
 	int n;

@@ -45,25 +45,6 @@ static uint64_t span_step(int64_t n)
 
 /* ---- helpers ---------------------------------------------------------------- */
 
-static int cmp_double(const void *x, const void *y)
-{
-	double a = *(const double *)x, b = *(const double *)y;
-	return a < b ? -1 : a > b;
-}
-
-/* Nearest-rank percentile of n sorted samples. */
-static double pct(const double *v, int n, double p)
-{
-	if (n <= 0)
-		return 0;
-	int k = (int)ceil(p / 100.0 * n) - 1;
-	if (k < 0)
-		k = 0;
-	if (k >= n)
-		k = n - 1;
-	return v[k];
-}
-
 typedef struct file_count {
 	int64_t files;
 	int64_t bytes;

@@ -1,9 +1,11 @@
 /* bench/bench_util.h - what every benchmark program shares: a seeded
- * xorshift64* generator (deterministic data), a monotonic clock and the
- * peak resident memory. Included once per benchmark program. */
+ * xorshift64* generator (deterministic data), a monotonic clock, the
+ * peak resident memory and nearest-rank percentiles. Included once per
+ * benchmark program. */
 #ifndef FLOE_BENCH_UTIL_H
 #define FLOE_BENCH_UTIL_H
 
+#include <math.h>
 #include <stdint.h>
 #include <sys/resource.h>
 #include <time.h>
@@ -40,6 +42,26 @@ static inline double peak_rss_mib(void)
 	struct rusage ru;
 	getrusage(RUSAGE_SELF, &ru);
 	return (double)ru.ru_maxrss / 1024.0; /* Linux: KiB */
+}
+
+/* qsort order of doubles, ascending */
+static inline int cmp_double(const void *x, const void *y)
+{
+	double a = *(const double *)x, b = *(const double *)y;
+	return a < b ? -1 : a > b;
+}
+
+/* Nearest-rank percentile of n sorted samples. */
+static inline double pct(const double *v, int n, double p)
+{
+	if (n <= 0)
+		return 0;
+	int k = (int)ceil(p / 100.0 * n) - 1;
+	if (k < 0)
+		k = 0;
+	if (k >= n)
+		k = n - 1;
+	return v[k];
 }
 
 #endif
