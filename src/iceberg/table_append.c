@@ -1162,8 +1162,7 @@ static int write_rows(floe_append *a, int i, const floe_batch *b, floe_error *er
  * identity of an integer; ice_transform_apply_ints) and no NULLs. The
  * writer is looked up once per run of equal values. 1 when the field is
  * not of that kind. */
-static int route_ints(floe_append *a, const floe_batch *tb, int32_t *wid, int *first,
-                      bool *single, floe_error *err)
+static int route_ints(floe_append *a, const floe_batch *tb, int32_t *wid, floe_error *err)
 {
 	enum { ROUTE_CHUNK = 1024 };
 	const ice_partition_field *pf = &a->spec->fields[0];
@@ -1199,18 +1198,13 @@ static int route_ints(floe_append *a, const floe_batch *tb, int32_t *wid, int *f
 				return rc;
 			wid[base + r] = last_w = i;
 			last = vals[r];
-			if (*first < 0)
-				*first = i;
-			else if (i != *first)
-				*single = false;
 		}
 	}
 	return 0;
 }
 
 /* Routing of floe_append_batch in general: partition tuples as datums. */
-static int route_datums(floe_append *a, const floe_batch *tb, int32_t *wid, int *first,
-                        bool *single, floe_error *err)
+static int route_datums(floe_append *a, const floe_batch *tb, int32_t *wid, floe_error *err)
 {
 	enum { ROUTE_CHUNK = 1024 };
 	int np = a->spec->nfields;
@@ -1263,10 +1257,6 @@ static int route_datums(floe_append *a, const floe_batch *tb, int32_t *wid, int 
 			if ((rc = find_writer(a, (const ice_datum *const *)pcols, r, &i, err)))
 				return rc;
 			wid[base + r] = i;
-			if (*first < 0)
-				*first = i;
-			else if (i != *first)
-				*single = false;
 		}
 		/* the last tuple, for the first row of the next chunk (byte
 		 * values point into the batch, which outlives the loop) */
@@ -1309,17 +1299,11 @@ int floe_append_batch(floe_append *a, const floe_batch *b, floe_error *err)
 	int32_t *wid = floe_arena_alloc(a->batch_arena, (size_t)tb.nrows * 4);
 	if (!wid)
 		return oom(err);
-	int first = -1;
-	bool single = true;
-	rc = np == 1 ? route_ints(a, &tb, wid, &first, &single, err) : 1;
+	rc = np == 1 ? route_ints(a, &tb, wid, err) : 1;
 	if (rc < 0)
 		return rc;
-	if (rc == 1) {
-		first = -1;
-		single = true;
-		if ((rc = route_datums(a, &tb, wid, &first, &single, err)))
-			return rc;
-	}
+	if (rc == 1 && (rc = route_datums(a, &tb, wid, err)))
+		return rc;
 	/* ordered input (a stream crossing midnight) comes in a few runs of
 	 * rows per partition: write each run as a view instead of copying */
 	int64_t runs = 1;
@@ -1331,8 +1315,8 @@ int floe_append_batch(floe_append *a, const floe_batch *b, floe_error *err)
 			runs++;
 			aligned &= (r % 8) == 0;
 		}
-	if (single) {
-		rc = write_rows(a, first, &tb, err);
+	if (runs == 1) {
+		rc = write_rows(a, wid[0], &tb, err);
 	} else if (runs <= 16 && (aligned || !has_validity)) {
 		floe_column *cols = floe_arena_calloc(a->batch_arena, (size_t)tb.ncols + 1, sizeof *cols);
 		if (!cols)
