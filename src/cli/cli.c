@@ -232,7 +232,8 @@ static const floe_cli_opt update_opts[] = {
 	WAREHOUSE_OPT,
 	{ "set", "\"COL = EXPR, ...\"", "the new values: expressions over the row's old values "
 	  "(docs/expressions.md: price * 1.01, upper(symbol), NULL, '2024-01-02T10:00:00Z', ...), "
-	  "cast to the column's type (required)", false },
+	  "cast to the column's type; a SET naming a uuid, binary, fixed, time or nanosecond "
+	  "timestamp column takes literals as in filters (required)", false },
 	{ "where", "EXPR", "update the rows this filter matches (docs/filters.md)", false },
 	{ "all", NULL, "update every row", false },
 	{ NULL, NULL, NULL, false },
