@@ -14,13 +14,7 @@ peers=build/peers
 make --no-print-directory >&2
 scripts/deps.sh build test
 mkdir -p "$work"
-if [ ! -d "$peers/node_modules" ]; then
-	echo "bench: installing DuckDB peers into $peers" >&2
-	mkdir -p "$peers"
-	cp -r "$root/../shared/peers/." "$peers/"
-	(cd "$peers" && npm install --no-audit --no-fund >&2)
-fi
-cp bench/duckdb_trades.mjs "$peers/duckdb_trades.mjs"
+scripts/bench_peers.sh bench/duckdb_trades.mjs
 
 floe_file="$work/floe_trades.parquet"
 echo "bench: floe write $n rows -> $floe_file" >&2

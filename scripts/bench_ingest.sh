@@ -45,13 +45,7 @@ done
 make --no-print-directory B="$bdir" >&2
 scripts/deps.sh build test
 mkdir -p "$work"
-if [ ! -d "$peers/node_modules" ]; then
-	echo "bench: installing DuckDB peers into $peers" >&2
-	mkdir -p "$peers"
-	cp -r "$root/../shared/peers/." "$peers/"
-	(cd "$peers" && npm install --no-audit --no-fund >&2)
-fi
-cp bench/duckdb_ingest.mjs "$peers/duckdb_ingest.mjs"
+scripts/bench_peers.sh bench/duckdb_ingest.mjs
 
 # Every background process is stopped by its PID when the script ends.
 pids=()

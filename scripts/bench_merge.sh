@@ -19,13 +19,7 @@ make --no-print-directory >&2
 scripts/deps.sh build test
 rm -rf "$work"
 mkdir -p "$work/dump"
-if [ ! -d "$peers/node_modules" ]; then
-	echo "bench: installing DuckDB peers into $peers" >&2
-	mkdir -p "$peers"
-	cp -r "$root/../shared/peers/." "$peers/"
-	(cd "$peers" && npm install --no-audit --no-fund >&2)
-fi
-cp bench/duckdb_merge.mjs "$peers/duckdb_merge.mjs"
+scripts/bench_peers.sh bench/duckdb_merge.mjs
 echo "bench: merge, $n rows, $batches batches of $rows -> $work" >&2
 build/release/bench/bench_merge "$work" "$n" --batches "$batches" --batch-rows "$rows" \
 	--dump "$work/dump" | tee "$work/merge.jsonl" >&2

@@ -39,13 +39,7 @@ done
 
 make --no-print-directory B="$bdir" >&2
 scripts/deps.sh build test
-if [ ! -d "$peers/node_modules" ]; then
-	echo "bench: installing DuckDB peers into $peers" >&2
-	mkdir -p "$peers"
-	cp -r "$root/../shared/peers/." "$peers/"
-	(cd "$peers" && npm install --no-audit --no-fund >&2)
-fi
-cp bench/duckdb_sql.mjs "$peers/duckdb_sql.mjs"
+scripts/bench_peers.sh bench/duckdb_sql.mjs
 mkdir -p "$work"
 
 # ---- the warehouse, built once per key --------------------------------------

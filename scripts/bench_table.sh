@@ -24,13 +24,7 @@ make --no-print-directory >&2
 scripts/deps.sh build test
 rm -rf "$work"
 mkdir -p "$work"
-if [ ! -d "$peers/node_modules" ]; then
-	echo "bench: installing DuckDB peers into $peers" >&2
-	mkdir -p "$peers"
-	cp -r "$root/../shared/peers/." "$peers/"
-	(cd "$peers" && npm install --no-audit --no-fund >&2)
-fi
-cp bench/duckdb_table.mjs "$peers/duckdb_table.mjs"
+scripts/bench_peers.sh bench/duckdb_table.mjs
 
 echo "bench: floe table, $n rows, target file size $target bytes -> $work" >&2
 "$bin" "$work" "$n" --target-bytes "$target" --write-repeat "$write_repeat" | tee "$work/floe_table.jsonl" >&2
