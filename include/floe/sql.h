@@ -29,6 +29,9 @@ typedef struct floe_sql_options {
 	                        rows to SQLite grouped (0 = 1 GiB); past it
 	                        the rows are read in up to 16 passes over
 	                        ranges of the first key */
+	bool no_aggregate;   /* leave every aggregation to SQLite's row engine
+	                        (floe_sql_prepare does not rewrite; for
+	                        comparing) */
 } floe_sql_options;
 
 void floe_sql_options_init(floe_sql_options *o);
@@ -43,6 +46,16 @@ int floe_sql_open(floe_sql **out, floe_catalog *cat, const floe_sql_options *o,
 /* The connection: use it with the plain sqlite3 API (prepare, step, ...).
  * Valid until floe_sql_close. */
 sqlite3 *floe_sql_db(floe_sql *s);
+
+/* sqlite3_prepare_v2 for the first statement of `sql` (nbytes < 0: up to
+ * its NUL), with every aggregation floe computes itself taken from SQLite:
+ * a SELECT of count/sum/total/avg/min/max over one table, its WHERE a
+ * conjunction of column comparisons with literals or parameters, grouped
+ * by plain columns, runs in floe's scan and hands SQLite only the groups
+ * (docs/sql.md, "Aggregation"). Results are SQLite's, its error messages
+ * too; *tail as sqlite3_prepare_v2 sets it. Returns an SQLite code. */
+int floe_sql_prepare(floe_sql *s, const char *sql, int nbytes, sqlite3_stmt **out,
+                     const char **tail);
 
 /* Pick up tables created, dropped or renamed in the catalog since open. */
 int floe_sql_refresh(floe_sql *s, floe_error *err);

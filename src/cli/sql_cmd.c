@@ -877,7 +877,7 @@ static int run_sql(shell *sh, const input *in, const char *text, int first_line)
 		floe_sql_reset_scans(sh->sql);
 		interrupted = 0;
 		double t0 = now_s();
-		if (sqlite3_prepare_v2(sh->db, start, -1, &st, &tail) != SQLITE_OK) {
+		if (floe_sql_prepare(sh->sql, start, -1, &st, &tail) != SQLITE_OK) {
 			char *msg = strdup(sqlite3_errmsg(sh->db));
 			int rc = sql_error(sh, in, line, msg ? msg : "out of memory");
 			free(msg);

@@ -524,6 +524,7 @@ int floe_sql_open(floe_sql **out, floe_catalog *cat, const floe_sql_options *o, 
 		goto fail;
 	}
 	if ((rc = sq_vtab_register(s, err)) || (rc = sq_meta_register(s, err)) ||
+	    (rc = sq_agg_register(s, err)) ||
 	    (rc = floe_sql_refresh(s, err)))
 		goto fail;
 	*out = s;
@@ -534,6 +535,50 @@ fail:
 }
 
 /* ---- the scan log ---------------------------------------------------------- */
+
+static char *keep_text(floe_sql *s, const char *t)
+{
+	if (s->ntext == s->captext) {
+		int cap = s->captext ? s->captext * 2 : 16;
+		char **n = realloc(s->scan_text, (size_t)cap * sizeof *n);
+		if (!n)
+			return NULL;
+		s->scan_text = n;
+		s->captext = cap;
+	}
+	char *d = strdup(t);
+	if (d)
+		s->scan_text[s->ntext++] = d;
+	return d;
+}
+
+int sq_scan_log(floe_sql *s, const char *ident, const char *where, int ncols, int64_t limit)
+{
+	if (s->nscans == s->capscans) {
+		int cap = s->capscans ? s->capscans * 2 : 16;
+		floe_sql_scan_info *n = realloc(s->scans, (size_t)cap * sizeof *n);
+		if (!n)
+			return -1;
+		s->scans = n;
+		s->capscans = cap;
+	}
+	floe_sql_scan_info *e = &s->scans[s->nscans];
+	memset(e, 0, sizeof *e);
+	e->table = keep_text(s, ident);
+	e->where = keep_text(s, where);
+	if (!e->table || !e->where)
+		return -1;
+	e->ncolumns = ncols;
+	e->limit = limit;
+	e->stats.snapshot_id = -1;
+	return s->nscans++;
+}
+
+void sq_scan_log_stats(floe_sql *s, int idx, const floe_scan *scan)
+{
+	if (idx >= 0 && idx < s->nscans)
+		floe_scan_get_stats(scan, &s->scans[idx].stats);
+}
 
 void floe_sql_scans(floe_sql *s, const floe_sql_scan_info **out, int *n)
 {
@@ -566,5 +611,32 @@ void floe_sql_close(floe_sql *s)
 	floe_sql_reset_scans(s);
 	free(s->scans);
 	free(s->scan_text);
+	for (int i = 0; i < s->nplans; i++)
+		sq_plan_free(s->plans[i]);
+	free(s->plans);
 	free(s);
+}
+
+/* ---- statements ------------------------------------------------------------- */
+
+int floe_sql_prepare(floe_sql *s, const char *sql, int nbytes, sqlite3_stmt **out,
+                     const char **tail)
+{
+	*out = NULL;
+	int n = nbytes >= 0 ? nbytes : (int)strlen(sql);
+	char *text = NULL;
+	int used = 0;
+	if (!s->opt.no_aggregate && sq_rewrite(s, sql, n, &text, &used) == 0 && text) {
+		int rc = sqlite3_prepare_v2(s->db, text, -1, out, NULL);
+		sqlite3_free(text);
+		if (rc == SQLITE_OK) {
+			if (tail)
+				*tail = sql + used;
+			return rc;
+		}
+		/* the statement as written gives SQLite's own error */
+		sqlite3_finalize(*out);
+		*out = NULL;
+	}
+	return sqlite3_prepare_v2(s->db, sql, nbytes, out, tail);
 }

@@ -4,6 +4,7 @@
 #ifndef FLOE_SQL_INT_H
 #define FLOE_SQL_INT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <sqlite3.h>
@@ -17,6 +18,71 @@ typedef struct sq_table {
 	int open_scans;     /* scans of it now open: no refresh under them */
 } sq_table;
 
+/* ---- aggregations floe computes itself (rewrite.c finds them, agg.c runs
+ * them) ---- */
+
+typedef enum sq_agg_kind {
+	SQ_AGG_COUNT_STAR, SQ_AGG_COUNT, SQ_AGG_SUM, SQ_AGG_TOTAL, SQ_AGG_AVG, SQ_AGG_MIN, SQ_AGG_MAX
+} sq_agg_kind;
+
+/* A node of an aggregate's argument: op 'c' column (cols[col]), 'i' integer,
+ * 'r' real, 'n' negation of a, or '+', '-', '*', '/' of a and b. */
+typedef struct sq_anode {
+	char op;
+	int a, b, col;
+	int64_t i;
+	double r;
+} sq_anode;
+
+typedef struct sq_aggdef {
+	sq_agg_kind kind;
+	int root;   /* node of the argument; -1 for count(*) */
+	char *text; /* the call as SQL, columns plainly quoted */
+} sq_aggdef;
+
+#define SQ_AGG_MAX_KEYS 8
+#define SQ_AGG_MAX_AGGS 32
+
+/* One aggregation: GROUP BY columns, aggregates, WHERE terms "col OP ?k"
+ * (values given per run), and the same as SQL for SQLite. */
+typedef struct sq_plan {
+	char *ident;          /* "ns.table" */
+	char **group;         /* GROUP BY column names */
+	int ngroup;
+	sq_aggdef *aggs;
+	int naggs;
+	sq_anode *nodes;
+	int nnodes, capnodes;
+	char **cols;          /* columns the arguments read */
+	int ncols;
+	char **term_col;
+	char *term_op;        /* SQ_OP_* */
+	int nterms;
+	char *fallback;       /* sqlite3_malloc'ed SELECT ... GROUP BY ... */
+} sq_plan;
+
+/* Types whose values floe computes with as SQLite does (boolean, int,
+ * signed long, float, double, decimal up to 18 digits), and those it also
+ * groups and orders as SQLite (those, strings, dates, times, timestamps). */
+bool sq_agg_numeric(const floe_type *t);
+bool sq_agg_ordered(const floe_type *t);
+
+void sq_plan_free(sq_plan *p);
+/* Register plan `p` (taken, also on failure) as virtual table
+ * temp.floe_agg_<id>, reusing an equal one: 0 or an SQLite code. */
+int sq_agg_plan(floe_sql *s, sq_plan *p, int *id);
+/* The aggregation module ("floe_agg"). */
+int sq_agg_register(floe_sql *s, floe_error *err);
+/* The first statement of sql[0..n) with every aggregation floe computes
+ * itself rewritten (*out, sqlite3_malloc'ed; NULL when none), and the bytes
+ * of sql it spans (*used). 0 or an SQLite code. */
+int sq_rewrite(floe_sql *s, const char *sql, int n, char **out, int *used);
+
+/* Record a scan in the connection's log: its index, or -1. */
+int sq_scan_log(floe_sql *s, const char *ident, const char *where, int ncols, int64_t limit);
+/* Copy the scan's statistics to log entry `idx` (-1: none). */
+void sq_scan_log_stats(floe_sql *s, int idx, const floe_scan *scan);
+
 struct floe_sql {
 	sqlite3 *db;
 	floe_catalog *cat;
@@ -28,6 +94,9 @@ struct floe_sql {
 	floe_sql_scan_info *scans;
 	char **scan_text;   /* owned strings of the scan log (table, where) */
 	int nscans, capscans, ntext, captext;
+	sq_plan **plans;    /* aggregations, temp.floe_agg_<index> */
+	int nplans;
+	int64_t agg_floe, agg_sqlite; /* runs of them answered by floe, by SQLite */
 };
 
 /* The table `ident`, opened once per connection; with `fresh`, reloaded
@@ -49,6 +118,17 @@ void sq_format_time_us(char *out, int64_t micros);
 /* Set the SQLite result for row `row` of `col` (type `type`). */
 void sq_result_value(sqlite3_context *ctx, const floe_column *col, const floe_type *type,
                      int64_t row);
+
+/* Comparison operators of pushed constraints. */
+enum { SQ_OP_EQ = 'e', SQ_OP_LT = 'l', SQ_OP_LE = 'L', SQ_OP_GT = 'g', SQ_OP_GE = 'G' };
+
+/* Append floe's filter term for `f OP val` (OP one of SQ_OP_*) to `term`:
+ * false when floe cannot express it as a filter that keeps at least the
+ * rows SQLite's comparison keeps. With `exact`, also whether it keeps
+ * exactly those rows (integers with integers, strings with text, temporal
+ * columns with their canonical text). */
+bool sq_compare_term(sqlite3_str *term, const floe_field *f, char op, sqlite3_value *val,
+                     bool *exact);
 
 /* SQLite's declared type for a floe type ("INTEGER", "REAL", "TEXT",
  * "BLOB"). */

@@ -46,7 +46,8 @@ typedef struct fvtab {
 
 /* What xBestIndex hands xFilter in idxStr: "U<colUsed hex>;" then one
  * "<op><col>;" per argv value, in argv order. */
-enum { OP_EQ = 'e', OP_LT = 'l', OP_LE = 'L', OP_GT = 'g', OP_GE = 'G', OP_IN = 'i',
+enum { OP_EQ = SQ_OP_EQ, OP_LT = SQ_OP_LT, OP_LE = SQ_OP_LE, OP_GT = SQ_OP_GT,
+       OP_GE = SQ_OP_GE, OP_IN = 'i',
        OP_NULL = 'n', OP_NOTNULL = 'N', OP_LIKE = 'k', OP_GLOB = 'b', OP_LIMIT = 'm',
        OP_OFFSET = 'o', OP_ASOF = 'a' };
 
@@ -653,6 +654,30 @@ static bool put_prefix_range(sqlite3_str *o, const char *name, const char *pat, 
 	return true;
 }
 
+bool sq_compare_term(sqlite3_str *term, const floe_field *f, char op, sqlite3_value *val,
+                     bool *exact)
+{
+	if (exact)
+		*exact = false;
+	if (!pushable_type(&f->type) || sqlite3_value_type(val) == SQLITE_NULL)
+		return false; /* comparing with NULL: nothing matches, SQLite sees to it */
+	const char *sym = op == OP_EQ ? " = " : op == OP_LT ? " < " : op == OP_LE ? " <= " :
+	                  op == OP_GT ? " > " : " >= ";
+	bool temporal = f->type.id >= FLOE_TYPE_DATE && f->type.id <= FLOE_TYPE_TIMESTAMPTZ_NS;
+	/* a prefix of the canonical text is smaller than every value it
+	 * starts, so SQLite's > keeps the time itself: push >= */
+	if (temporal && op == OP_GT && sqlite3_value_type(val) == SQLITE_TEXT &&
+	    (size_t)sqlite3_value_bytes(val) < temporal_width(&f->type))
+		sym = " >= ";
+	put_col(term, f->name);
+	sqlite3_str_appendall(term, sym);
+	if (!put_literal(term, &f->type, val))
+		return false;
+	if (exact)
+		*exact = exact_compare(&f->type, op, val);
+	return true;
+}
+
 /* ---- reading --------------------------------------------------------------- */
 
 static int vt_open(sqlite3_vtab *vt, sqlite3_vtab_cursor **out)
@@ -671,8 +696,8 @@ static int vt_open(sqlite3_vtab *vt, sqlite3_vtab_cursor **out)
 /* Record the stats of the cursor's scan in the connection's log. */
 static void log_stats(fvtab *v, fcursor *c)
 {
-	if (c->log >= 0 && c->log < v->s->nscans && c->scan)
-		floe_scan_get_stats(c->scan, &v->s->scans[c->log].stats);
+	if (c->scan)
+		sq_scan_log_stats(v->s, c->log, c->scan);
 }
 
 static void cursor_reset(fvtab *v, fcursor *c)
@@ -706,45 +731,6 @@ static int vt_close(sqlite3_vtab_cursor *cur)
 	cursor_reset((fvtab *)cur->pVtab, c);
 	sqlite3_free(c);
 	return SQLITE_OK;
-}
-
-static char *keep_text(floe_sql *s, const char *t)
-{
-	if (s->ntext == s->captext) {
-		int cap = s->captext ? s->captext * 2 : 16;
-		char **n = realloc(s->scan_text, (size_t)cap * sizeof *n);
-		if (!n)
-			return NULL;
-		s->scan_text = n;
-		s->captext = cap;
-	}
-	char *d = strdup(t);
-	if (d)
-		s->scan_text[s->ntext++] = d;
-	return d;
-}
-
-static int log_scan(fvtab *v, const char *where, int ncols, int64_t limit)
-{
-	floe_sql *s = v->s;
-	if (s->nscans == s->capscans) {
-		int cap = s->capscans ? s->capscans * 2 : 16;
-		floe_sql_scan_info *n = realloc(s->scans, (size_t)cap * sizeof *n);
-		if (!n)
-			return -1;
-		s->scans = n;
-		s->capscans = cap;
-	}
-	floe_sql_scan_info *e = &s->scans[s->nscans];
-	memset(e, 0, sizeof *e);
-	e->table = keep_text(s, v->ident);
-	e->where = keep_text(s, where);
-	if (!e->table || !e->where)
-		return -1;
-	e->ncolumns = ncols;
-	e->limit = limit;
-	e->stats.snapshot_id = -1;
-	return s->nscans++;
 }
 
 /* _as_of's value: an integer snapshot id; text naming a time or a ref. */
@@ -1005,24 +991,9 @@ static int vt_filter(sqlite3_vtab_cursor *cur, int idx_num, const char *idx_str,
 			     put_prefix_range(term, f->name, pat, op == OP_GLOB);
 			break;
 		}
-		default: {
-			const char *sym = op == OP_EQ ? " = " : op == OP_LT ? " < " : op == OP_LE ? " <= " :
-			                  op == OP_GT ? " > " : " >= ";
-			bool temporal = f->type.id >= FLOE_TYPE_DATE && f->type.id <= FLOE_TYPE_TIMESTAMPTZ_NS;
-			/* a prefix of the canonical text is smaller than every value it
-			 * starts, so SQLite's > keeps the time itself: push >= */
-			if (temporal && op == OP_GT && sqlite3_value_type(val) == SQLITE_TEXT &&
-			    (size_t)sqlite3_value_bytes(val) < temporal_width(&f->type))
-				sym = " >= ";
-			if (sqlite3_value_type(val) == SQLITE_NULL) {
-				ok = false; /* comparing with NULL: nothing matches, SQLite sees to it */
-				break;
-			}
-			put_col(term, f->name);
-			sqlite3_str_appendall(term, sym);
-			ok = put_literal(term, &f->type, val);
+		default:
+			ok = sq_compare_term(term, f, op, val, NULL);
 			break;
-		}
 		}
 		if (sqlite3_str_errcode(term) != SQLITE_OK) {
 			sqlite3_free(sqlite3_str_finish(term));
@@ -1108,7 +1079,7 @@ static int vt_filter(sqlite3_vtab_cursor *cur, int idx_num, const char *idx_str,
 	c->positioned = v->s->opt.writable && sel.kind == FLOE_SNAPSHOT_CURRENT && ngcols == 0;
 	c->file_id = -1;
 	o->positions = c->positioned;
-	c->log = log_scan(v, where, nsel, limit);
+	c->log = sq_scan_log(v->s, v->ident, where, nsel, limit);
 	rc = floe_scan_open(&c->scan, t, o, &err);
 	if (rc) {
 		c->scan = NULL;

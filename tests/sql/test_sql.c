@@ -144,7 +144,7 @@ static int64_t q_int(env *e, const char *sql, char *msg, size_t cap)
 	if (msg)
 		msg[0] = '\0';
 	floe_sql_reset_scans(e->s);
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+	if (floe_sql_prepare(e->s, sql, -1, &st, NULL) != SQLITE_OK) {
 		if (msg)
 			snprintf(msg, cap, "%s", sqlite3_errmsg(db));
 		else
@@ -169,7 +169,7 @@ static void q_text(env *e, const char *sql, char *out, size_t cap)
 {
 	sqlite3_stmt *st;
 	out[0] = '\0';
-	REQUIRE(sqlite3_prepare_v2(floe_sql_db(e->s), sql, -1, &st, NULL) == SQLITE_OK);
+	REQUIRE(floe_sql_prepare(e->s, sql, -1, &st, NULL) == SQLITE_OK);
 	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
 		snprintf(out, cap, "%s", (const char *)sqlite3_column_text(st, 0));
 	sqlite3_finalize(st);

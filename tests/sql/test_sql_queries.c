@@ -329,7 +329,7 @@ static json_t *run_block(floe_sql *s, const char *sql, int64_t snap, char *msg, 
 	sqlite3 *db = floe_sql_db(s);
 	sqlite3_stmt *st = NULL;
 	const char *tail = NULL;
-	if (sqlite3_prepare_v2(db, sql, -1, &st, &tail) != SQLITE_OK || !st) {
+	if (floe_sql_prepare(s, sql, -1, &st, &tail) != SQLITE_OK || !st) {
 		snprintf(msg, cap, "%s", st ? sqlite3_errmsg(db) : "no statement");
 		sqlite3_finalize(st);
 		return NULL;
