@@ -3,7 +3,7 @@
 # usage: scripts/fuzz.sh [SECONDS] [TARGET...]
 #   SECONDS (default 60) is the TOTAL time, split evenly across the targets run
 #   (at least 1 s each); TARGETs default to all of: parquet_reader avro_reader
-#   iceberg_metadata iceberg_manifest ingest_record expr (fuzz/fuzz_TARGET.c).
+#   iceberg_metadata iceberg_manifest ingest_record expr sql_rewrite (fuzz/fuzz_TARGET.c).
 #   Extra libFuzzer flags: FUZZ_FLAGS="-jobs=4 -workers=4" (given to every target).
 # fuzz/TARGET.dict, when present, is given as the libFuzzer dictionary.
 # Findings (crash-*, timeout-*, leak-*, oom-*) are copied into fuzz/regressions/
@@ -12,7 +12,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-all_targets="parquet_reader avro_reader iceberg_metadata iceberg_manifest ingest_record expr"
+all_targets="parquet_reader avro_reader iceberg_metadata iceberg_manifest ingest_record expr sql_rewrite"
 secs=${1:-60}
 case "$secs" in
 '' | *[!0-9]*) echo "usage: scripts/fuzz.sh [SECONDS] [TARGET...] (targets: $all_targets)" >&2; exit 2 ;;
@@ -43,11 +43,11 @@ san="-g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined 
 echo "fuzz: building the library into $out/obj" >&2
 export cflags san out
 # shellcheck disable=SC2016
-printf '%s\n' src/util/*.c src/parquet/*.c src/avro/*.c src/iceberg/*.c src/ingest/*.c src/engine/*.c src/pipeline/*.c |
+printf '%s\n' src/util/*.c src/parquet/*.c src/avro/*.c src/iceberg/*.c src/ingest/*.c src/engine/*.c src/pipeline/*.c src/sql/*.c |
 	xargs -P "$(nproc 2>/dev/null || echo 2)" -I{} sh -c \
 		'o="$out/obj/$(echo "{}" | tr / _).o"; clang $cflags $san -c -o "$o" "{}"'
 objs=()
-for f in src/util/*.c src/parquet/*.c src/avro/*.c src/iceberg/*.c src/ingest/*.c src/engine/*.c src/pipeline/*.c; do
+for f in src/util/*.c src/parquet/*.c src/avro/*.c src/iceberg/*.c src/ingest/*.c src/engine/*.c src/pipeline/*.c src/sql/*.c; do
 	objs+=("$out/obj/$(echo "$f" | tr / _).o")
 done
 for t in $targets; do
@@ -91,7 +91,7 @@ for t in $targets; do
 		if [ -d "$interop" ] && [ "$t" = iceberg_metadata ]; then
 			while IFS= read -r -d '' f; do files+=("$f"); done < <(find "$interop/metadata" \
 				"$interop/tables" -type f -name '*.metadata.json' -print0 2>/dev/null)
-		elif [ -d "$interop" ] && [ "$t" != ingest_record ] && [ "$t" != expr ]; then
+		elif [ -d "$interop" ] && [ "$t" != ingest_record ] && [ "$t" != expr ] && [ "$t" != sql_rewrite ]; then
 			while IFS= read -r -d '' f; do files+=("$f"); done < <(find "$interop/avro" \
 				-type f -name '*.avro' -print0 2>/dev/null; find "$interop/tables" -type f \
 				-path '*/metadata/*' -name '*.avro' -print0 2>/dev/null)

@@ -1,0 +1,1 @@
+SELECT a.sym, a.n FROM (SELECT sym, count(*) AS n, max(ts) m FROM "m.t" x WHERE qty BETWEEN -3 AND 9 GROUP BY x.sym) a JOIN m.t b ON a.sym = b.sym AND a.m = b.ts; SELECT min(px), total(id), avg(-qty) FROM m.t WHERE id > :p
