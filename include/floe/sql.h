@@ -44,7 +44,9 @@ int floe_sql_open(floe_sql **out, floe_catalog *cat, const floe_sql_options *o,
                   floe_error *err);
 
 /* The connection: use it with the plain sqlite3 API (prepare, step, ...).
- * Valid until floe_sql_close. */
+ * Valid until floe_sql_close. floe owns its trace hook (sqlite3_trace_v2):
+ * it tells floe when statements start and end, which keeps one snapshot
+ * per table for a statement; do not replace it. */
 sqlite3 *floe_sql_db(floe_sql *s);
 
 /* sqlite3_prepare_v2 for the first statement of `sql` (nbytes < 0: up to

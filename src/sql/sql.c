@@ -243,7 +243,10 @@ int sq_table_get(floe_sql *s, const char *ident, bool fresh, floe_table **out, f
 		sq_table *e = &s->tables[i];
 		if (strcmp(e->ident, ident) != 0)
 			continue;
-		if (fresh && e->open_scans == 0) {
+		/* untraced (no statement known to run): refresh as before */
+		bool pinned = s->nrunning > 0 && e->epoch == s->epoch;
+		if (fresh && e->open_scans == 0 && !pinned) {
+			e->epoch = s->epoch;
 			int rc = floe_table_refresh(e->t, err);
 			if (rc == FLOE_ENOTFOUND)
 				return floe_error_set(err, rc, "no table %s in the catalog (floe_sql_refresh "
@@ -274,7 +277,7 @@ int sq_table_get(floe_sql *s, const char *ident, bool fresh, floe_table **out, f
 		floe_table_close(t);
 		return floe_error_set(err, FLOE_ENOMEM, "out of memory");
 	}
-	s->tables[s->ntables++] = (sq_table){ id, t, 0 };
+	s->tables[s->ntables++] = (sq_table){ id, t, 0, s->epoch };
 	*out = t;
 	return 0;
 }
@@ -507,6 +510,25 @@ out:
 	return rc;
 }
 
+/* SQLITE_TRACE_STMT comes when a statement starts (and again for each
+ * trigger program it runs), SQLITE_TRACE_PROFILE when it ends or is reset. */
+static int on_trace(unsigned type, void *ctx, void *p, void *x)
+{
+	floe_sql *s = ctx;
+	(void)x;
+	int i;
+	for (i = 0; i < s->nrunning && s->running[i] != p; i++)
+		;
+	if (type == SQLITE_TRACE_STMT && i == s->nrunning && s->nrunning < SQ_MAX_RUNNING) {
+		if (s->nrunning == 0)
+			s->epoch++;
+		s->running[s->nrunning++] = p;
+	} else if (type == SQLITE_TRACE_PROFILE && i < s->nrunning) {
+		s->running[i] = s->running[--s->nrunning];
+	}
+	return 0;
+}
+
 int floe_sql_open(floe_sql **out, floe_catalog *cat, const floe_sql_options *o, floe_error *err)
 {
 	*out = NULL;
@@ -523,6 +545,7 @@ int floe_sql_open(floe_sql **out, floe_catalog *cat, const floe_sql_options *o, 
 		                    s->db ? sqlite3_errmsg(s->db) : "out of memory");
 		goto fail;
 	}
+	sqlite3_trace_v2(s->db, SQLITE_TRACE_STMT | SQLITE_TRACE_PROFILE, on_trace, s);
 	if ((rc = sq_vtab_register(s, err)) || (rc = sq_meta_register(s, err)) ||
 	    (rc = sq_agg_register(s, err)) ||
 	    (rc = floe_sql_refresh(s, err)))

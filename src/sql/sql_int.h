@@ -16,6 +16,7 @@ typedef struct sq_table {
 	char *ident;        /* "ns.table" */
 	floe_table *t;
 	int open_scans;     /* scans of it now open: no refresh under them */
+	uint64_t epoch;     /* the connection's epoch it was last refreshed in */
 } sq_table;
 
 /* ---- aggregations floe computes itself (rewrite.c finds them, agg.c runs
@@ -83,6 +84,8 @@ int sq_scan_log(floe_sql *s, const char *ident, const char *where, int ncols, in
 /* Copy the scan's statistics to log entry `idx` (-1: none). */
 void sq_scan_log_stats(floe_sql *s, int idx, const floe_scan *scan);
 
+#define SQ_MAX_RUNNING 64
+
 struct floe_sql {
 	sqlite3 *db;
 	floe_catalog *cat;
@@ -97,12 +100,22 @@ struct floe_sql {
 	sq_plan **plans;    /* aggregations, temp.floe_agg_<index> */
 	int nplans;
 	int64_t agg_floe, agg_sqlite; /* runs of them answered by floe, by SQLite */
+	/* Statements now running (from their first step to their end or reset,
+	 * told by SQLite's trace events) and the epoch: it grows each time a
+	 * statement starts while none runs. Tables refresh once per epoch, so
+	 * all the scans of one statement, and of statements running alongside
+	 * it, read one snapshot of each table. */
+	void *running[SQ_MAX_RUNNING];
+	int nrunning;
+	uint64_t epoch;
 };
 
 /* The table `ident`, opened once per connection; with `fresh`, reloaded
  * from the catalog first unless a scan of it is open (a refresh replaces
- * the metadata open scans read, and scans of one statement then agree on
- * the snapshot). The table stays owned by the connection. */
+ * the metadata open scans read) or it was already reloaded since the
+ * running statements started (so the scans of one statement agree on the
+ * snapshot, even when SQLite opens a new cursor for each row of an outer
+ * loop). The table stays owned by the connection. */
 int sq_table_get(floe_sql *s, const char *ident, bool fresh, floe_table **out, floe_error *err);
 /* Count a scan of `ident` opening (+1) or closing (-1). */
 void sq_table_scans(floe_sql *s, const char *ident, int delta);

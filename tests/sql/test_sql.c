@@ -625,6 +625,31 @@ TEST(sql_statement_reads_one_snapshot)
 		CHECK_EQ_INT(got[i], i + 1);
 	/* the next statement sees the commit */
 	CHECK_EQ_INT(q_int(&e, "SELECT count(*) FROM mkt.trades WHERE id <= 1", NULL, 0), 4);
+	/* the same when no floe scan stays open between the inner scans: the
+	 * outer loop is a VALUES list, and SQLite filters the one inner cursor
+	 * again for each of its rows */
+	REQUIRE(sqlite3_prepare_v2(floe_sql_db(e.s), "SELECT v.column1, (SELECT count(*) FROM "
+	                           "mkt.trades b WHERE b.id <= v.column1) FROM (VALUES (0), (1), "
+	                           "(2)) v", -1, &st, NULL) == SQLITE_OK);
+	int64_t got2[3] = { -1, -1, -1 };
+	n = 0;
+	while (sqlite3_step(st) == SQLITE_ROW && n < 3) {
+		got2[sqlite3_column_int64(st, 0)] = sqlite3_column_int64(st, 1);
+		if (n++ == 0) {
+			floe_table *t;
+			floe_error err;
+			must(floe_table_open(&t, e.cat, "mkt.trades", &err), &err, "open");
+			append(t, 0, 2);
+			floe_table_close(t);
+		}
+	}
+	sqlite3_finalize(st);
+	CHECK_EQ_INT(n, 3);
+	/* ids 0 and 1 twice each before the statement, ids 2.. once */
+	CHECK_EQ_INT(got2[0], 2);
+	CHECK_EQ_INT(got2[1], 4);
+	CHECK_EQ_INT(got2[2], 5);
+	CHECK_EQ_INT(q_int(&e, "SELECT count(*) FROM mkt.trades WHERE id <= 1", NULL, 0), 6);
 	close_env(&e);
 }
 
