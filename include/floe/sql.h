@@ -32,6 +32,9 @@ typedef struct floe_sql_options {
 	bool no_aggregate;   /* leave every aggregation to SQLite's row engine
 	                        (floe_sql_prepare does not rewrite; for
 	                        comparing) */
+	int64_t manifest_cache_bytes; /* decoded manifests kept per table for
+	                        repeated scans (floe_table_cache_manifests;
+	                        0 = 64 MiB, negative = none) */
 } floe_sql_options;
 
 void floe_sql_options_init(floe_sql_options *o);

@@ -53,6 +53,14 @@ int floe_table_open_metadata(floe_table **out, const char *metadata_path,
 int floe_table_refresh(floe_table *t, floe_error *err);
 void floe_table_close(floe_table *t);
 
+/* Keep the manifest lists and manifests this handle's scans decode, up to
+ * about `max_bytes` of decoded entries (then the oldest are let go all at
+ * once), so repeated scans of the table (a query probing it once per row
+ * of another) plan without reading them again; 0 turns it off, the
+ * default. Metadata files are never rewritten in place, so what is kept
+ * stays true across refreshes and commits. */
+void floe_table_cache_manifests(floe_table *t, int64_t max_bytes);
+
 /* Remove the table from the catalog; with `purge` also delete every file
  * under its location (which must lie inside the warehouse). */
 int floe_table_drop(floe_catalog *cat, const char *ident, bool purge, floe_error *err);

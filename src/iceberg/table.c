@@ -230,6 +230,7 @@ void floe_table_close(floe_table *t)
 {
 	if (!t)
 		return;
+	ice_mcache_drop(t->mcache);
 	ice_meta_ref_drop(t->mref);
 	free(t->metadata_location);
 	free(t->ident);

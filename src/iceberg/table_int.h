@@ -37,7 +37,27 @@ struct floe_table {
 	int nmaps;
 	floe_snapshot_info *snaps;/* built on demand (in arena) */
 	int nsnaps;
+	struct ice_mcache *mcache;/* decoded manifests for scans (table_cache.c) */
+	int64_t mcache_limit;     /* its budget in bytes; 0 = no caching */
 };
+
+/* Manifest lists and manifests decoded once per table handle for its
+ * scans, when floe_table_cache_manifests turned it on (table_cache.c). */
+typedef struct ice_mcache ice_mcache;
+
+/* The manifest list of `snap` for planning a scan: from the cache, with
+ * *hold set to the cache generation the caller must keep (and drop with
+ * ice_mcache_drop) while it uses what the plan returned; else read into
+ * `arena` with *hold = NULL. */
+int ice_table_plan_manifests(floe_table *t, const ice_snapshot *snap, floe_arena *arena,
+                             ice_mcache **hold, ice_manifest_file **out, size_t *n,
+                             floe_error *err);
+/* The entries of manifest `mf` (at local path `local`) from `hold`'s
+ * generation, or read into `arena` when hold is NULL or full. */
+int ice_table_plan_manifest(floe_table *t, ice_mcache *hold, const ice_manifest_file *mf,
+                            const char *local, floe_arena *arena, ice_manifest_entry **out,
+                            size_t *n, floe_error *err);
+void ice_mcache_drop(ice_mcache *c);
 
 /* The local path of a path the table names: path maps applied, then a
  * "file:" scheme removed. Returns buf, or NULL when it does not fit. */

@@ -70,6 +70,7 @@ struct floe_scan {
 	floe_batch outb;
 	floe_scan_stats st;
 	int64_t batch_rows;
+	ice_mcache *mhold;       /* the manifest cache the plan came from */
 };
 
 static int oom(floe_error *err)
@@ -120,6 +121,7 @@ void floe_scan_free(floe_scan *s)
 	close_file(s);
 	ice_deletes_free(s->dels);
 	free(s->tasks);
+	ice_mcache_drop(s->mhold);
 	floe_arena_free(s->arena);
 	floe_arena_free(s->barena);
 	free(s);
@@ -294,7 +296,7 @@ static int plan(floe_scan *s, floe_error *err)
 {
 	ice_manifest_file *mfs;
 	size_t nm;
-	int rc = ice_table_snapshot_manifests(s->t, s->snap, s->arena, &mfs, &nm, err);
+	int rc = ice_table_plan_manifests(s->t, s->snap, s->arena, &s->mhold, &mfs, &nm, err);
 	if (rc)
 		return rc;
 	spec_plan *plans = NULL;
@@ -309,7 +311,7 @@ static int plan(floe_scan *s, floe_error *err)
 				continue;
 			ice_manifest_entry *ents;
 			size_t ne;
-			if ((rc = ice_manifest_read(mf, local, s->t->meta, s->arena, &ents, &ne, err)))
+			if ((rc = ice_table_plan_manifest(s->t, s->mhold, mf, local, s->arena, &ents, &ne, err)))
 				return rc;
 			for (size_t k = 0; k < ne; k++) {
 				if (ents[k].status == ICE_STATUS_DELETED)
@@ -336,7 +338,7 @@ static int plan(floe_scan *s, floe_error *err)
 		}
 		ice_manifest_entry *ents;
 		size_t ne;
-		if ((rc = ice_manifest_read(mf, local, s->t->meta, s->arena, &ents, &ne, err)))
+		if ((rc = ice_table_plan_manifest(s->t, s->mhold, mf, local, s->arena, &ents, &ne, err)))
 			return rc;
 		for (size_t k = 0; k < ne; k++) {
 			const ice_manifest_entry *e = &ents[k];

@@ -272,6 +272,8 @@ int sq_table_get(floe_sql *s, const char *ident, bool fresh, floe_table **out, f
 		                      ".refresh picks up catalog changes)", ident);
 	if (rc)
 		return rc;
+	int64_t mc = s->opt.manifest_cache_bytes;
+	floe_table_cache_manifests(t, mc == 0 ? (int64_t)64 << 20 : mc < 0 ? 0 : mc);
 	char *id = strdup(ident);
 	if (!id) {
 		floe_table_close(t);

@@ -1051,3 +1051,78 @@ TEST(table_append_double_bounds_nan_and_signed_zero)
 	floe_table_close(t);
 	floe_catalog_close(c);
 }
+
+/* ---- manifest cache ------------------------------------------------------ */
+
+/* Move every manifest and manifest list (.avro) of the walked table aside
+ * (`away`), or back. */
+static int move_avro(void *ud, const char *path, const struct stat *st)
+{
+	(void)st;
+	bool away = *(bool *)ud;
+	size_t n = strlen(path);
+	const char *ext = away ? ".avro" : ".avro.away";
+	size_t k = strlen(ext);
+	if (n <= k || strcmp(path + n - k, ext) != 0)
+		return 0;
+	char to[4096];
+	if (away)
+		snprintf(to, sizeof to, "%s.away", path);
+	else
+		snprintf(to, sizeof to, "%.*s", (int)(n - 5), path);
+	return rename(path, to) == 0 ? 0 : -1;
+}
+
+static void manifests_away(bool away)
+{
+	floe_error err;
+	REQUIRE(floe_fs_walk(th_path("mc/m/t/metadata"), move_avro, &away, &err) == 0);
+}
+
+/* A handle that caches manifests plans again without reading them (scans
+ * still work with every manifest file moved away), sees new commits after
+ * a refresh (a new manifest list), time-travels, and reads the files again
+ * once caching is off. */
+TEST(table_manifest_cache_plans_without_reading_and_stays_true)
+{
+	floe_catalog *c = open_wh("mc");
+	floe_table *t = make_table(c, "m.t", "day(ts)");
+	floe_error err;
+	int64_t s1, s2;
+	append_rows(t, 0, 48, &s1);
+	floe_table_cache_manifests(t, 64 << 20);
+	scan_result r;
+	REQUIRE_OK(do_scan(t, NULL, NULL, NULL, 0, &r, &err), &err);
+	CHECK_EQ_INT(r.rows, 48);
+	/* another writer commits; this handle refreshes and plans the new list */
+	floe_table *w;
+	must(floe_table_open(&w, c, "m.t", &err), &err, "open writer");
+	append_rows(w, 48, 96, &s2);
+	floe_table_close(w);
+	REQUIRE_OK(floe_table_refresh(t, &err), &err);
+	REQUIRE_OK(do_scan(t, "id >= 40", NULL, NULL, 0, &r, &err), &err);
+	CHECK_EQ_INT(r.rows, 56);
+	CHECK_EQ_INT(r.id_sum, (40 + 95) * 56 / 2);
+	manifests_away(true);
+	/* planned from the cache alone */
+	REQUIRE_OK(do_scan(t, NULL, NULL, NULL, 0, &r, &err), &err);
+	CHECK_EQ_INT(r.rows, 96);
+	CHECK_EQ_INT(r.id_sum, 95 * 96 / 2);
+	floe_snapshot_sel sel = { .kind = FLOE_SNAPSHOT_ID, .snapshot_id = s1 };
+	REQUIRE_OK(do_scan(t, NULL, &sel, NULL, 0, &r, &err), &err);
+	CHECK_EQ_INT(r.rows, 48);
+	/* without the cache the files are needed */
+	floe_table_cache_manifests(t, 0);
+	CHECK(do_scan(t, NULL, NULL, NULL, 0, &r, &err) != 0);
+	manifests_away(false);
+	REQUIRE_OK(do_scan(t, NULL, NULL, NULL, 0, &r, &err), &err);
+	CHECK_EQ_INT(r.rows, 96);
+	/* a budget smaller than one manifest: every plan reads again, rightly */
+	floe_table_cache_manifests(t, 1);
+	for (int i = 0; i < 3; i++) {
+		REQUIRE_OK(do_scan(t, "id < 10", NULL, NULL, 0, &r, &err), &err);
+		CHECK_EQ_INT(r.rows, 10);
+	}
+	floe_table_close(t);
+	floe_catalog_close(c);
+}
