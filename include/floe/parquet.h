@@ -247,6 +247,15 @@ int floe_parquet_scan_open(floe_parquet_scan **out, floe_parquet_reader *r,
 int floe_parquet_scan_next(floe_parquet_scan *s, const floe_batch **out, floe_error *err);
 
 void floe_parquet_scan_get_stats(const floe_parquet_scan *s, floe_parquet_scan_stats *out);
+/* Start the scan over from the first row group with new predicates (the
+ * projection stays). What the scan has decoded of the file is kept and
+ * used again when the new pass reaches it: each column's dictionary and
+ * its last decoded page, so a file probed over and over (a join looking
+ * up keys one at a time) is decompressed and decoded once. Statistics
+ * restart from zero. On error the scan has no predicates. */
+int floe_parquet_scan_restart(floe_parquet_scan *s, const floe_parquet_predicate *preds, int n,
+                              floe_error *err);
+
 void floe_parquet_scan_free(floe_parquet_scan *s);
 
 /* Whether value `v` (of column `column`'s type) may be in row group

@@ -194,6 +194,13 @@ typedef struct floe_scan_options {
 	                               (floe_scan_positions); batches then never
 	                               span two files, and row groups are not
 	                               skipped (positions count every row) */
+	struct floe_scan *reuse;    /* a scan of the same table handle, done
+	                               with: when this scan reads the file that
+	                               one read last, with the same columns, it
+	                               takes over the open file and what was
+	                               decoded of it (floe_parquet_scan_restart).
+	                               The caller still frees `reuse`, after
+	                               floe_scan_open. NULL = none */
 } floe_scan_options;
 
 void floe_scan_options_init(floe_scan_options *o);

@@ -71,6 +71,14 @@ struct floe_scan {
 	floe_scan_stats st;
 	int64_t batch_rows;
 	ice_mcache *mhold;       /* the manifest cache the plan came from */
+	/* the last file read, kept open for a scan that takes it over
+	 * (floe_scan_options.reuse): its local path, the projected columns
+	 * ("a\nb\n"), the batch size */
+	floe_parquet_reader *kept_r;
+	floe_parquet_scan *kept_ps;
+	char *kept_path, *kept_cols;
+	int64_t kept_batch;
+	char *cur_cols;          /* the open file's column key */
 };
 
 static int oom(floe_error *err)
@@ -102,6 +110,51 @@ void floe_scan_get_stats(const floe_scan *s, floe_scan_stats *out)
 	}
 }
 
+static void drop_kept(floe_scan *s)
+{
+	floe_parquet_scan_free(s->kept_ps);
+	floe_parquet_reader_free(s->kept_r);
+	free(s->kept_path);
+	free(s->kept_cols);
+	s->kept_ps = NULL;
+	s->kept_r = NULL;
+	s->kept_path = s->kept_cols = NULL;
+}
+
+/* "name\n" for each of `n` file columns (malloc'ed), or NULL. */
+static char *column_key(const char *const *names, int n)
+{
+	floe_buf b = FLOE_BUF_INIT;
+	for (int i = 0; i < n; i++) {
+		floe_buf_append(&b, names[i], strlen(names[i]));
+		floe_buf_putc(&b, '\n');
+	}
+	floe_buf_putc(&b, 0);
+	return (char *)b.data;
+}
+
+/* Keep the open file (read to its end, or given up) for a later scan. */
+static void keep_file(floe_scan *s)
+{
+	char local[4096];
+	if (!s->ps || !s->task ||
+	    !ice_table_local_path(s->t, s->task->f->file_path, local, sizeof local))
+		return;
+	drop_kept(s);
+	s->kept_path = strdup(local);
+	s->kept_cols = s->cur_cols;
+	s->cur_cols = NULL;
+	if (!s->kept_path || !s->kept_cols) {
+		drop_kept(s);
+		return;
+	}
+	s->kept_r = s->r;
+	s->kept_ps = s->ps;
+	s->kept_batch = s->batch_rows;
+	s->r = NULL;
+	s->ps = NULL;
+}
+
 static void close_file(floe_scan *s)
 {
 	floe_parquet_scan_free(s->ps);
@@ -109,6 +162,8 @@ static void close_file(floe_scan *s)
 	floe_parquet_reader_free(s->r);
 	s->r = NULL;
 	s->task = NULL;
+	free(s->cur_cols);
+	s->cur_cols = NULL;
 	s->const_rows_left = 0;
 	memset(&s->fd, 0, sizeof s->fd);
 	s->file_pos = 0;
@@ -119,6 +174,7 @@ void floe_scan_free(floe_scan *s)
 	if (!s)
 		return;
 	close_file(s);
+	drop_kept(s);
 	ice_deletes_free(s->dels);
 	free(s->tasks);
 	ice_mcache_drop(s->mhold);
@@ -442,6 +498,18 @@ int ice_scan_open_ex(floe_scan **out, floe_table *t, const floe_scan_options *o,
 		s->ex = *ex;
 		s->rowops = true;
 	}
+	floe_scan *old = o ? o->reuse : NULL;
+	if (old && old->t == t) {
+		keep_file(old); /* a file it stopped reading part way */
+		s->kept_r = old->kept_r;
+		s->kept_ps = old->kept_ps;
+		s->kept_path = old->kept_path;
+		s->kept_cols = old->kept_cols;
+		s->kept_batch = old->kept_batch;
+		old->kept_r = NULL;
+		old->kept_ps = NULL;
+		old->kept_path = old->kept_cols = NULL;
+	}
 	s->arena = floe_arena_new(0);
 	s->barena = floe_arena_new(1 << 20);
 	s->batch_rows = o->batch_rows > 0 ? o->batch_rows : 65536;
@@ -580,7 +648,14 @@ static int open_file(floe_scan *s, const scan_task *task, floe_error *err)
 	char local[4096];
 	if (!ice_table_local_path(s->t, f->file_path, local, sizeof local))
 		return floe_error_set(err, FLOE_EINVALID, "path too long: %s", f->file_path);
-	int rc = floe_parquet_reader_open(&s->r, local, err);
+	int rc = 0;
+	if (s->kept_r && strcmp(s->kept_path, local) == 0) {
+		s->r = s->kept_r; /* the file the scan this one reuses read last */
+		s->kept_r = NULL;
+	} else {
+		drop_kept(s);
+		rc = floe_parquet_reader_open(&s->r, local, err);
+	}
 	if (rc)
 		return rc;
 	const floe_schema *fsch = floe_parquet_reader_schema(s->r);
@@ -664,7 +739,20 @@ static int open_file(floe_scan *s, const scan_task *task, floe_error *err)
 		po.predicates = preds;
 		po.npredicates = keep;
 	}
-	if ((rc = floe_parquet_scan_open(&s->ps, s->r, &po, err)))
+	free(s->cur_cols);
+	s->cur_cols = column_key(names, nproj);
+	if (s->kept_ps) {
+		/* the same file: reuse its scan when the columns are the same */
+		if (s->cur_cols && s->kept_batch == s->batch_rows &&
+		    strcmp(s->cur_cols, s->kept_cols) == 0 &&
+		    floe_parquet_scan_restart(s->kept_ps, po.predicates, po.npredicates, err) == 0) {
+			s->ps = s->kept_ps;
+			s->kept_ps = NULL;
+		}
+		drop_kept(s);
+		floe_error_clear(err);
+	}
+	if (!s->ps && (rc = floe_parquet_scan_open(&s->ps, s->r, &po, err)))
 		return rc;
 	s->st.files_read++;
 	return 0;
@@ -797,6 +885,7 @@ int floe_scan_next(floe_scan *s, const floe_batch **out, floe_error *err)
 				s->st.row_groups += ps.row_groups;
 				s->st.row_groups_skipped += ps.row_groups_skipped;
 				s->st.bytes_read += ps.bytes_read;
+				keep_file(s);
 				close_file(s);
 				continue;
 			}

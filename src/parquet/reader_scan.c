@@ -42,6 +42,16 @@ typedef struct scan_col {
 	uint32_t dpage;          /* data pages seen */
 	/* dictionary, in floe storage (owidth each) or pq_bytes into dictbuf */
 	bool has_dict;
+	/* kept across floe_parquet_scan_restart: the dictionary of row group
+	 * dict_rg (page at dict_off) and the data page decoded last (row group
+	 * dec_rg, page at dec_off, dec_rows rows), reused when the restarted
+	 * scan reaches them again; dict_seen = the kept dictionary's page was
+	 * passed in this pass over the chunk */
+	int dict_rg, dec_rg;
+	uint64_t dict_off, dec_off;
+	int64_t dec_rows;
+	bool dict_seen, dec_valid;
+	int rg;                  /* row group of the chunk */
 	sbuf dictbuf, dictvals;
 	size_t dict_n;
 	uint32_t dict_maxlen;
@@ -72,7 +82,7 @@ struct floe_parquet_scan {
 	floe_field *fields;
 	floe_schema schema;
 	scan_pred *preds;
-	int npreds;
+	int npreds, cappreds;
 	int64_t batch_rows;
 	bool verify_crc;
 	floe_parquet_scan_stats stats;
@@ -129,6 +139,53 @@ static int resolve(const floe_parquet_reader *r, const char *name, int32_t id, f
 	return floe_error_set(err, FLOE_ENOTFOUND, "%s: no column with field id %d", r->name, id);
 }
 
+/* Resolve and check `n` predicates into s->preds (sized for them). */
+static int set_predicates(floe_parquet_scan *s, const floe_parquet_predicate *preds, int n,
+                          floe_error *err)
+{
+	s->npreds = 0;
+	for (int i = 0; i < n; i++) {
+		const floe_parquet_predicate *p = &preds[i];
+		int li = resolve(s->r, p->column, p->field_id, err);
+		if (li < 0)
+			return li;
+		if (p->op < FLOE_PARQUET_EQ || p->op > FLOE_PARQUET_IS_NULL ||
+		    (p->op != FLOE_PARQUET_IS_NULL && (!p->values || p->nvalues < 1)) ||
+		    (p->op != FLOE_PARQUET_IN && p->op != FLOE_PARQUET_IS_NULL && p->nvalues != 1))
+			return floe_error_set(err, FLOE_EINVALID, "predicate %d: bad operator or values", i);
+		s->preds[i].leaf = li;
+		s->preds[i].p = *p;
+	}
+	s->npreds = n;
+	return 0;
+}
+
+int floe_parquet_scan_restart(floe_parquet_scan *s, const floe_parquet_predicate *preds, int n,
+                              floe_error *err)
+{
+	if (n < 0)
+		return floe_error_set(err, FLOE_EINVALID, "negative predicate count");
+	if (n > s->cappreds) {
+		scan_pred *np = realloc(s->preds, (size_t)n * sizeof *np);
+		if (!np)
+			return floe_error_set(err, FLOE_ENOMEM, "out of memory");
+		s->preds = np;
+		s->cappreds = n;
+	}
+	int rc = set_predicates(s, preds, n, err);
+	if (rc < 0) {
+		s->npreds = 0;
+		return rc;
+	}
+	memset(&s->stats, 0, sizeof s->stats);
+	s->stats.row_groups = (int)s->r->meta.num_row_groups;
+	s->rg = 0;
+	s->rg_rows = s->rg_pos = 0;
+	s->loaded = false;
+	s->rowsel = NULL;
+	return 0;
+}
+
 int floe_parquet_scan_open(floe_parquet_scan **out, floe_parquet_reader *r,
                            const floe_parquet_scan_options *opts, floe_error *err)
 {
@@ -157,6 +214,7 @@ int floe_parquet_scan_open(floe_parquet_scan **out, floe_parquet_reader *r,
 	s->cols = calloc((size_t)n + 1, sizeof(scan_col));
 	s->fields = calloc((size_t)n + 1, sizeof(floe_field));
 	s->preds = calloc((size_t)opts->npredicates + 1, sizeof(scan_pred));
+	s->cappreds = opts->npredicates + 1;
 	s->out = calloc((size_t)n + 1, sizeof(floe_column));
 	if (!s->rg_arena || !s->hdr_arena || !s->out || !s->cols || !s->fields || !s->preds) {
 		rc = floe_error_set(err, FLOE_ENOMEM, "out of memory");
@@ -177,23 +235,8 @@ int floe_parquet_scan_open(floe_parquet_scan **out, floe_parquet_reader *r,
 	s->ncols = n;
 	s->schema.nfields = n;
 	s->schema.fields = s->fields;
-	for (int i = 0; i < opts->npredicates; i++) {
-		const floe_parquet_predicate *p = &opts->predicates[i];
-		int li = resolve(r, p->column, p->field_id, err);
-		if (li < 0) {
-			rc = li;
-			goto done;
-		}
-		if (p->op < FLOE_PARQUET_EQ || p->op > FLOE_PARQUET_IS_NULL ||
-		    (p->op != FLOE_PARQUET_IS_NULL && (!p->values || p->nvalues < 1)) ||
-		    (p->op != FLOE_PARQUET_IN && p->op != FLOE_PARQUET_IS_NULL && p->nvalues != 1)) {
-			rc = floe_error_set(err, FLOE_EINVALID, "predicate %d: bad operator or values", i);
-			goto done;
-		}
-		s->preds[i].leaf = li;
-		s->preds[i].p = *p;
-	}
-	s->npreds = opts->npredicates;
+	if ((rc = set_predicates(s, opts->predicates, opts->npredicates, err)) < 0)
+		goto done;
 	s->stats.row_groups = (int)r->meta.num_row_groups;
 	s->batch.schema = &s->schema;
 done:
@@ -694,6 +737,7 @@ static int decompress(floe_parquet_scan *s, scan_col *c, const uint8_t **out, in
 		*out = src;
 		return 0;
 	}
+	c->dec_valid = false; /* the page decoded last lived here */
 	int rc = sbuf_need(s, &c->pagebuf, expected + SLACK, err);
 	if (rc < 0)
 		return rc;
@@ -720,6 +764,8 @@ static int fetch(floe_parquet_scan *s, scan_col *c, size_t pos, size_t need, con
 	if (want > c->len - pos)
 		want = c->len - pos;
 	c->win_len = 0;
+	if (c->cm->codec == FLOE_PARQUET_UNCOMPRESSED)
+		c->dec_valid = false; /* its values may have pointed into the window */
 	int rc = sbuf_need(s, &c->win, want + SLACK, err);
 	if (rc == 0)
 		rc = pq_read_at(s->r, c->win.p, want, c->start + pos, err);
@@ -789,6 +835,9 @@ static int load_dict(floe_parquet_scan *s, scan_col *c, const pq_page_header *h,
 			c->dict_maxlen = bytes[i].len > c->dict_maxlen ? bytes[i].len : c->dict_maxlen;
 	c->dict_n = n;
 	c->has_dict = true;
+	c->dict_rg = c->rg;
+	c->dict_off = poff;
+	c->dict_seen = true;
 	return 0;
 }
 
@@ -806,6 +855,24 @@ static int next_page(floe_parquet_scan *s, scan_col *c, int64_t skip, int64_t *s
 	*skipped = 0;
 	for (;;) {
 		uint64_t poff = c->start + c->pos;
+		/* a data page the offset index locates here and whose rows all lie
+		 * within the skip: passed over without reading its header */
+		if (c->pi.has_oi && c->dpage < c->pi.oi.num_pages && skip > 0) {
+			const pq_page_location *pl = &c->pi.oi.pages[c->dpage];
+			int64_t lo, hi;
+			if (pl->offset >= 0 && (uint64_t)pl->offset == poff && pl->compressed_page_size > 0 &&
+			    (size_t)pl->compressed_page_size <= c->len - c->pos &&
+			    page_rows(&c->pi.oi, c->dpage, nrows, &lo, &hi) && lo == c->row &&
+			    hi - lo <= skip) {
+				c->dpage++;
+				c->pos += (size_t)pl->compressed_page_size;
+				s->stats.pages++;
+				s->stats.pages_skipped++;
+				*skipped = hi - lo;
+				c->row = hi;
+				return 0;
+			}
+		}
 		pq_page_header h;
 		size_t hl = 0;
 		const uint8_t *hb;
@@ -853,6 +920,18 @@ static int next_page(floe_parquet_scan *s, scan_col *c, int64_t skip, int64_t *s
 					return 0;
 				}
 			}
+			/* decoded by the pass before a restart, and still intact */
+			if (c->dec_valid && c->dec_rg == c->rg && c->dec_off == poff &&
+			    c->dec_rows <= nrows - c->row) {
+				c->pg_rows = c->dec_rows;
+				c->pg_pos = 0;
+				c->pg_vpos = 0;
+				return 0;
+			}
+		} else if (h.type == PQ_DICTIONARY_PAGE && c->has_dict && !c->dict_seen &&
+		           c->dict_rg == c->rg && c->dict_off == poff) {
+			c->dict_seen = true; /* kept from the pass before a restart */
+			continue;
 		}
 		const uint8_t *pb;
 		rc = fetch(s, c, body, pn, &pb, err);
@@ -971,6 +1050,12 @@ static int next_page(floe_parquet_scan *s, scan_col *c, int64_t skip, int64_t *s
 		c->pg_rows = nv;
 		c->pg_pos = 0;
 		c->pg_vpos = 0;
+		/* values in buffers of ours (or a file in memory) outlive the
+		 * window: the page can serve a restarted scan */
+		c->dec_valid = c->mem || cm->codec != FLOE_PARQUET_UNCOMPRESSED;
+		c->dec_rg = c->rg;
+		c->dec_off = poff;
+		c->dec_rows = nv;
 		return 0;
 	}
 }
@@ -1008,6 +1093,8 @@ static int open_chunk(floe_parquet_scan *s, scan_col *c, const pq_row_group *rg,
 		return floe_error_corrupt(err, r->name, (uint64_t)start,
 		                          "column chunk has %lld values for %lld rows", (long long)cm->num_values,
 		                          (long long)rg->num_rows);
+	/* after a restart, the window may still hold bytes of this chunk */
+	bool same_chunk = c->cm == cm && c->rg == s->rg - 1;
 	c->cm = cm;
 	c->start = (uint64_t)start;
 	c->len = (size_t)len;
@@ -1017,10 +1104,17 @@ static int open_chunk(floe_parquet_scan *s, scan_col *c, const pq_row_group *rg,
 	c->mem = r->mem ? r->mem + start : NULL;
 	if (r->mem)
 		s->stats.bytes_read += len;
-	c->win_off = 0;
-	c->win_len = 0;
-	c->has_dict = false;
-	c->dict_n = 0;
+	if (!same_chunk) {
+		c->win_off = 0;
+		c->win_len = 0;
+	}
+	c->dec_valid = c->dec_valid && c->dec_rg == s->rg - 1;
+	if (!(c->has_dict && c->dict_rg == s->rg - 1)) {
+		c->has_dict = false;
+		c->dict_n = 0;
+	}
+	c->dict_seen = false;
+	c->rg = s->rg - 1;
 	c->pg_rows = c->pg_pos = 0;
 	c->dpage = 0;
 	memset(&c->pi, 0, sizeof(c->pi));

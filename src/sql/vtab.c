@@ -72,6 +72,8 @@ typedef struct fcursor {
 	int part, nparts;
 	int64_t gpos;
 	bool counted;         /* counted in the table's open scans */
+	floe_scan *prev;      /* the scan of the filter before, for the next
+	                       * scan to take its open file over */
 	bool positioned;      /* rowids name data file positions */
 	const int64_t *pos;   /* of the batch: positions in its file */
 	int64_t file_id;
@@ -347,7 +349,9 @@ static int vt_best_index(sqlite3_vtab *vt, sqlite3_index_info *info)
 	int ncols = v->schema->nfields;
 	sqlite3_str *str = sqlite3_str_new(NULL), *ops = sqlite3_str_new(NULL);
 	sqlite3_str_appendf(str, "U%llx;", (unsigned long long)info->colUsed);
-	int argv = 0, npushed = 0;
+	int argv = 0, npushed = 0, nother = 0;
+	sqlite3_uint64 probe_cols = 0; /* = constraints whose value comes from
+	                                  another table (a join's inner side) */
 	bool asof = false, asof_unusable = false;
 	for (int i = 0; i < info->nConstraint; i++) {
 		const struct sqlite3_index_constraint *c = &info->aConstraint[i];
@@ -398,10 +402,14 @@ static int vt_best_index(sqlite3_vtab *vt, sqlite3_index_info *info)
 			 * value known now: SQLite need not check it again (for a
 			 * timestamp that saves formatting it as text per row) */
 			sqlite3_value *rhs = NULL;
+			int have = op ? sqlite3_vtab_rhs_value(info, i, &rhs) : SQLITE_NOTFOUND;
 			if ((op == OP_EQ || op == OP_LT || op == OP_LE || op == OP_GT || op == OP_GE) &&
-			    sqlite3_vtab_rhs_value(info, i, &rhs) == SQLITE_OK && rhs &&
-			    exact_compare(ty, op, rhs))
+			    have == SQLITE_OK && rhs && exact_compare(ty, op, rhs))
 				info->aConstraintUsage[i].omit = 1;
+			if (op == OP_EQ && have != SQLITE_OK && col < 64)
+				probe_cols |= (sqlite3_uint64)1 << col;
+			else if (op)
+				nother++;
 		}
 		if (!op)
 			continue;
@@ -418,8 +426,14 @@ static int vt_best_index(sqlite3_vtab *vt, sqlite3_index_info *info)
 	 * SQLite asks for as one) is taken too when the table's used columns
 	 * fit the grouping memory in one pass; otherwise SQLite's sorter,
 	 * which keeps only LIMIT rows, does better. */
+	/* a probe by two or more key columns (see the cost below) returns a
+	 * few rows: not worth ordering in floe */
+	int nkeys = 0;
+	for (; probe_cols; probe_cols &= probe_cols - 1)
+		nkeys++;
+	bool probe = nkeys >= 2 && nother == 0 && !(asof_unusable && !asof);
 	int distinct = sqlite3_vtab_distinct(info);
-	if (info->nOrderBy > 0 && info->nOrderBy <= 16 &&
+	if (!probe && info->nOrderBy > 0 && info->nOrderBy <= 16 &&
 	    (distinct == 1 || (distinct == 0 && sort_fits(v, info->colUsed)))) {
 		bool ok = true;
 		for (int i = 0; i < info->nOrderBy; i++)
@@ -454,6 +468,19 @@ static int vt_best_index(sqlite3_vtab *vt, sqlite3_index_info *info)
 	info->estimatedRows = (sqlite3_int64)(rows < 1 ? 1 : rows);
 	double share = npushed ? 0.7 - 0.01 * (npushed < 10 ? npushed : 10) : 1.0;
 	info->estimatedCost = 10 + n * share + (asof_unusable && !asof ? 1e15 : 0);
+	/* A join probing this table by two or more key columns, one lookup
+	 * per outer row: planned from the cached manifests, pruned to the
+	 * pages the keys can lie in, and reading the file the probe before
+	 * left decoded (floe_scan_options.reuse), it costs about a page of
+	 * rows, whatever the table's size. Priced so, SQLite probes for up to
+	 * a few thousand outer rows instead of reading the whole table. */
+	if (probe) {
+		double per = n / 2000;
+		info->estimatedCost = 10 + (per < 50 ? 50 : per > 5000 ? 5000 : per);
+		/* keys of two or more columns mostly name a row or a few */
+		double few = n * pow(0.01, nkeys);
+		info->estimatedRows = (sqlite3_int64)(few < 1 ? 1 : few < 100 ? few : 100);
+	}
 	return SQLITE_OK;
 }
 
@@ -705,6 +732,8 @@ static void cursor_reset(fvtab *v, fcursor *c)
 	log_stats(v, c);
 	floe_scan_free(c->scan);
 	c->scan = NULL;
+	floe_scan_free(c->prev);
+	c->prev = NULL;
 	sqlite3_free(c->scan_col);
 	c->scan_col = NULL;
 	sqlite3_free(c->cols);
@@ -903,7 +932,15 @@ static int vt_filter(sqlite3_vtab_cursor *cur, int idx_num, const char *idx_str,
 	fcursor *c = (fcursor *)cur;
 	fvtab *v = (fvtab *)cur->pVtab;
 	(void)idx_num;
+	/* SQLite filters a cursor again for each row of an outer loop: the
+	 * next scan may take over the file this one has open */
+	floe_scan *prev = c->grp ? NULL : c->scan;
+	if (prev) {
+		log_stats(v, c);
+		c->scan = NULL;
+	}
 	cursor_reset(v, c);
+	c->prev = prev;
 	c->rowid = 0;
 	const floe_schema *sc = v->schema;
 	int ncols = sc->nfields;
@@ -1080,7 +1117,11 @@ static int vt_filter(sqlite3_vtab_cursor *cur, int idx_num, const char *idx_str,
 	c->file_id = -1;
 	o->positions = c->positioned;
 	c->log = sq_scan_log(v->s, v->ident, where, nsel, limit);
+	o->reuse = c->prev;
 	rc = floe_scan_open(&c->scan, t, o, &err);
+	o->reuse = NULL;
+	floe_scan_free(c->prev);
+	c->prev = NULL;
 	if (rc) {
 		c->scan = NULL;
 		return vt_error(&v->base, "%s", err.msg);
