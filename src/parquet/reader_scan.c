@@ -49,6 +49,7 @@ typedef struct scan_col {
 	 * passed in this pass over the chunk */
 	int dict_rg, dec_rg;
 	uint64_t dict_off, dec_off;
+	size_t dict_len;         /* the dictionary page's bytes, header included */
 	int64_t dec_rows;
 	bool dict_seen, dec_valid;
 	int rg;                  /* row group of the chunk */
@@ -855,6 +856,14 @@ static int next_page(floe_parquet_scan *s, scan_col *c, int64_t skip, int64_t *s
 	*skipped = 0;
 	for (;;) {
 		uint64_t poff = c->start + c->pos;
+		/* the dictionary kept from the pass before a restart: passed over
+		 * without reading it again */
+		if (c->has_dict && !c->dict_seen && c->dict_rg == c->rg && c->dict_off == poff &&
+		    c->dict_len > 0 && c->dict_len <= c->len - c->pos) {
+			c->pos += c->dict_len;
+			c->dict_seen = true;
+			continue;
+		}
 		/* a data page the offset index locates here and whose rows all lie
 		 * within the skip: passed over without reading its header */
 		if (c->pi.has_oi && c->dpage < c->pi.oi.num_pages && skip > 0) {
@@ -943,6 +952,7 @@ static int next_page(floe_parquet_scan *s, scan_col *c, int64_t skip, int64_t *s
 			rc = load_dict(s, c, &h, pb, pn, poff, err);
 			if (rc < 0)
 				return rc;
+			c->dict_len = hl + pn;
 			continue;
 		}
 		int32_t nv = h.type == PQ_DATA_PAGE ? h.data.num_values : h.data_v2.num_values;
