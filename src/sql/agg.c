@@ -165,7 +165,7 @@ static int ag_best_index(sqlite3_vtab *vt, sqlite3_index_info *info)
 	sq_plan *p = plan_of(v);
 	if (!p)
 		return SQLITE_ERROR;
-	int first = p->ngroup + p->naggs, given = 0;
+	int first = p->ngroup + p->naggs;
 	bool missing = false;
 	for (int k = 0; k < p->nterms; k++) {
 		bool got = false;
@@ -176,7 +176,6 @@ static int ag_best_index(sqlite3_vtab *vt, sqlite3_index_info *info)
 			info->aConstraintUsage[i].argvIndex = k + 1;
 			info->aConstraintUsage[i].omit = 1;
 			got = true;
-			given++;
 		}
 		missing = missing || !got;
 	}
@@ -190,7 +189,6 @@ static int ag_best_index(sqlite3_vtab *vt, sqlite3_index_info *info)
 	 * run it once, as the outer loop; without its values it cannot run */
 	info->estimatedCost = missing ? 1e300 : 1e6;
 	info->estimatedRows = p->ngroup ? 1000 : 1;
-	(void)given;
 	return SQLITE_OK;
 }
 
