@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "floe/floe.h"
 #include "sql/sql_int.h"
@@ -1016,6 +1017,18 @@ static bool rewrite_core(floe_sql *fs, const lexed *x, int s, bool has_with, int
 	free(ident);
 	free(alias);
 	return ok;
+}
+
+bool sq_has_or(const char *sql, int n)
+{
+	lexed x = { 0 };
+	int end = 0;
+	bool found = lex(&x, sql, n, &end) < 0; /* unknown: assume so */
+	for (int i = 0; i < x.n && !found; i++)
+		found = x.t[i].kind == T_ID && x.t[i].len == 2 &&
+		        strncasecmp(sql + x.t[i].at, "or", 2) == 0;
+	free(x.t);
+	return found;
 }
 
 int sq_rewrite(floe_sql *s, const char *sql, int n, char **out, int *used)

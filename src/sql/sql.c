@@ -651,17 +651,21 @@ int floe_sql_prepare(floe_sql *s, const char *sql, int nbytes, sqlite3_stmt **ou
 	int n = nbytes >= 0 ? nbytes : (int)strlen(sql);
 	char *text = NULL;
 	int used = 0;
+	s->probe_ok = !sq_has_or(sql, n);
 	if (!s->opt.no_aggregate && sq_rewrite(s, sql, n, &text, &used) == 0 && text) {
 		int rc = sqlite3_prepare_v2(s->db, text, -1, out, NULL);
 		sqlite3_free(text);
 		if (rc == SQLITE_OK) {
 			if (tail)
 				*tail = sql + used;
+			s->probe_ok = false;
 			return rc;
 		}
 		/* the statement as written gives SQLite's own error */
 		sqlite3_finalize(*out);
 		*out = NULL;
 	}
-	return sqlite3_prepare_v2(s->db, sql, nbytes, out, tail);
+	int rc = sqlite3_prepare_v2(s->db, sql, nbytes, out, tail);
+	s->probe_ok = false;
+	return rc;
 }

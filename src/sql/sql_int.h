@@ -78,6 +78,9 @@ int sq_agg_register(floe_sql *s, floe_error *err);
  * itself rewritten (*out, sqlite3_malloc'ed; NULL when none), and the bytes
  * of sql it spans (*used). 0 or an SQLite code. */
 int sq_rewrite(floe_sql *s, const char *sql, int n, char **out, int *used);
+/* Whether the first statement of sql[0..n) has an OR (true when it cannot
+ * be read). */
+bool sq_has_or(const char *sql, int n);
 
 /* Record a scan in the connection's log: its index, or -1. */
 int sq_scan_log(floe_sql *s, const char *ident, const char *where, int ncols, int64_t limit);
@@ -105,6 +108,10 @@ struct floe_sql {
 	 * statement starts while none runs. Tables refresh once per epoch, so
 	 * all the scans of one statement, and of statements running alongside
 	 * it, read one snapshot of each table. */
+	/* set while floe_sql_prepare plans a statement without OR: join key
+	 * probes may then be priced as lookups (vtab.c). SQLite answers an OR
+	 * by a union of scans told apart by rowid, which floe's scans lack */
+	bool probe_ok;
 	void *running[SQ_MAX_RUNNING];
 	int nrunning;
 	uint64_t epoch;

@@ -431,7 +431,7 @@ static int vt_best_index(sqlite3_vtab *vt, sqlite3_index_info *info)
 	int nkeys = 0;
 	for (; probe_cols; probe_cols &= probe_cols - 1)
 		nkeys++;
-	bool probe = nkeys >= 2 && nother == 0 && !(asof_unusable && !asof);
+	bool probe = v->s->probe_ok && nkeys >= 2 && nother == 0 && !(asof_unusable && !asof);
 	int distinct = sqlite3_vtab_distinct(info);
 	if (!probe && info->nOrderBy > 0 && info->nOrderBy <= 16 &&
 	    (distinct == 1 || (distinct == 0 && sort_fits(v, info->colUsed)))) {
