@@ -36,6 +36,66 @@ void th_register(const char *name, th_fn fn, const char *file)
 		tests[ntests++] = (th_test){ name, fn, file };
 }
 
+static void call_exact(const uint8_t *p, size_t n, const char *name, th_bytes_fn fn, void *ctx)
+{
+	uint8_t *exact = malloc(n ? n : 1);
+	if (!exact) {
+		th_fail(__FILE__, __LINE__, "%s: out of memory", name);
+		return;
+	}
+	memcpy(exact, p, n);
+	fn(ctx, exact, n, name);
+	free(exact);
+}
+
+int th_each_file(const char *dir, th_bytes_fn fn, void *ctx)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return -1;
+	struct dirent *e;
+	int files = 0;
+	while ((e = readdir(d)) != NULL) {
+		char path[4096];
+		struct stat st;
+		size_t len, nl = strlen(e->d_name);
+		if (e->d_name[0] == '.' || (nl > 3 && strcmp(e->d_name + nl - 3, ".md") == 0))
+			continue;
+		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+		if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+			continue;
+		char *buf = th_read_file(path, &len);
+		if (!buf) {
+			th_fail(__FILE__, __LINE__, "cannot read %s", path);
+			continue;
+		}
+		call_exact((const uint8_t *)buf, len, path, fn, ctx);
+		free(buf);
+		files++;
+	}
+	closedir(d);
+	return files;
+}
+
+void th_damage(const uint8_t *p, size_t n, const char *name, size_t spread, int flips,
+               th_bytes_fn fn, void *ctx)
+{
+	size_t step = spread && n > 2 * spread ? n / spread : 1;
+	for (size_t k = 0; k < n; k += step)
+		call_exact(p, k, name, fn, ctx);
+	uint8_t *m = malloc(n ? n : 1);
+	if (!m) {
+		th_fail(__FILE__, __LINE__, "%s: out of memory", name);
+		return;
+	}
+	for (int k = 0; k < flips && n; k++) {
+		memcpy(m, p, n);
+		m[(size_t)rand() % n] = (uint8_t)(rand() % 256);
+		call_exact(m, n, name, fn, ctx);
+	}
+	free(m);
+}
+
 bool th_in_ci(void)
 {
 	const char *ci = getenv("CI");

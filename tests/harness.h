@@ -91,6 +91,18 @@ const char *th_peers(void);
 int th_run(char **out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Read a whole file (malloc'ed, NUL-terminated); NULL on failure. */
 char *th_read_file(const char *path, size_t *len);
+/* Bytes handed to a replay: an exact-size copy, so that ASan sees any read
+ * past the end; `name` says where they came from. */
+typedef void (*th_bytes_fn)(void *ctx, const uint8_t *p, size_t n, const char *name);
+/* Call fn with each regular file of `dir` (names starting with '.' or
+ * ending in ".md" skipped). Returns the number of files, or -1 when `dir`
+ * cannot be opened (a file that cannot be read fails the test). */
+int th_each_file(const char *dir, th_bytes_fn fn, void *ctx);
+/* Call fn with damaged forms of p[0..n): its prefixes (every one, or every
+ * (n / spread)-th when n > 2 * spread; spread 0 = every one), then `flips`
+ * copies with one byte set at random (rand(), seeded by the caller). */
+void th_damage(const uint8_t *p, size_t n, const char *name, size_t spread, int flips,
+               th_bytes_fn fn, void *ctx);
 bool th_in_ci(void);
 
 #endif

@@ -1,10 +1,8 @@
 /* Replays the Avro and Iceberg fuzz findings (fuzz/regressions/<target>/)
  * through the fuzz targets' own bodies (fuzz/targets.h), plus damaged copies
  * of real interop files. */
-#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "../fuzz/targets.h"
 #include "harness.h"
@@ -34,39 +32,23 @@ static int replay(ft_target fn, const uint8_t *buf, size_t len, const char *name
 	return res.first;
 }
 
+typedef struct target_ctx {
+	ft_target fn;
+} target_ctx;
+
+static void replay_file(void *ctx, const uint8_t *p, size_t len, const char *name)
+{
+	replay(((target_ctx *)ctx)->fn, p, len, name);
+}
+
 /* Replay every file of fuzz/regressions/<sub> (tests run from the repository
  * root); returns the number of files, or -1 when the folder is missing. */
 static int replay_dir(ft_target fn, const char *sub)
 {
 	char dir[256];
-	struct dirent *e;
-	int files = 0;
-
+	target_ctx tc = { fn };
 	snprintf(dir, sizeof(dir), "fuzz/regressions/%s", sub);
-	DIR *d = opendir(dir);
-	if (!d)
-		return -1;
-	while ((e = readdir(d)) != NULL) {
-		char path[4096];
-		struct stat st;
-		size_t len;
-		size_t nl = strlen(e->d_name);
-		if (e->d_name[0] == '.' || (nl > 3 && strcmp(e->d_name + nl - 3, ".md") == 0))
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
-			continue;
-		char *buf = th_read_file(path, &len);
-		if (!buf) {
-			th_fail(__FILE__, __LINE__, "cannot read %s", path);
-			continue;
-		}
-		replay(fn, (const uint8_t *)buf, len, path);
-		free(buf);
-		files++;
-	}
-	closedir(d);
-	return files;
+	return th_each_file(dir, replay_file, &tc);
 }
 
 TEST(ice_fuzz_avro_regressions)

@@ -1,10 +1,8 @@
 /* Replays the ingest fuzz findings (fuzz/regressions/ingest_record/)
  * through the fuzz target's own body (fuzz/targets_ingest.h), plus
  * truncations and bit flips of a valid trades file. */
-#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "../fuzz/targets_ingest.h"
 #include "harness.h"
@@ -25,29 +23,15 @@ static void replay(const uint8_t *buf, size_t len, const char *name)
 		th_fail(__FILE__, __LINE__, "%s: %s: %s", name, res.bug, res.err.msg);
 }
 
+static void replay_file(void *ctx, const uint8_t *p, size_t len, const char *name)
+{
+	(void)ctx;
+	replay(p, len, name);
+}
+
 TEST(ingest_fuzz_regressions)
 {
-	DIR *d = opendir("fuzz/regressions/ingest_record");
-	REQUIRE(d);
-	struct dirent *e;
-	int files = 0;
-	while ((e = readdir(d)) != NULL) {
-		char path[4096];
-		struct stat st;
-		size_t len;
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof path, "fuzz/regressions/ingest_record/%s", e->d_name);
-		if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
-			continue;
-		char *buf = th_read_file(path, &len);
-		REQUIRE(buf);
-		replay((const uint8_t *)buf, len, path);
-		free(buf);
-		files++;
-	}
-	closedir(d);
-	CHECK(files >= 4);
+	CHECK(th_each_file("fuzz/regressions/ingest_record", replay_file, NULL) >= 4);
 }
 
 TEST(ingest_fuzz_damaged_records)

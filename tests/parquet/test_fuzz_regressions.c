@@ -1,9 +1,7 @@
 /* Replays fuzz findings (fuzz/regressions/) and damaged copies of real files
  * through the reader the way fuzz/fuzz_parquet_reader.c does. */
-#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "floe/parquet.h"
 #include "harness.h"
@@ -117,45 +115,19 @@ static bool has_magic(const uint8_t *b, size_t n)
 	return n >= 12 && memcmp(b, "PAR1", 4) == 0 && memcmp(b + n - 4, "PAR1", 4) == 0;
 }
 
+static void replay_file(void *ctx, const uint8_t *p, size_t len, const char *name)
+{
+	bool need_error = *(const bool *)ctx;
+	int rc = replay(p, len, name);
+	if (!has_magic(p, len) && rc != FLOE_ECORRUPT)
+		th_fail(__FILE__, __LINE__, "%s: no PAR1 magic but replay -> %d", name, rc);
+	if (need_error && rc == 0)
+		th_fail(__FILE__, __LINE__, "%s: expected an error", name);
+}
+
 static int replay_dir(const char *dir, bool need_error)
 {
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	int files = 0;
-
-	if (!d)
-		return -1;
-	while ((e = readdir(d)) != NULL) {
-		char path[4096];
-		struct stat st;
-		size_t len;
-		size_t nl = strlen(e->d_name);
-		if (e->d_name[0] == '.' || (nl > 3 && strcmp(e->d_name + nl - 3, ".md") == 0))
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
-			continue;
-		char *buf = th_read_file(path, &len);
-		if (!buf) {
-			th_fail(__FILE__, __LINE__, "cannot read %s", path);
-			continue;
-		}
-		/* exact-size copy so ASan catches reads past the end */
-		uint8_t *exact = malloc(len ? len : 1);
-		if (exact) {
-			memcpy(exact, buf, len);
-			int rc = replay(exact, len, e->d_name);
-			if (!has_magic(exact, len) && rc != FLOE_ECORRUPT)
-				th_fail(__FILE__, __LINE__, "%s: no PAR1 magic but replay -> %d", path, rc);
-			if (need_error && rc == 0)
-				th_fail(__FILE__, __LINE__, "%s: expected an error", path);
-			files++;
-		}
-		free(exact);
-		free(buf);
-	}
-	closedir(d);
-	return files;
+	return th_each_file(dir, replay_file, &need_error);
 }
 
 TEST(pq_fuzz_regressions_replay)
