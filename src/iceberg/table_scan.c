@@ -27,6 +27,16 @@ typedef struct scan_task {
 	int64_t seq;             /* data sequence number */
 } scan_task;
 
+/* The last file a scan read, kept open for a scan that takes it over
+ * (floe_scan_options.reuse): its local path, its projected columns
+ * ("a\nb\n") and the batch size it was opened with. */
+typedef struct kept_file {
+	floe_parquet_reader *r;
+	floe_parquet_scan *ps;
+	char *path, *cols;
+	int64_t batch;
+} kept_file;
+
 /* one id -> names entry of schema.name-mapping.default (top level) */
 typedef struct name_map {
 	int32_t id;
@@ -71,13 +81,7 @@ struct floe_scan {
 	floe_scan_stats st;
 	int64_t batch_rows;
 	ice_mcache *mhold;       /* the manifest cache the plan came from */
-	/* the last file read, kept open for a scan that takes it over
-	 * (floe_scan_options.reuse): its local path, the projected columns
-	 * ("a\nb\n"), the batch size */
-	floe_parquet_reader *kept_r;
-	floe_parquet_scan *kept_ps;
-	char *kept_path, *kept_cols;
-	int64_t kept_batch;
+	kept_file kept;
 	char *cur_cols;          /* the open file's column key */
 };
 
@@ -112,13 +116,11 @@ void floe_scan_get_stats(const floe_scan *s, floe_scan_stats *out)
 
 static void drop_kept(floe_scan *s)
 {
-	floe_parquet_scan_free(s->kept_ps);
-	floe_parquet_reader_free(s->kept_r);
-	free(s->kept_path);
-	free(s->kept_cols);
-	s->kept_ps = NULL;
-	s->kept_r = NULL;
-	s->kept_path = s->kept_cols = NULL;
+	floe_parquet_scan_free(s->kept.ps);
+	floe_parquet_reader_free(s->kept.r);
+	free(s->kept.path);
+	free(s->kept.cols);
+	memset(&s->kept, 0, sizeof s->kept);
 }
 
 /* "name\n" for each of `n` file columns (malloc'ed), or NULL. */
@@ -141,16 +143,16 @@ static void keep_file(floe_scan *s)
 	    !ice_table_local_path(s->t, s->task->f->file_path, local, sizeof local))
 		return;
 	drop_kept(s);
-	s->kept_path = strdup(local);
-	s->kept_cols = s->cur_cols;
+	s->kept.path = strdup(local);
+	s->kept.cols = s->cur_cols;
 	s->cur_cols = NULL;
-	if (!s->kept_path || !s->kept_cols) {
+	if (!s->kept.path || !s->kept.cols) {
 		drop_kept(s);
 		return;
 	}
-	s->kept_r = s->r;
-	s->kept_ps = s->ps;
-	s->kept_batch = s->batch_rows;
+	s->kept.r = s->r;
+	s->kept.ps = s->ps;
+	s->kept.batch = s->batch_rows;
 	s->r = NULL;
 	s->ps = NULL;
 }
@@ -501,14 +503,8 @@ int ice_scan_open_ex(floe_scan **out, floe_table *t, const floe_scan_options *o,
 	floe_scan *old = o ? o->reuse : NULL;
 	if (old && old->t == t) {
 		keep_file(old); /* a file it stopped reading part way */
-		s->kept_r = old->kept_r;
-		s->kept_ps = old->kept_ps;
-		s->kept_path = old->kept_path;
-		s->kept_cols = old->kept_cols;
-		s->kept_batch = old->kept_batch;
-		old->kept_r = NULL;
-		old->kept_ps = NULL;
-		old->kept_path = old->kept_cols = NULL;
+		s->kept = old->kept;
+		memset(&old->kept, 0, sizeof old->kept);
 	}
 	s->arena = floe_arena_new(0);
 	s->barena = floe_arena_new(1 << 20);
@@ -649,9 +645,9 @@ static int open_file(floe_scan *s, const scan_task *task, floe_error *err)
 	if (!ice_table_local_path(s->t, f->file_path, local, sizeof local))
 		return floe_error_set(err, FLOE_EINVALID, "path too long: %s", f->file_path);
 	int rc = 0;
-	if (s->kept_r && strcmp(s->kept_path, local) == 0) {
-		s->r = s->kept_r; /* the file the scan this one reuses read last */
-		s->kept_r = NULL;
+	if (s->kept.r && strcmp(s->kept.path, local) == 0) {
+		s->r = s->kept.r; /* the file the scan this one reuses read last */
+		s->kept.r = NULL;
 	} else {
 		drop_kept(s);
 		rc = floe_parquet_reader_open(&s->r, local, err);
@@ -741,13 +737,13 @@ static int open_file(floe_scan *s, const scan_task *task, floe_error *err)
 	}
 	free(s->cur_cols);
 	s->cur_cols = column_key(names, nproj);
-	if (s->kept_ps) {
+	if (s->kept.ps) {
 		/* the same file: reuse its scan when the columns are the same */
-		if (s->cur_cols && s->kept_batch == s->batch_rows &&
-		    strcmp(s->cur_cols, s->kept_cols) == 0 &&
-		    floe_parquet_scan_restart(s->kept_ps, po.predicates, po.npredicates, err) == 0) {
-			s->ps = s->kept_ps;
-			s->kept_ps = NULL;
+		if (s->cur_cols && s->kept.batch == s->batch_rows &&
+		    strcmp(s->cur_cols, s->kept.cols) == 0 &&
+		    floe_parquet_scan_restart(s->kept.ps, po.predicates, po.npredicates, err) == 0) {
+			s->ps = s->kept.ps;
+			s->kept.ps = NULL;
 		}
 		drop_kept(s);
 		floe_error_clear(err);

@@ -595,6 +595,31 @@ TEST(sql_update_and_delete_when_writable)
 	}
 }
 
+/* Step `sql` (rows: an id below 3, a count) to its end, recording
+ * got[id] = count; after the first row another writer appends ids 0 and 1
+ * again. Returns the rows read. */
+static int step_across_commit(env *e, const char *sql, int64_t got[3])
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(floe_sql_db(e->s), sql, -1, &st, NULL) != SQLITE_OK) {
+		th_fail(__FILE__, __LINE__, "%s: %s", sql, sqlite3_errmsg(floe_sql_db(e->s)));
+		return -1;
+	}
+	int n = 0;
+	while (sqlite3_step(st) == SQLITE_ROW && n < 3) {
+		got[sqlite3_column_int64(st, 0)] = sqlite3_column_int64(st, 1);
+		if (n++ == 0) {
+			floe_table *t;
+			floe_error err;
+			must(floe_table_open(&t, e->cat, "mkt.trades", &err), &err, "open");
+			append(t, 0, 2);
+			floe_table_close(t);
+		}
+	}
+	sqlite3_finalize(st);
+	return n;
+}
+
 /* A statement's scans of one table read one snapshot: a commit landing
  * while a statement is open is seen by the next statement, not by the
  * inner scans of this one (and never frees what its open scans read). */
@@ -602,49 +627,19 @@ TEST(sql_statement_reads_one_snapshot)
 {
 	env e;
 	open_env(&e);
-	sqlite3_stmt *st;
-	REQUIRE(sqlite3_prepare_v2(floe_sql_db(e.s), "SELECT a.id, (SELECT count(*) FROM "
-	                           "mkt.trades b WHERE b.id <= a.id) FROM mkt.trades a WHERE "
-	                           "a.id < 3", -1, &st, NULL) == SQLITE_OK);
 	int64_t got[3] = { -1, -1, -1 };
-	int n = 0;
-	while (sqlite3_step(st) == SQLITE_ROW && n < 3) {
-		got[sqlite3_column_int64(st, 0)] = sqlite3_column_int64(st, 1);
-		if (n++ == 0) {
-			/* another writer appends rows 0 and 1 again */
-			floe_table *t;
-			floe_error err;
-			must(floe_table_open(&t, e.cat, "mkt.trades", &err), &err, "open");
-			append(t, 0, 2);
-			floe_table_close(t);
-		}
-	}
-	sqlite3_finalize(st);
-	CHECK_EQ_INT(n, 3);
+	CHECK_EQ_INT(step_across_commit(&e, "SELECT a.id, (SELECT count(*) FROM mkt.trades b WHERE "
+	                                "b.id <= a.id) FROM mkt.trades a WHERE a.id < 3", got), 3);
 	for (int i = 0; i < 3; i++)
 		CHECK_EQ_INT(got[i], i + 1);
 	/* the next statement sees the commit */
 	CHECK_EQ_INT(q_int(&e, "SELECT count(*) FROM mkt.trades WHERE id <= 1", NULL, 0), 4);
 	/* the same when no floe scan stays open between the inner scans: the
-	 * outer loop is a VALUES list, and SQLite filters the one inner cursor
-	 * again for each of its rows */
-	REQUIRE(sqlite3_prepare_v2(floe_sql_db(e.s), "SELECT v.column1, (SELECT count(*) FROM "
-	                           "mkt.trades b WHERE b.id <= v.column1) FROM (VALUES (0), (1), "
-	                           "(2)) v", -1, &st, NULL) == SQLITE_OK);
+	 * outer loop is a VALUES list, and SQLite opens the inner cursor anew
+	 * for each of its rows */
 	int64_t got2[3] = { -1, -1, -1 };
-	n = 0;
-	while (sqlite3_step(st) == SQLITE_ROW && n < 3) {
-		got2[sqlite3_column_int64(st, 0)] = sqlite3_column_int64(st, 1);
-		if (n++ == 0) {
-			floe_table *t;
-			floe_error err;
-			must(floe_table_open(&t, e.cat, "mkt.trades", &err), &err, "open");
-			append(t, 0, 2);
-			floe_table_close(t);
-		}
-	}
-	sqlite3_finalize(st);
-	CHECK_EQ_INT(n, 3);
+	CHECK_EQ_INT(step_across_commit(&e, "SELECT v.column1, (SELECT count(*) FROM mkt.trades b "
+	                                "WHERE b.id <= v.column1) FROM (VALUES (0), (1), (2)) v", got2), 3);
 	/* ids 0 and 1 twice each before the statement, ids 2.. once */
 	CHECK_EQ_INT(got2[0], 2);
 	CHECK_EQ_INT(got2[1], 4);
