@@ -492,7 +492,9 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t e,
                          rd_kafka_topic_partition_list_t *tl, void *opaque)
 {
 	ksrc *s = opaque;
-	bool coop = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
+	/* NULL while no protocol is in effect (a revocation during close) */
+	const char *proto = rd_kafka_rebalance_protocol(rk);
+	bool coop = proto && strcmp(proto, "COOPERATIVE") == 0;
 	rd_kafka_error_t *ae = NULL;
 	rd_kafka_resp_err_t re = RD_KAFKA_RESP_ERR_NO_ERROR;
 	if (e == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
