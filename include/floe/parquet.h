@@ -181,8 +181,11 @@ int floe_parquet_reader_verify(floe_parquet_reader *r, floe_error *err);
 
 /* Comparison predicates for skipping. A scan with predicates skips row
  * groups and pages whose statistics prove no row can match the conjunction
- * of all predicates; it does not filter rows (rows of kept pages are
- * returned as they are, so callers still evaluate their filter). */
+ * of all predicates. By default it does not filter rows (rows of kept pages
+ * are returned as they are); with filter_rows it also drops the rows whose
+ * values prove they fail a predicate on a projected column. Either way
+ * callers still evaluate their own filter: rows the comparison cannot
+ * decide (NaN, types without an order here) are returned. */
 typedef enum floe_parquet_op {
 	FLOE_PARQUET_EQ = 1,
 	FLOE_PARQUET_LT,
@@ -221,6 +224,11 @@ typedef struct floe_parquet_scan_options {
 	int npredicates;
 	int64_t batch_rows;         /* max rows per batch (default 65536) */
 	bool verify_crc;            /* check page CRCs when present (default true) */
+	/* drop rows that fail a predicate: the predicate columns of a page are
+	 * compared first and the other columns read only at the rows left
+	 * (late materialization). Row positions in the file are then no longer
+	 * the count of rows returned. Default false. */
+	bool filter_rows;
 } floe_parquet_scan_options;
 
 void floe_parquet_scan_options_init(floe_parquet_scan_options *opts);
@@ -231,6 +239,7 @@ typedef struct floe_parquet_scan_stats {
 	int64_t pages;           /* data pages in the projected chunks read */
 	int64_t pages_skipped;   /* by the page index */
 	int64_t rows_returned;
+	int64_t rows_filtered;   /* rows of read pages dropped by filter_rows */
 	int64_t bytes_read;      /* compressed bytes read from the file */
 } floe_parquet_scan_stats;
 

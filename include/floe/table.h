@@ -214,7 +214,7 @@ typedef struct floe_scan_stats {
 	int64_t files_read;
 	int64_t row_groups;
 	int64_t row_groups_skipped;
-	int64_t rows_scanned;       /* rows decoded before the filter */
+	int64_t rows_scanned;       /* rows of read pages before the filter */
 	int64_t rows_returned;
 	int64_t bytes_read;
 	int64_t delete_files;       /* live position/equality delete files */

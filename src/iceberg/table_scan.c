@@ -111,6 +111,7 @@ void floe_scan_get_stats(const floe_scan *s, floe_scan_stats *out)
 		out->row_groups += ps.row_groups;
 		out->row_groups_skipped += ps.row_groups_skipped;
 		out->bytes_read += ps.bytes_read;
+		out->rows_scanned += ps.rows_filtered;
 	}
 }
 
@@ -734,6 +735,7 @@ static int open_file(floe_scan *s, const scan_task *task, floe_error *err)
 		}
 		po.predicates = preds;
 		po.npredicates = keep;
+		po.filter_rows = true;
 	}
 	free(s->cur_cols);
 	s->cur_cols = column_key(names, nproj);
@@ -881,6 +883,7 @@ int floe_scan_next(floe_scan *s, const floe_batch **out, floe_error *err)
 				s->st.row_groups += ps.row_groups;
 				s->st.row_groups_skipped += ps.row_groups_skipped;
 				s->st.bytes_read += ps.bytes_read;
+				s->st.rows_scanned += ps.rows_filtered;
 				keep_file(s);
 				close_file(s);
 				continue;

@@ -66,6 +66,11 @@ typedef struct scan_col {
 	bool slack;              /* byte values may be over-read by SLACK bytes */
 	sbuf pagebuf, defbuf, valbuf, idxbuf, rawbuf;
 	floe_arena *page_arena;  /* rare decoders' scratch, reset per page */
+	/* row filtering (filter_rows): predicates on this column, whether a
+	 * null passes them all, and per dictionary entry whether it does */
+	int npreds;
+	bool null_ok, dmatch_ok;
+	sbuf dmatch;
 	/* batch output */
 	sbuf out_vals, out_offs, out_data, out_valid;
 	int64_t null_count;
@@ -86,6 +91,9 @@ struct floe_parquet_scan {
 	int npreds, cappreds;
 	int64_t batch_rows;
 	bool verify_crc;
+	bool filter_rows;    /* asked for */
+	bool filtering;      /* and some predicate is on a projected column */
+	int64_t eval_end;    /* rows of the row group before it are filtered */
 	floe_parquet_scan_stats stats;
 	int rg;              /* next row group to load */
 	int64_t rg_rows, rg_pos;
@@ -105,6 +113,40 @@ void floe_parquet_scan_options_init(floe_parquet_scan_options *opts)
 	memset(opts, 0, sizeof(*opts));
 	opts->batch_rows = 65536;
 	opts->verify_crc = true;
+}
+
+/* ---- values compared by predicates ------------------------------------ */
+
+enum { K_NONE, K_INT, K_DBL, K_BYTES };
+
+typedef struct sval {
+	int64_t i;
+	double d;
+	const uint8_t *p;
+	size_t n;
+} sval;
+
+static int value_kind(const pq_leaf *lf)
+{
+	if (lf->type.is_unsigned)
+		return K_NONE;
+	switch (lf->type.id) {
+	case FLOE_TYPE_BOOLEAN: case FLOE_TYPE_INT: case FLOE_TYPE_DATE: case FLOE_TYPE_LONG:
+	case FLOE_TYPE_TIME: case FLOE_TYPE_TIMESTAMP: case FLOE_TYPE_TIMESTAMPTZ:
+		return lf->conv == PQ_CONV_INT96 ? K_NONE : K_INT;
+	case FLOE_TYPE_TIMESTAMP_NS: case FLOE_TYPE_TIMESTAMPTZ_NS:
+		return lf->conv == PQ_CONV_INT96 ? K_NONE : K_INT;
+	case FLOE_TYPE_DECIMAL:
+		return lf->type.width == 0 && lf->conv != PQ_CONV_DEC_BYTES ? K_INT : K_NONE;
+	case FLOE_TYPE_FLOAT:
+		return lf->conv == PQ_CONV_F16 ? K_NONE : K_DBL;
+	case FLOE_TYPE_DOUBLE:
+		return K_DBL;
+	case FLOE_TYPE_STRING: case FLOE_TYPE_BINARY: case FLOE_TYPE_JSON:
+		return K_BYTES;
+	default:
+		return K_NONE;
+	}
 }
 
 static int find_leaf(const floe_parquet_reader *r, const char *name, int32_t id)
@@ -158,6 +200,25 @@ static int set_predicates(floe_parquet_scan *s, const floe_parquet_predicate *pr
 		s->preds[i].p = *p;
 	}
 	s->npreds = n;
+	s->filtering = false;
+	for (int j = 0; j < s->ncols; j++) {
+		scan_col *c = &s->cols[j];
+		c->npreds = 0;
+		c->null_ok = true;
+		c->dmatch_ok = false;
+		/* the first projection of a leaf carries its predicates */
+		bool first = true;
+		for (int k = 0; k < j; k++)
+			first = first && s->cols[k].leaf != c->leaf;
+		if (!first || !s->filter_rows || value_kind(c->lf) == K_NONE)
+			continue;
+		for (int i = 0; i < n; i++)
+			if (s->preds[i].leaf == c->leaf) {
+				c->npreds++;
+				c->null_ok = c->null_ok && s->preds[i].p.op == FLOE_PARQUET_IS_NULL;
+			}
+		s->filtering = s->filtering || c->npreds > 0;
+	}
 	return 0;
 }
 
@@ -184,6 +245,7 @@ int floe_parquet_scan_restart(floe_parquet_scan *s, const floe_parquet_predicate
 	s->rg_rows = s->rg_pos = 0;
 	s->loaded = false;
 	s->rowsel = NULL;
+	s->eval_end = 0;
 	return 0;
 }
 
@@ -205,6 +267,7 @@ int floe_parquet_scan_open(floe_parquet_scan **out, floe_parquet_reader *r,
 	s->r = r;
 	s->batch_rows = opts->batch_rows > 0 ? opts->batch_rows : 65536;
 	s->verify_crc = opts->verify_crc;
+	s->filter_rows = opts->filter_rows;
 	s->rg_arena = floe_arena_new(0);
 	s->hdr_arena = floe_arena_new(4096);
 	int n = opts->columns ? opts->ncolumns : opts->field_ids ? opts->nfield_ids : r->nleaves;
@@ -270,36 +333,29 @@ void floe_parquet_scan_get_stats(const floe_parquet_scan *s, floe_parquet_scan_s
 
 /* ---- statistics-based skipping ---------------------------------------- */
 
-enum { K_NONE, K_INT, K_DBL, K_BYTES };
-
-typedef struct sval {
-	int64_t i;
-	double d;
-	const uint8_t *p;
-	size_t n;
-} sval;
-
-static int value_kind(const pq_leaf *lf)
+/* A fixed-width value in floe storage (K_INT or K_DBL); false for NaN,
+ * which no comparison decides. */
+static bool storage_value(sval *out, const pq_leaf *lf, int kind, const uint8_t *p)
 {
-	if (lf->type.is_unsigned)
-		return K_NONE;
-	switch (lf->type.id) {
-	case FLOE_TYPE_BOOLEAN: case FLOE_TYPE_INT: case FLOE_TYPE_DATE: case FLOE_TYPE_LONG:
-	case FLOE_TYPE_TIME: case FLOE_TYPE_TIMESTAMP: case FLOE_TYPE_TIMESTAMPTZ:
-		return lf->conv == PQ_CONV_INT96 ? K_NONE : K_INT;
-	case FLOE_TYPE_TIMESTAMP_NS: case FLOE_TYPE_TIMESTAMPTZ_NS:
-		return lf->conv == PQ_CONV_INT96 ? K_NONE : K_INT;
-	case FLOE_TYPE_DECIMAL:
-		return lf->type.width == 0 && lf->conv != PQ_CONV_DEC_BYTES ? K_INT : K_NONE;
-	case FLOE_TYPE_FLOAT:
-		return lf->conv == PQ_CONV_F16 ? K_NONE : K_DBL;
-	case FLOE_TYPE_DOUBLE:
-		return K_DBL;
-	case FLOE_TYPE_STRING: case FLOE_TYPE_BINARY: case FLOE_TYPE_JSON:
-		return K_BYTES;
-	default:
-		return K_NONE;
+	if (kind == K_INT) {
+		int w = floe_type_value_width(&lf->type);
+		if (w == 1)
+			out->i = p[0];
+		else if (w == 4) {
+			int32_t v;
+			memcpy(&v, p, 4);
+			out->i = v;
+		} else
+			memcpy(&out->i, p, 8);
+		return true;
 	}
+	if (lf->type.id == FLOE_TYPE_FLOAT) {
+		float f;
+		memcpy(&f, p, 4);
+		out->d = f;
+	} else
+		memcpy(&out->d, p, 8);
+	return !isnan(out->d);
 }
 
 /* Decode a statistics value (PLAIN bytes of the physical type). */
@@ -314,33 +370,12 @@ static bool stat_value(sval *out, const pq_leaf *lf, int kind, pq_bytes b)
 	if (pq_convert(lf, tmp, &bo, b.ptr, b, NULL) < 0)
 		return false;
 	memset(out, 0, sizeof(*out));
-	switch (kind) {
-	case K_INT: {
-		int w = floe_type_value_width(&lf->type);
-		if (w == 1)
-			out->i = tmp[0];
-		else if (w == 4) {
-			int32_t v;
-			memcpy(&v, tmp, 4);
-			out->i = v;
-		} else
-			memcpy(&out->i, tmp, 8);
-		return true;
-	}
-	case K_DBL:
-		if (lf->type.id == FLOE_TYPE_FLOAT) {
-			float f;
-			memcpy(&f, tmp, 4);
-			out->d = f;
-		} else
-			memcpy(&out->d, tmp, 8);
-		return !isnan(out->d);
-	case K_BYTES:
+	if (kind == K_BYTES) {
 		out->p = bo.ptr;
 		out->n = bo.len;
 		return true;
 	}
-	return false;
+	return kind != K_NONE && storage_value(out, lf, kind, tmp);
 }
 
 static int cmp(int kind, const sval *a, const sval *b)
@@ -367,6 +402,30 @@ static void lit_value(sval *out, const floe_value *v, int kind)
 		out->i = 1;
 }
 
+/* true when no non-null value in [mn, mx] satisfies comparison p. */
+static bool range_excludes(const floe_parquet_predicate *p, int kind, const sval *mn, const sval *mx)
+{
+	for (int k = 0; k < (p->op == FLOE_PARQUET_IN ? p->nvalues : 1); k++) {
+		sval v;
+		lit_value(&v, &p->values[k], kind);
+		if (kind == K_DBL && isnan(v.d))
+			return false;
+		bool excl;
+		switch (p->op) {
+		case FLOE_PARQUET_EQ: case FLOE_PARQUET_IN:
+			excl = cmp(kind, &v, mn) < 0 || cmp(kind, &v, mx) > 0; break;
+		case FLOE_PARQUET_LT: excl = cmp(kind, mn, &v) >= 0; break;
+		case FLOE_PARQUET_LE: excl = cmp(kind, mn, &v) > 0; break;
+		case FLOE_PARQUET_GT: excl = cmp(kind, mx, &v) <= 0; break;
+		case FLOE_PARQUET_GE: excl = cmp(kind, mx, &v) < 0; break;
+		default: excl = false; break;
+		}
+		if (!excl)
+			return false;
+	}
+	return true;
+}
+
 /* true when min/max/null_count prove no row of `nrows` can match. */
 static bool pred_excludes(const scan_pred *sp, const pq_leaf *lf, const pq_statistics *st,
                           bool signed_ok, int64_t nrows)
@@ -389,25 +448,14 @@ static bool pred_excludes(const scan_pred *sp, const pq_leaf *lf, const pq_stati
 	}
 	if (!stat_value(&mn, lf, kind, bmin) || !stat_value(&mx, lf, kind, bmax))
 		return false;
-	for (int k = 0; k < (p->op == FLOE_PARQUET_IN ? p->nvalues : 1); k++) {
-		sval v;
-		lit_value(&v, &p->values[k], kind);
-		if (kind == K_DBL && isnan(v.d))
-			return false;
-		bool excl;
-		switch (p->op) {
-		case FLOE_PARQUET_EQ: case FLOE_PARQUET_IN:
-			excl = cmp(kind, &v, &mn) < 0 || cmp(kind, &v, &mx) > 0; break;
-		case FLOE_PARQUET_LT: excl = cmp(kind, &mn, &v) >= 0; break;
-		case FLOE_PARQUET_LE: excl = cmp(kind, &mn, &v) > 0; break;
-		case FLOE_PARQUET_GT: excl = cmp(kind, &mx, &v) <= 0; break;
-		case FLOE_PARQUET_GE: excl = cmp(kind, &mx, &v) < 0; break;
-		default: excl = false; break;
-		}
-		if (!excl)
-			return false;
-	}
-	return true;
+	return range_excludes(p, kind, &mn, &mx);
+}
+
+/* false when non-null value `v` provably fails predicate p (a NaN on
+ * either side decides nothing). */
+static bool value_may_match(const floe_parquet_predicate *p, int kind, const sval *v)
+{
+	return p->op != FLOE_PARQUET_IS_NULL && !range_excludes(p, kind, v, v);
 }
 
 static bool rg_excluded(floe_parquet_scan *s, const pq_row_group *rg)
@@ -549,7 +597,8 @@ static void sbuf_free(sbuf *b)
 static void col_release(scan_col *c)
 {
 	sbuf *all[] = { &c->win, &c->dictbuf, &c->dictvals, &c->pagebuf, &c->defbuf, &c->valbuf,
-	                &c->idxbuf, &c->rawbuf, &c->out_vals, &c->out_offs, &c->out_data, &c->out_valid };
+	                &c->idxbuf, &c->rawbuf, &c->out_vals, &c->out_offs, &c->out_data, &c->out_valid,
+	                &c->dmatch };
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
 		sbuf_free(all[i]);
 	floe_arena_free(c->page_arena);
@@ -836,6 +885,7 @@ static int load_dict(floe_parquet_scan *s, scan_col *c, const pq_page_header *h,
 			c->dict_maxlen = bytes[i].len > c->dict_maxlen ? bytes[i].len : c->dict_maxlen;
 	c->dict_n = n;
 	c->has_dict = true;
+	c->dmatch_ok = false;
 	c->dict_rg = c->rg;
 	c->dict_off = poff;
 	c->dict_seen = true;
@@ -1153,7 +1203,9 @@ static int col_skip(floe_parquet_scan *s, scan_col *c, int64_t n, floe_error *er
 		int64_t m = c->pg_rows - c->pg_pos;
 		if (m > n)
 			m = n;
-		if (c->defs) {
+		if (m == c->pg_rows - c->pg_pos) {
+			c->pg_vpos = c->pg_nvalid; /* the rest of the page */
+		} else if (c->defs) {
 			size_t v = 0;
 			const uint32_t *d = c->defs + c->pg_pos;
 			for (int64_t i = 0; i < m; i++)
@@ -1166,6 +1218,123 @@ static int col_skip(floe_parquet_scan *s, scan_col *c, int64_t n, floe_error *er
 		c->row += m;
 		n -= m;
 	}
+	return 0;
+}
+
+/* ---- row filtering (filter_rows) --------------------------------------- */
+
+/* Does non-null value v pass every predicate on column c? */
+static bool col_value_ok(const floe_parquet_scan *s, const scan_col *c, int kind, const sval *v)
+{
+	for (int i = 0; i < s->npreds; i++)
+		if (s->preds[i].leaf == c->leaf && !value_may_match(&s->preds[i].p, kind, v))
+			return false;
+	return true;
+}
+
+/* Whether each dictionary entry passes the column's predicates, once per
+ * dictionary and predicate set. */
+static int dict_match(floe_parquet_scan *s, scan_col *c, int kind, floe_error *err)
+{
+	int rc = sbuf_need(s, &c->dmatch, c->dict_n + 1, err);
+	if (rc < 0)
+		return rc;
+	for (size_t e = 0; e < c->dict_n; e++) {
+		sval v;
+		memset(&v, 0, sizeof v);
+		bool nan = false;
+		if (kind == K_BYTES) {
+			const pq_bytes *b = (const pq_bytes *)(void *)c->dictvals.p + e;
+			v.p = b->ptr;
+			v.n = b->len;
+		} else {
+			nan = !storage_value(&v, c->lf, kind, c->dictvals.p + e * (size_t)c->owidth);
+		}
+		c->dmatch.p[e] = nan || col_value_ok(s, c, kind, &v);
+	}
+	c->dmatch_ok = true;
+	return 0;
+}
+
+/* Clear sel[i] for each of the next m rows of the current page (which holds
+ * them) that fails a predicate on column c; the cursor does not move. */
+static int col_match(floe_parquet_scan *s, scan_col *c, int64_t m, uint8_t *sel, floe_error *err)
+{
+	int kind = value_kind(c->lf);
+	const uint32_t *defs = c->defs ? c->defs + c->pg_pos : NULL;
+	uint32_t maxd = (uint32_t)c->lf->max_def;
+	size_t v = c->pg_vpos;
+	if (c->vidx && !c->dmatch_ok) {
+		int rc = dict_match(s, c, kind, err);
+		if (rc < 0)
+			return rc;
+	}
+	for (int64_t i = 0; i < m; i++) {
+		if (defs && defs[i] != maxd) {
+			sel[i] &= (uint8_t)c->null_ok;
+			continue;
+		}
+		if (v >= c->pg_nvalid)
+			return floe_error_set(err, FLOE_ECORRUPT, "%s: fewer values than definition levels say",
+			                      s->r->name);
+		if (!sel[i]) {
+			v++;
+			continue;
+		}
+		if (c->vidx) {
+			sel[i] = c->dmatch.p[c->vidx[v++]];
+			continue;
+		}
+		sval x;
+		memset(&x, 0, sizeof x);
+		if (kind == K_BYTES) {
+			x.p = c->vbytes[v].ptr;
+			x.n = c->vbytes[v].len;
+		} else if (!storage_value(&x, c->lf, kind, c->vfix + v * (size_t)c->owidth)) {
+			v++;
+			continue; /* NaN: kept */
+		}
+		v++;
+		sel[i] = col_value_ok(s, c, kind, &x);
+	}
+	return 0;
+}
+
+/* Filter rows [a, e) of the row group, e the first page end of a predicate
+ * column after a: each predicate column is moved to row a with its page
+ * decoded, and rowsel keeps the rows that pass them all. */
+static int eval_segment(floe_parquet_scan *s, int64_t a, floe_error *err)
+{
+	int64_t e = s->rg_rows;
+	for (int i = 0; i < s->ncols; i++) {
+		scan_col *c = &s->cols[i];
+		if (!c->npreds)
+			continue;
+		int rc = col_skip(s, c, a - c->row, err);
+		while (rc == 0 && c->pg_pos == c->pg_rows) {
+			int64_t skipped;
+			rc = next_page(s, c, 0, &skipped, err);
+		}
+		if (rc < 0)
+			return rc;
+		int64_t pe = c->row + (c->pg_rows - c->pg_pos);
+		e = pe < e ? pe : e;
+	}
+	int64_t before = 0, after = 0;
+	for (int64_t r = a; r < e; r++)
+		before += s->rowsel[r];
+	for (int i = 0; i < s->ncols; i++) {
+		scan_col *c = &s->cols[i];
+		if (c->npreds) {
+			int rc = col_match(s, c, e - a, s->rowsel + a, err);
+			if (rc < 0)
+				return rc;
+		}
+	}
+	for (int64_t r = a; r < e; r++)
+		after += s->rowsel[r];
+	s->stats.rows_filtered += before - after;
+	s->eval_end = e;
 	return 0;
 }
 
@@ -1367,6 +1536,13 @@ static int open_rg(floe_parquet_scan *s, const pq_row_group *rg, floe_error *err
 {
 	floe_arena_reset(s->rg_arena);
 	int rc = s->npreds ? select_rows(s, rg, err) : 0;
+	if (rc == 0 && s->filtering && !s->rowsel) {
+		s->rowsel = floe_arena_alloc(s->rg_arena, (size_t)rg->num_rows + 1);
+		if (!s->rowsel)
+			return floe_error_set(err, FLOE_ENOMEM, "out of memory");
+		memset(s->rowsel, 1, (size_t)rg->num_rows + 1);
+	}
+	s->eval_end = 0;
 	for (int i = 0; rc == 0 && i < s->ncols; i++)
 		rc = open_chunk(s, &s->cols[i], rg, err);
 	if (rc < 0)
@@ -1396,9 +1572,18 @@ int floe_parquet_scan_next(floe_parquet_scan *s, const floe_batch **out, floe_er
 				if (s->rowsel)
 					while (a < s->rg_rows && !s->rowsel[a])
 						a++;
+				if (s->filtering && a < s->rg_rows && a >= s->eval_end) {
+					/* compare the predicate columns first */
+					rc = eval_segment(s, a, err);
+					if (rc < 0)
+						return rc;
+					s->rg_pos = a;
+					continue;
+				}
 				b = a;
 				if (s->rowsel)
-					while (b < s->rg_rows && b - a < want - k && s->rowsel[b])
+					while (b < s->rg_rows && b - a < want - k && s->rowsel[b] &&
+					       (!s->filtering || b < s->eval_end))
 						b++;
 				else
 					b = a + (want - k < s->rg_rows - a ? want - k : s->rg_rows - a);

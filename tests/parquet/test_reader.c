@@ -452,6 +452,246 @@ TEST(pq_reader_restart_reuses_what_it_decoded)
 	}
 }
 
+/* Reference comparison of cell (col, row) with literal l for the test's
+ * filter: -1, 0, 1, or 2 when the values do not compare (NaN). */
+static int ref_cmp(const floe_column *col, int64_t row, const floe_value *l)
+{
+	const uint8_t *p = (const uint8_t *)col->values;
+	switch (col->type.id) {
+	case FLOE_TYPE_BOOLEAN: {
+		int64_t a = p[row], b = l->b || l->i;
+		return a < b ? -1 : a > b;
+	}
+	case FLOE_TYPE_INT: case FLOE_TYPE_DATE: {
+		int32_t a;
+		memcpy(&a, p + row * 4, 4);
+		return a < l->i ? -1 : a > l->i;
+	}
+	case FLOE_TYPE_FLOAT: case FLOE_TYPE_DOUBLE: {
+		double a;
+		if (col->type.id == FLOE_TYPE_FLOAT) {
+			float f;
+			memcpy(&f, p + row * 4, 4);
+			a = f;
+		} else
+			memcpy(&a, p + row * 8, 8);
+		if (a != a || l->d != l->d)
+			return 2;
+		return a < l->d ? -1 : a > l->d;
+	}
+	case FLOE_TYPE_STRING: case FLOE_TYPE_BINARY: case FLOE_TYPE_JSON: {
+		int64_t n = col->offsets[row + 1] - col->offsets[row];
+		int64_t m = n < l->len ? n : l->len;
+		int c = m ? memcmp(col->data + col->offsets[row], l->bytes, (size_t)m) : 0;
+		if (c)
+			return c < 0 ? -1 : 1;
+		return n < l->len ? -1 : n > l->len;
+	}
+	default: {
+		int64_t a;
+		memcpy(&a, p + row * 8, 8);
+		return a < l->i ? -1 : a > l->i;
+	}
+	}
+}
+
+/* Does row `row` of `want` pass predicate p (undecidable counts as pass)? */
+static bool ref_match(const floe_batch *want, int64_t row, const floe_parquet_predicate *p)
+{
+	const floe_column *col = &want->cols[floe_schema_find(want->schema, p->column)];
+	if (!floe_column_is_valid(col, row))
+		return p->op == FLOE_PARQUET_IS_NULL;
+	if (p->op == FLOE_PARQUET_IS_NULL)
+		return false;
+	for (int k = 0; k < p->nvalues; k++) {
+		int c = ref_cmp(col, row, &p->values[k]);
+		if (c == 2)
+			return true;
+		switch (p->op) {
+		case FLOE_PARQUET_EQ: case FLOE_PARQUET_IN: if (c == 0) return true; break;
+		case FLOE_PARQUET_LT: if (c < 0) return true; break;
+		case FLOE_PARQUET_LE: if (c <= 0) return true; break;
+		case FLOE_PARQUET_GT: if (c > 0) return true; break;
+		case FLOE_PARQUET_GE: if (c >= 0) return true; break;
+		default: break;
+		}
+	}
+	return false;
+}
+
+/* Drain `s` (all columns projected, id first) into seen[id], checking each
+ * row's cells; false on a failure. */
+static bool drain_ids(floe_parquet_scan *s, const floe_batch *want, uint8_t *seen)
+{
+	floe_error err = { 0 };
+	const floe_batch *b;
+	int rc;
+	memset(seen, 0, NROWS);
+	while ((rc = floe_parquet_scan_next(s, &b, &err)) == 1)
+		for (int64_t k = 0; k < b->nrows; k++) {
+			int64_t id = ((const int64_t *)b->cols[0].values)[k];
+			if (id < 0 || id >= NROWS || seen[id]) {
+				th_fail(__FILE__, __LINE__, "row %lld out of range or twice", (long long)id);
+				return false;
+			}
+			seen[id] = 1;
+			for (int c = 0; c < b->ncols; c++)
+				if (!cell_equal(&b->cols[c], k, &want->cols[c], id)) {
+					th_fail(__FILE__, __LINE__, "column %d row %lld differs", c, (long long)id);
+					return false;
+				}
+		}
+	if (rc < 0)
+		th_fail(__FILE__, __LINE__, "scan_next: %s", err.msg);
+	return rc == 0;
+}
+
+/* filter_rows returns exactly the rows that pass every predicate (on
+ * every comparable type, through dictionaries and plain pages, nulls and
+ * NaN literals), opened fresh or restarted, and counts what it dropped. */
+TEST(pq_reader_filter_rows_returns_exactly_the_matches)
+{
+	floe_value v[4];
+	memset(v, 0, sizeof v);
+	floe_value nan = { 0 }, t = { 0 };
+	nan.d = 0.0 / 0.0;
+	t.b = true;
+	floe_value str[3] = { { 0 }, { 0 }, { 0 } };
+	static const char *const words[] = { "v1", "v49", "zzz" };
+	for (int k = 0; k < 3; k++) {
+		str[k].bytes = (const uint8_t *)words[k];
+		str[k].len = (int64_t)strlen(words[k]);
+	}
+	floe_value v7 = { 0 }, v2 = { 0 };
+	v7.bytes = (const uint8_t *)"v7";
+	v7.len = 2;
+	v2.bytes = (const uint8_t *)"v2";
+	v2.len = 2;
+	floe_value n1234 = { 0 }, n1300 = { 0 }, n4900 = { 0 }, zero = { 0 }, d100 = { 0 }, dm3 = { 0 }, f1000 = { 0 };
+	n1234.i = 1234;
+	n1300.i = 1300;
+	n4900.i = 4900;
+	d100.d = 100.0;
+	dm3.d = -3.0;
+	f1000.d = 1000.5;
+	const floe_parquet_predicate sets[][2] = {
+		{ { "id", 0, FLOE_PARQUET_GE, &n1234, 1 }, { "id", 0, FLOE_PARQUET_LT, &n1300, 1 } },
+		{ { "s", 0, FLOE_PARQUET_EQ, &v7, 1 }, { 0 } },
+		{ { "s", 0, FLOE_PARQUET_IN, str, 3 }, { "i", 0, FLOE_PARQUET_GT, &zero, 1 } },
+		{ { "d", 0, FLOE_PARQUET_LE, &d100, 1 }, { "d", 0, FLOE_PARQUET_GT, &dm3, 1 } },
+		{ { "f", 0, FLOE_PARQUET_GE, &f1000, 1 }, { "b", 0, FLOE_PARQUET_EQ, &t, 1 } },
+		{ { "l", 0, FLOE_PARQUET_IS_NULL, NULL, 0 }, { 0 } },
+		{ { "dt", 0, FLOE_PARQUET_EQ, &zero, 1 }, { "id", 0, FLOE_PARQUET_GE, &n1234, 1 } },
+		{ { "d", 0, FLOE_PARQUET_EQ, &nan, 1 }, { 0 } },
+		{ { "s", 0, FLOE_PARQUET_LT, &v2, 1 }, { "ts", 0, FLOE_PARQUET_GE, &n1234, 1 } },
+		/* two probes of the last row group: the restart keeps its
+		 * dictionary, not what matched in it */
+		{ { "s", 0, FLOE_PARQUET_EQ, &v7, 1 }, { "id", 0, FLOE_PARQUET_GE, &n4900, 1 } },
+		{ { "s", 0, FLOE_PARQUET_IN, str, 3 }, { "id", 0, FLOE_PARQUET_GE, &n4900, 1 } },
+	};
+	const int nsets = (int)(sizeof sets / sizeof sets[0]);
+	uint8_t *seen = malloc(NROWS);
+	REQUIRE(seen != NULL);
+	for (int mode = 0; mode < 3; mode++) {
+		char path[4096];
+		snprintf(path, sizeof path, "%s/filter-%d.parquet", th_tmpdir(), mode);
+		floe_arena *arena = floe_arena_new(0);
+		floe_schema *schema;
+		floe_error err = { 0 };
+		floe_parquet_write_options wo;
+		floe_parquet_write_options_init(&wo);
+		wo.codec = mode == 1 ? FLOE_PARQUET_UNCOMPRESSED : FLOE_PARQUET_ZSTD;
+		wo.dictionary = mode != 2;
+		wo.page_bytes = 2048;
+		wo.row_group_bytes = 150000;
+		REQUIRE_OK(write_file(path, &wo, &schema, arena, &err), &err);
+		floe_batch_builder *exp = expected(schema);
+		REQUIRE(exp != NULL);
+		const floe_batch *want = floe_batch_builder_view(exp);
+		floe_parquet_reader *r = NULL, *r2 = NULL;
+		floe_parquet_scan *rs = NULL;
+		REQUIRE_OK(floe_parquet_reader_open(&r, path, &err), &err);
+		REQUIRE_OK(floe_parquet_reader_open(&r2, path, &err), &err);
+		floe_parquet_scan_options so;
+		floe_parquet_scan_options_init(&so);
+		so.filter_rows = true;
+		so.batch_rows = 700;
+		REQUIRE_OK(floe_parquet_scan_open(&rs, r2, &so, &err), &err);
+		for (int q = 0; q < nsets; q++) {
+			int np = sets[q][1].column ? 2 : 1;
+			int64_t expect = 0;
+			for (int64_t row = 0; row < NROWS; row++) {
+				bool ok = true;
+				for (int i = 0; i < np; i++)
+					ok = ok && ref_match(want, row, &sets[q][i]);
+				expect += ok;
+			}
+			if (!(expect > 0 && expect < NROWS))
+				th_fail(__FILE__, __LINE__, "set %d: %lld of the rows match", q, (long long)expect);
+			/* a fresh scan, then the restarted one */
+			for (int pass = 0; pass < 2; pass++) {
+				floe_parquet_scan *s = rs;
+				if (pass == 0) {
+					so.predicates = sets[q];
+					so.npredicates = np;
+					REQUIRE_OK(floe_parquet_scan_open(&s, r, &so, &err), &err);
+				} else {
+					REQUIRE_OK(floe_parquet_scan_restart(rs, sets[q], np, &err), &err);
+				}
+				bool ok = drain_ids(s, want, seen);
+				int64_t got = 0, wrong = -1;
+				for (int64_t row = 0; ok && row < NROWS; row++) {
+					bool m = true;
+					for (int i = 0; i < np; i++)
+						m = m && ref_match(want, row, &sets[q][i]);
+					got += seen[row];
+					if (m != (seen[row] != 0) && wrong < 0)
+						wrong = row;
+				}
+				floe_parquet_scan_stats st;
+				floe_parquet_scan_get_stats(s, &st);
+				if (wrong >= 0 || got != expect)
+					th_fail(__FILE__, __LINE__, "mode %d set %d pass %d: %lld rows for %lld, row %lld wrong",
+					        mode, q, pass, (long long)got, (long long)expect, (long long)wrong);
+				CHECK_EQ_INT(st.rows_returned, got);
+				if (q != 7)
+					CHECK(st.rows_filtered > 0); /* not only pages were skipped */
+				if (pass == 0)
+					floe_parquet_scan_free(s);
+			}
+		}
+		/* without predicates after all that: every row */
+		REQUIRE_OK(floe_parquet_scan_restart(rs, NULL, 0, &err), &err);
+		CHECK(drain_ids(rs, want, seen));
+		CHECK(memchr(seen, 0, NROWS) == NULL);
+		/* a predicate on a column not projected only skips */
+		static const char *const two[] = { "id", "s" };
+		so.columns = two;
+		so.ncolumns = 2;
+		so.predicates = &sets[3][0];
+		so.npredicates = 1;
+		floe_parquet_scan *s = NULL;
+		REQUIRE_OK(floe_parquet_scan_open(&s, r, &so, &err), &err);
+		const floe_batch *b;
+		int64_t got = 0;
+		while (floe_parquet_scan_next(s, &b, &err) == 1)
+			got += b->nrows;
+		floe_parquet_scan_stats st;
+		floe_parquet_scan_get_stats(s, &st);
+		CHECK_EQ_INT(st.rows_filtered, 0);
+		CHECK(got >= 72);
+		so.columns = NULL;
+		so.ncolumns = 0;
+		floe_parquet_scan_free(s);
+		floe_parquet_scan_free(rs);
+		floe_parquet_reader_free(r);
+		floe_parquet_reader_free(r2);
+		floe_batch_builder_free(exp);
+		floe_arena_free(arena);
+	}
+	free(seen);
+}
+
 TEST(pq_reader_describe_json)
 {
 	floe_arena *arena = floe_arena_new(0);
