@@ -70,6 +70,7 @@ typedef struct scan_col {
 	 * null passes them all, and per dictionary entry whether it does */
 	int npreds;
 	bool null_ok, dmatch_ok;
+	bool proved;             /* the row group's statistics prove all pass */
 	sbuf dmatch;
 	/* batch output */
 	sbuf out_vals, out_offs, out_data, out_valid;
@@ -93,6 +94,7 @@ struct floe_parquet_scan {
 	bool verify_crc;
 	bool filter_rows;    /* asked for */
 	bool filtering;      /* and some predicate is on a projected column */
+	bool rg_filter;      /* and the row group's statistics leave it to rows */
 	int64_t eval_end;    /* rows of the row group before it are filtered */
 	floe_parquet_scan_stats stats;
 	int rg;              /* next row group to load */
@@ -402,6 +404,47 @@ static void lit_value(sval *out, const floe_value *v, int kind)
 		out->i = 1;
 }
 
+/* The bounds of the non-null values that statistics give; false when they
+ * give none to rely on. */
+static bool stat_bounds(const pq_leaf *lf, int kind, const pq_statistics *st, bool signed_ok, sval *mn,
+                        sval *mx)
+{
+	pq_bytes bmin = st->min_value, bmax = st->max_value;
+	if (!bmin.ptr || !bmax.ptr) {
+		if (!signed_ok || kind == K_BYTES)
+			return false; /* deprecated min/max: signed order only */
+		bmin = st->min;
+		bmax = st->max;
+	}
+	return stat_value(mn, lf, kind, bmin) && stat_value(mx, lf, kind, bmax);
+}
+
+/* true when every value in [mn, mx] satisfies comparison p. */
+static bool range_includes(const floe_parquet_predicate *p, int kind, const sval *mn, const sval *mx)
+{
+	if (p->op == FLOE_PARQUET_IS_NULL)
+		return false;
+	for (int k = 0; k < (p->op == FLOE_PARQUET_IN ? p->nvalues : 1); k++) {
+		sval v;
+		lit_value(&v, &p->values[k], kind);
+		if (kind == K_DBL && isnan(v.d))
+			return false;
+		bool all;
+		switch (p->op) {
+		case FLOE_PARQUET_EQ: case FLOE_PARQUET_IN:
+			all = cmp(kind, mn, &v) == 0 && cmp(kind, mx, &v) == 0; break;
+		case FLOE_PARQUET_LT: all = cmp(kind, mx, &v) < 0; break;
+		case FLOE_PARQUET_LE: all = cmp(kind, mx, &v) <= 0; break;
+		case FLOE_PARQUET_GT: all = cmp(kind, mn, &v) > 0; break;
+		case FLOE_PARQUET_GE: all = cmp(kind, mn, &v) >= 0; break;
+		default: all = false; break;
+		}
+		if (all)
+			return true;
+	}
+	return false;
+}
+
 /* true when no non-null value in [mn, mx] satisfies comparison p. */
 static bool range_excludes(const floe_parquet_predicate *p, int kind, const sval *mn, const sval *mx)
 {
@@ -436,17 +479,8 @@ static bool pred_excludes(const scan_pred *sp, const pq_leaf *lf, const pq_stati
 	if (st->has_null_count && st->null_count == nrows && nrows > 0)
 		return true; /* all null: no comparison is true */
 	int kind = value_kind(lf);
-	if (kind == K_NONE)
-		return false;
 	sval mn, mx;
-	pq_bytes bmin = st->min_value, bmax = st->max_value;
-	if (!bmin.ptr || !bmax.ptr) {
-		if (!signed_ok || kind == K_BYTES)
-			return false; /* deprecated min/max: signed order only */
-		bmin = st->min;
-		bmax = st->max;
-	}
-	if (!stat_value(&mn, lf, kind, bmin) || !stat_value(&mx, lf, kind, bmax))
+	if (kind == K_NONE || !stat_bounds(lf, kind, st, signed_ok, &mn, &mx))
 		return false;
 	return range_excludes(p, kind, &mn, &mx);
 }
@@ -456,6 +490,25 @@ static bool pred_excludes(const scan_pred *sp, const pq_leaf *lf, const pq_stati
 static bool value_may_match(const floe_parquet_predicate *p, int kind, const sval *v)
 {
 	return p->op != FLOE_PARQUET_IS_NULL && !range_excludes(p, kind, v, v);
+}
+
+/* Do the row group's statistics prove that every row passes the
+ * predicates on column c (no nulls, all values within them)? */
+static bool rg_proves(const floe_parquet_scan *s, const scan_col *c, const pq_row_group *rg)
+{
+	const pq_column_chunk *cc = &rg->columns[c->lf->chunk];
+	if (!cc->has_meta || !cc->meta.has_statistics)
+		return false;
+	const pq_statistics *st = &cc->meta.statistics;
+	int kind = value_kind(c->lf);
+	sval mn, mx;
+	if (!st->has_null_count || st->null_count != 0 ||
+	    !stat_bounds(c->lf, kind, st, c->lf->type.id != FLOE_TYPE_STRING, &mn, &mx))
+		return false;
+	for (int i = 0; i < s->npreds; i++)
+		if (s->preds[i].leaf == c->leaf && !range_includes(&s->preds[i].p, kind, &mn, &mx))
+			return false;
+	return true;
 }
 
 static bool rg_excluded(floe_parquet_scan *s, const pq_row_group *rg)
@@ -1232,6 +1285,46 @@ static bool col_value_ok(const floe_parquet_scan *s, const scan_col *c, int kind
 	return true;
 }
 
+/* The comparisons on an integer column as one interval [*lo, *hi]; false
+ * when one of its predicates is not a single comparison (IN, IS NULL). */
+static bool int_interval(const floe_parquet_scan *s, const scan_col *c, int64_t *lo, int64_t *hi)
+{
+	*lo = INT64_MIN;
+	*hi = INT64_MAX;
+	for (int i = 0; i < s->npreds; i++) {
+		const floe_parquet_predicate *p = &s->preds[i].p;
+		if (s->preds[i].leaf != c->leaf)
+			continue;
+		if (p->op == FLOE_PARQUET_IN || p->op == FLOE_PARQUET_IS_NULL)
+			return false;
+		sval l;
+		lit_value(&l, &p->values[0], K_INT);
+		int64_t a = INT64_MIN, b = INT64_MAX;
+		switch (p->op) {
+		case FLOE_PARQUET_EQ: a = b = l.i; break;
+		case FLOE_PARQUET_LE: b = l.i; break;
+		case FLOE_PARQUET_GE: a = l.i; break;
+		case FLOE_PARQUET_LT:
+			if (l.i == INT64_MIN)
+				a = 1, b = 0; /* empty */
+			else
+				b = l.i - 1;
+			break;
+		case FLOE_PARQUET_GT:
+			if (l.i == INT64_MAX)
+				a = 1, b = 0;
+			else
+				a = l.i + 1;
+			break;
+		default:
+			return false;
+		}
+		*lo = a > *lo ? a : *lo;
+		*hi = b < *hi ? b : *hi;
+	}
+	return true;
+}
+
 /* Whether each dictionary entry passes the column's predicates, once per
  * dictionary and predicate set. */
 static int dict_match(floe_parquet_scan *s, scan_col *c, int kind, floe_error *err)
@@ -1264,6 +1357,23 @@ static int col_match(floe_parquet_scan *s, scan_col *c, int64_t m, uint8_t *sel,
 	const uint32_t *defs = c->defs ? c->defs + c->pg_pos : NULL;
 	uint32_t maxd = (uint32_t)c->lf->max_def;
 	size_t v = c->pg_vpos;
+	int64_t lo, hi;
+	if (!c->vidx && kind == K_INT && c->owidth == 8 && int_interval(s, c, &lo, &hi)) {
+		for (int64_t i = 0; i < m; i++) {
+			if (defs && defs[i] != maxd) {
+				sel[i] = 0;
+				continue;
+			}
+			if (v >= c->pg_nvalid)
+				return floe_error_set(err, FLOE_ECORRUPT, "%s: fewer values than definition levels say",
+				                      s->r->name);
+			int64_t x;
+			memcpy(&x, c->vfix + v * 8, 8);
+			v++;
+			sel[i] &= (uint8_t)(x >= lo && x <= hi);
+		}
+		return 0;
+	}
 	if (c->vidx && !c->dmatch_ok) {
 		int rc = dict_match(s, c, kind, err);
 		if (rc < 0)
@@ -1308,7 +1418,7 @@ static int eval_segment(floe_parquet_scan *s, int64_t a, floe_error *err)
 	int64_t e = s->rg_rows;
 	for (int i = 0; i < s->ncols; i++) {
 		scan_col *c = &s->cols[i];
-		if (!c->npreds)
+		if (!c->npreds || c->proved)
 			continue;
 		int rc = col_skip(s, c, a - c->row, err);
 		while (rc == 0 && c->pg_pos == c->pg_rows) {
@@ -1325,7 +1435,7 @@ static int eval_segment(floe_parquet_scan *s, int64_t a, floe_error *err)
 		before += s->rowsel[r];
 	for (int i = 0; i < s->ncols; i++) {
 		scan_col *c = &s->cols[i];
-		if (c->npreds) {
+		if (c->npreds && !c->proved) {
 			int rc = col_match(s, c, e - a, s->rowsel + a, err);
 			if (rc < 0)
 				return rc;
@@ -1536,7 +1646,13 @@ static int open_rg(floe_parquet_scan *s, const pq_row_group *rg, floe_error *err
 {
 	floe_arena_reset(s->rg_arena);
 	int rc = s->npreds ? select_rows(s, rg, err) : 0;
-	if (rc == 0 && s->filtering && !s->rowsel) {
+	s->rg_filter = false;
+	for (int i = 0; s->filtering && i < s->ncols; i++) {
+		scan_col *c = &s->cols[i];
+		c->proved = c->npreds && rg_proves(s, c, rg);
+		s->rg_filter = s->rg_filter || (c->npreds && !c->proved);
+	}
+	if (rc == 0 && s->rg_filter && !s->rowsel) {
 		s->rowsel = floe_arena_alloc(s->rg_arena, (size_t)rg->num_rows + 1);
 		if (!s->rowsel)
 			return floe_error_set(err, FLOE_ENOMEM, "out of memory");
@@ -1572,7 +1688,7 @@ int floe_parquet_scan_next(floe_parquet_scan *s, const floe_batch **out, floe_er
 				if (s->rowsel)
 					while (a < s->rg_rows && !s->rowsel[a])
 						a++;
-				if (s->filtering && a < s->rg_rows && a >= s->eval_end) {
+				if (s->rg_filter && a < s->rg_rows && a >= s->eval_end) {
 					/* compare the predicate columns first */
 					rc = eval_segment(s, a, err);
 					if (rc < 0)
@@ -1583,7 +1699,7 @@ int floe_parquet_scan_next(floe_parquet_scan *s, const floe_batch **out, floe_er
 				b = a;
 				if (s->rowsel)
 					while (b < s->rg_rows && b - a < want - k && s->rowsel[b] &&
-					       (!s->filtering || b < s->eval_end))
+					       (!s->rg_filter || b < s->eval_end))
 						b++;
 				else
 					b = a + (want - k < s->rg_rows - a ? want - k : s->rg_rows - a);
