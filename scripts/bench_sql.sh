@@ -110,7 +110,7 @@ function same(a, b) {
 
 const out = [];
 const d1Threads = (dk.find((x) => x.threads_label === 'default') || {}).threads;
-out.push(`| query | floe p50 / p99 ms | DuckDB 1 thread p50 / p99 ms | DuckDB default (${d1Threads} threads) p50 / p99 ms | floe / DuckDB(1) p50 | floe / DuckDB(default) p50 | floe data files read / skipped (scans) | rows decoded by floe | same rows |`);
+out.push(`| query | floe p50 / p99 ms | DuckDB 1 thread p50 / p99 ms | DuckDB default (${d1Threads} threads) p50 / p99 ms | floe / DuckDB(1) p50 | floe / DuckDB(default) p50 | floe data files read / skipped (scans) | rows scanned by floe | same rows |`);
 out.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
 const checks = [];
 for (const q of queries) {
