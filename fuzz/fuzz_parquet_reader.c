@@ -104,6 +104,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		p.nvalues = p.op == FLOE_PARQUET_IN ? 2 : p.op == FLOE_PARQUET_IS_NULL ? 0 : 1;
 		o.predicates = &p;
 		o.npredicates = 1;
+		o.filter_rows = (i & 2) != 0; /* rows compared too, late */
 		scan_with(r, &o);
 		/* projection of that column alone, by field id */
 		floe_parquet_scan_options po;
@@ -113,6 +114,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		po.predicates = &p;
 		po.npredicates = 1;
 		po.verify_crc = (i & 1) == 0;
+		po.filter_rows = true;
 		scan_with(r, &po);
 	}
 	/* Bloom filters: probe and load every chunk's (hostile offsets and

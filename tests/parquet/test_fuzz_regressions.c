@@ -99,6 +99,7 @@ static int replay(const uint8_t *buf, size_t len, const char *name)
 		p.nvalues = p.op == FLOE_PARQUET_IN ? 2 : p.op == FLOE_PARQUET_IS_NULL ? 0 : 1;
 		o.predicates = &p;
 		o.npredicates = 1;
+		o.filter_rows = (i & 2) != 0;
 		/* no crash and no leak is the requirement here; literals may not
 		 * suit the column, so EINVALID is acceptable too */
 		if (floe_parquet_scan_open(&s, r, &o, &err) == 0)
