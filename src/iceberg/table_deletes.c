@@ -464,9 +464,9 @@ static int load_positions(ice_deletes *d, int idx, floe_error *err)
 	return rc;
 }
 
-int ice_key_of(floe_buf *k, const floe_column *const *cols, int n, int64_t r)
+/* Append row r's key (cols[0..n)) to k. */
+static int key_append(floe_buf *k, const floe_column *const *cols, int n, int64_t r)
 {
-	floe_buf_clear(k);
 	for (int i = 0; i < n; i++) {
 		const floe_column *c = cols[i];
 		uint8_t flag = floe_column_is_valid(c, r) ? 1 : 0;
@@ -485,6 +485,12 @@ int ice_key_of(floe_buf *k, const floe_column *const *cols, int n, int64_t r)
 		}
 	}
 	return 0;
+}
+
+int ice_key_of(floe_buf *k, const floe_column *const *cols, int n, int64_t r)
+{
+	floe_buf_clear(k);
+	return key_append(k, cols, n, r);
 }
 
 static bool eq_contains(const ice_eq_set *s, const uint8_t *k, size_t len, uint64_t h)
@@ -675,6 +681,88 @@ int ice_deletes_for_file(ice_deletes *d, const ice_data_file *f, int64_t seq,
 	return 0;
 }
 
+/* Probes run this many rows behind the prefetch of their slot: a set of a
+ * million keys is far larger than the caches, and a lone probe waits on
+ * memory, while several in flight overlap. */
+#define EQ_AHEAD 8
+
+#if defined(__GNUC__) || defined(__clang__)
+#define EQ_PREFETCH(p) __builtin_prefetch(p)
+#else
+#define EQ_PREFETCH(p) ((void)(p))
+#endif
+
+/* Rows whose keys are built and probed together (stack arrays). */
+#define EQ_CHUNK 1024
+
+/* Clear keep[] for rows whose key an equality delete set of fd holds. Per
+ * chunk of rows and group of sets over the same columns, the keys and
+ * hashes of the rows still kept are built once, then each set is probed
+ * with its slots prefetched ahead. */
+static int apply_equality(const ice_file_deletes *fd, const floe_batch *b, uint8_t *keep,
+                          int64_t *dropped, floe_error *err)
+{
+	floe_buf keys = FLOE_BUF_INIT;
+	int64_t rows[EQ_CHUNK];
+	size_t koff[EQ_CHUNK + 1];
+	uint64_t hs[EQ_CHUNK];
+	int rc = 0;
+	for (int k = 0; !rc && k < fd->neq;) {
+		const ice_eq_set *s = fd->eq[k];
+		int g = k + 1;
+		while (g < fd->neq && fd->eq[g]->nids == s->nids &&
+		       memcmp(fd->eq[g]->ids, s->ids, (size_t)s->nids * sizeof *s->ids) == 0)
+			g++;
+		const floe_column *cols[64];
+		if (s->nids > 64) {
+			rc = floe_error_set(err, FLOE_EUNSUPPORTED, "equality deletes over more than 64 columns");
+			break;
+		}
+		for (int i = 0; !rc && i < s->nids; i++) {
+			int c = b->schema ? floe_schema_find_id(b->schema, s->ids[i]) : -1;
+			if (c < 0 || c >= b->ncols)
+				rc = floe_error_set(err, FLOE_EINVALID, "equality delete column %d is not in the batch",
+				                    s->ids[i]);
+			else
+				cols[i] = &b->cols[c];
+		}
+		for (int64_t c0 = 0; !rc && c0 < b->nrows; c0 += EQ_CHUNK) {
+			int64_t c1 = c0 + EQ_CHUNK < b->nrows ? c0 + EQ_CHUNK : b->nrows, m = 0;
+			floe_buf_clear(&keys);
+			for (int64_t r = c0; r < c1; r++) {
+				if (!keep[r])
+					continue;
+				koff[m] = keys.len;
+				if (key_append(&keys, cols, s->nids, r)) {
+					rc = floe_error_set(err, FLOE_ENOMEM, "out of memory");
+					break;
+				}
+				hs[m] = XXH3_64bits(keys.data + koff[m], keys.len - koff[m]);
+				rows[m++] = r;
+			}
+			koff[m] = keys.len;
+			for (int j = k; !rc && j < g; j++) {
+				const ice_eq_set *e = fd->eq[j];
+				if (!e->nslots)
+					continue;
+				uint32_t mask = e->nslots - 1;
+				for (int64_t i = 0; i < m; i++) {
+					if (i + EQ_AHEAD < m)
+						EQ_PREFETCH(&e->slots[(uint32_t)hs[i + EQ_AHEAD] & mask]);
+					int64_t r = rows[i];
+					if (keep[r] && eq_contains(e, keys.data + koff[i], koff[i + 1] - koff[i], hs[i])) {
+						keep[r] = 0;
+						(*dropped)++;
+					}
+				}
+			}
+		}
+		k = g;
+	}
+	floe_buf_free(&keys);
+	return rc;
+}
+
 int ice_deletes_apply(const ice_file_deletes *fd, const floe_batch *b, int64_t first_pos,
                       uint8_t *keep, int64_t *ndeleted, floe_error *err)
 {
@@ -698,47 +786,9 @@ int ice_deletes_apply(const ice_file_deletes *fd, const floe_batch *b, int64_t f
 		}
 	}
 	if (fd->neq) {
-		floe_buf key = FLOE_BUF_INIT;
-		const floe_column *cols[64];
-		/* sets over the same columns share one key and hash per row */
-		for (int k = 0; k < fd->neq;) {
-			const ice_eq_set *s = fd->eq[k];
-			int g = k + 1;
-			while (g < fd->neq && fd->eq[g]->nids == s->nids &&
-			       memcmp(fd->eq[g]->ids, s->ids, (size_t)s->nids * sizeof *s->ids) == 0)
-				g++;
-			if (s->nids > 64) {
-				floe_buf_free(&key);
-				return floe_error_set(err, FLOE_EUNSUPPORTED, "equality deletes over more than 64 "
-				                      "columns");
-			}
-			for (int i = 0; i < s->nids; i++) {
-				int c = b->schema ? floe_schema_find_id(b->schema, s->ids[i]) : -1;
-				if (c < 0 || c >= b->ncols) {
-					floe_buf_free(&key);
-					return floe_error_set(err, FLOE_EINVALID, "equality delete column %d is "
-					                      "not in the batch", s->ids[i]);
-				}
-				cols[i] = &b->cols[c];
-			}
-			for (int64_t r = 0; r < n; r++) {
-				if (!keep[r])
-					continue;
-				if (ice_key_of(&key, cols, s->nids, r)) {
-					floe_buf_free(&key);
-					return floe_error_set(err, FLOE_ENOMEM, "out of memory");
-				}
-				uint64_t h = XXH3_64bits(key.data, key.len);
-				for (int j = k; j < g; j++)
-					if (eq_contains(fd->eq[j], key.data, key.len, h)) {
-						keep[r] = 0;
-						dropped++;
-						break;
-					}
-			}
-			k = g;
-		}
-		floe_buf_free(&key);
+		int rc = apply_equality(fd, b, keep, &dropped, err);
+		if (rc)
+			return rc;
 	}
 	*ndeleted += dropped;
 	return 0;

@@ -502,3 +502,62 @@ TEST(merge_copy_on_write_skips_files_by_bloom_filter)
 	floe_table_close(t);
 	floe_catalog_close(c);
 }
+
+/* Equality deletes of two upserts applied to a data file of 5,000 rows,
+ * which the reader probes in chunks of rows: every old version is gone at
+ * every chunk boundary and nowhere else. */
+TEST(merge_on_read_deletes_apply_across_a_large_file)
+{
+	floe_catalog *c = NULL;
+	floe_error err;
+	REQUIRE_OK(floe_catalog_open(&c, th_path("wh"), NULL, &err), &err);
+	floe_table_create_options co;
+	memset(&co, 0, sizeof co);
+	co.schema = "id long not null, volume int, ts timestamptz, note string";
+	const char *props[1] = { "write.merge.mode=merge-on-read" };
+	co.properties = props;
+	co.nproperties = 1;
+	floe_table *t = NULL;
+	REQUIRE_OK(floe_table_create(&t, c, "db.large", &co, &err), &err);
+	enum { N = 5000 };
+	floe_arena *ar = floe_arena_new(0);
+	int64_t *ids = malloc(N * sizeof *ids);
+	int32_t *vols = malloc(N * sizeof *vols), *model = malloc(MAXID * sizeof *model);
+	int32_t *got = malloc(MAXID * sizeof *got);
+	REQUIRE(ids && vols && model && got);
+	for (int i = 0; i < MAXID; i++)
+		model[i] = ABSENT;
+	floe_merge_result res;
+	for (int step = 0; step < 3; step++) {
+		int n = 0;
+		for (int64_t id = 0; id < N; id++) {
+			bool edge = id % 1024 == 0 || id % 1024 == 1 || id % 1024 == 1023;
+			bool in = step == 0 || (step == 1 && id % 7 == 0) || (step == 2 && (id % 11 == 0 || edge));
+			if (!in)
+				continue;
+			ids[n] = id;
+			vols[n] = (int32_t)(step == 0 ? id : step == 1 ? id + 100000 : -id);
+			model[id] = vols[n];
+			n++;
+		}
+		floe_batch_builder *b = rows(ids, vols, NULL, n, ar);
+		REQUIRE(b);
+		REQUIRE_OK(do_merge(t, b, NULL, NULL, &res, &err), &err);
+		floe_batch_builder_free(b);
+	}
+	CHECK_EQ_INT(scan_model(t, NULL, got, &err), N);
+	int wrong = 0;
+	for (int i = 0; i < MAXID; i++)
+		wrong += got[i] != model[i];
+	CHECK_EQ_INT(wrong, 0);
+	fcount fc = { 0, 0 };
+	REQUIRE_OK(floe_table_files(t, NULL, count_files, &fc, &err), &err);
+	CHECK_EQ_INT(fc.eq, 3); /* a blind upsert writes one for every batch */
+	free(ids);
+	free(vols);
+	free(model);
+	free(got);
+	floe_arena_free(ar);
+	floe_table_close(t);
+	floe_catalog_close(c);
+}
