@@ -38,6 +38,21 @@ static floe_table *make_table(floe_catalog *c, const char *name, const char *mod
 	return t;
 }
 
+/* An unpartitioned table of the same columns with one property. */
+static floe_table *make_flat_table(floe_catalog *c, const char *name, const char *prop)
+{
+	floe_error err;
+	floe_table_create_options co;
+	memset(&co, 0, sizeof co);
+	co.schema = "id long not null, volume int, ts timestamptz, note string";
+	co.properties = &prop;
+	co.nproperties = 1;
+	floe_table *t = NULL;
+	if (floe_table_create(&t, c, name, &co, &err))
+		th_fail(__FILE__, __LINE__, "create: %s", err.msg);
+	return t;
+}
+
 /* A batch of rows: ids[i], volume vols[i], ts by id (a day per 1000 ids),
  * note notes[i] (NULL allowed). */
 static floe_batch_builder *rows(const int64_t *ids, const int32_t *vols, const char *const *notes,
@@ -452,14 +467,8 @@ TEST(merge_copy_on_write_skips_files_by_bloom_filter)
 	floe_catalog *c = NULL;
 	floe_error err;
 	REQUIRE_OK(floe_catalog_open(&c, th_path("wh"), NULL, &err), &err);
-	floe_table_create_options co;
-	memset(&co, 0, sizeof co);
-	co.schema = "id long not null, volume int, ts timestamptz, note string";
-	const char *props[1] = { "write.parquet.bloom-filter-enabled.column.id=true" };
-	co.properties = props;
-	co.nproperties = 1;
-	floe_table *t;
-	REQUIRE_OK(floe_table_create(&t, c, "db.bloom", &co, &err), &err);
+	floe_table *t = make_flat_table(c, "db.bloom", "write.parquet.bloom-filter-enabled.column.id=true");
+	REQUIRE(t);
 	floe_arena *ar = floe_arena_new(0);
 	/* ten files; file k holds ids 10*i + k: every file spans 0..9999 */
 	int64_t *ids = malloc(1000 * sizeof *ids);
@@ -511,14 +520,8 @@ TEST(merge_on_read_deletes_apply_across_a_large_file)
 	floe_catalog *c = NULL;
 	floe_error err;
 	REQUIRE_OK(floe_catalog_open(&c, th_path("wh"), NULL, &err), &err);
-	floe_table_create_options co;
-	memset(&co, 0, sizeof co);
-	co.schema = "id long not null, volume int, ts timestamptz, note string";
-	const char *props[1] = { "write.merge.mode=merge-on-read" };
-	co.properties = props;
-	co.nproperties = 1;
-	floe_table *t = NULL;
-	REQUIRE_OK(floe_table_create(&t, c, "db.large", &co, &err), &err);
+	floe_table *t = make_flat_table(c, "db.large", "write.merge.mode=merge-on-read");
+	REQUIRE(t);
 	enum { N = 5000 };
 	floe_arena *ar = floe_arena_new(0);
 	int64_t *ids = malloc(N * sizeof *ids);

@@ -125,6 +125,24 @@ static floe_batch_builder *expected(const floe_schema *schema)
 	return bld;
 }
 
+/* Write the NROWS rows with `wo` to TMPDIR/STEM-K.parquet (its path into
+ * path[0..size)) and build the expected batch; NULL after a failure. */
+static floe_batch_builder *write_variant(char *path, size_t size, const char *stem, int k,
+                                         const floe_parquet_write_options *wo, floe_schema **schema,
+                                         floe_arena *arena)
+{
+	floe_error err = { 0 };
+	snprintf(path, size, "%s/%s-%d.parquet", th_tmpdir(), stem, k);
+	if (write_file(path, wo, schema, arena, &err) < 0) {
+		th_fail(__FILE__, __LINE__, "write %s: %s", path, err.msg);
+		return NULL;
+	}
+	floe_batch_builder *exp = expected(*schema);
+	if (!exp)
+		th_fail(__FILE__, __LINE__, "expected rows of %s", path);
+	return exp;
+}
+
 /* Scan `path` with `opts` and compare every returned row with the expected
  * values, matching rows by the id column (projected column `idcol`, or
  * sequential when idcol < 0). Returns rows read, or -1. */
@@ -396,7 +414,6 @@ TEST(pq_reader_restart_reuses_what_it_decoded)
 	static const floe_parquet_codec codecs[] = { FLOE_PARQUET_ZSTD, FLOE_PARQUET_UNCOMPRESSED };
 	for (size_t k = 0; k < sizeof codecs / sizeof codecs[0]; k++) {
 		char path[4096];
-		snprintf(path, sizeof path, "%s/restart-%zu.parquet", th_tmpdir(), k);
 		floe_arena *arena = floe_arena_new(0);
 		floe_schema *schema;
 		floe_error err = { 0 };
@@ -405,8 +422,7 @@ TEST(pq_reader_restart_reuses_what_it_decoded)
 		wo.codec = codecs[k];
 		wo.page_bytes = 4096;        /* many pages ... */
 		wo.row_group_bytes = 200000; /* ... in several row groups */
-		REQUIRE_OK(write_file(path, &wo, &schema, arena, &err), &err);
-		floe_batch_builder *exp = expected(schema);
+		floe_batch_builder *exp = write_variant(path, sizeof path, "restart", (int)k, &wo, &schema, arena);
 		REQUIRE(exp != NULL);
 		const floe_batch *want = floe_batch_builder_view(exp);
 		floe_parquet_reader *r = NULL;
@@ -519,6 +535,15 @@ static bool ref_match(const floe_batch *want, int64_t row, const floe_parquet_pr
 	return false;
 }
 
+/* Does row `row` of `want` pass all np predicates of `set`? */
+static bool passes_all(const floe_batch *want, int64_t row, const floe_parquet_predicate *set, int np)
+{
+	for (int i = 0; i < np; i++)
+		if (!ref_match(want, row, &set[i]))
+			return false;
+	return true;
+}
+
 /* Drain `s` (all columns projected, id first) into seen[id], checking each
  * row's cells; false on a failure. */
 static bool drain_ids(floe_parquet_scan *s, const floe_batch *want, uint8_t *seen)
@@ -594,7 +619,6 @@ TEST(pq_reader_filter_rows_returns_exactly_the_matches)
 	REQUIRE(seen != NULL);
 	for (int mode = 0; mode < 3; mode++) {
 		char path[4096];
-		snprintf(path, sizeof path, "%s/filter-%d.parquet", th_tmpdir(), mode);
 		floe_arena *arena = floe_arena_new(0);
 		floe_schema *schema;
 		floe_error err = { 0 };
@@ -604,8 +628,7 @@ TEST(pq_reader_filter_rows_returns_exactly_the_matches)
 		wo.dictionary = mode != 2;
 		wo.page_bytes = 2048;
 		wo.row_group_bytes = 150000;
-		REQUIRE_OK(write_file(path, &wo, &schema, arena, &err), &err);
-		floe_batch_builder *exp = expected(schema);
+		floe_batch_builder *exp = write_variant(path, sizeof path, "filter", mode, &wo, &schema, arena);
 		REQUIRE(exp != NULL);
 		const floe_batch *want = floe_batch_builder_view(exp);
 		floe_parquet_reader *r = NULL, *r2 = NULL;
@@ -620,12 +643,8 @@ TEST(pq_reader_filter_rows_returns_exactly_the_matches)
 		for (int q = 0; q < nsets; q++) {
 			int np = sets[q][1].column ? 2 : 1;
 			int64_t expect = 0;
-			for (int64_t row = 0; row < NROWS; row++) {
-				bool ok = true;
-				for (int i = 0; i < np; i++)
-					ok = ok && ref_match(want, row, &sets[q][i]);
-				expect += ok;
-			}
+			for (int64_t row = 0; row < NROWS; row++)
+				expect += passes_all(want, row, sets[q], np);
 			if (!(expect > 0 && expect < NROWS))
 				th_fail(__FILE__, __LINE__, "set %d: %lld of the rows match", q, (long long)expect);
 			/* a fresh scan, then the restarted one */
@@ -641,9 +660,7 @@ TEST(pq_reader_filter_rows_returns_exactly_the_matches)
 				bool ok = drain_ids(s, want, seen);
 				int64_t got = 0, wrong = -1;
 				for (int64_t row = 0; ok && row < NROWS; row++) {
-					bool m = true;
-					for (int i = 0; i < np; i++)
-						m = m && ref_match(want, row, &sets[q][i]);
+					bool m = passes_all(want, row, sets[q], np);
 					got += seen[row];
 					if (m != (seen[row] != 0) && wrong < 0)
 						wrong = row;
