@@ -927,6 +927,18 @@ static int field_named(const floe_schema *sc, const char *name)
 
 /* Aggregate in floe: SQLITE_OK with the rows set, SQLITE_DONE when SQLite
  * must answer instead, or an error. */
+/* The index of column `name` among the scan's columns, added when new
+ * (the caller has checked there is room). */
+static int scan_column(const char **cols, int *ncols, const char *name)
+{
+	int k = 0;
+	while (k < *ncols && strcmp(cols[k], name) != 0)
+		k++;
+	if (k == *ncols)
+		cols[(*ncols)++] = name;
+	return k;
+}
+
 static int run_in_floe(aggtab *v, aggcur *c, sq_plan *p, sqlite3_value **argv)
 {
 	floe_sql *s = v->s;
@@ -958,24 +970,14 @@ static int run_in_floe(aggtab *v, aggcur *c, sq_plan *p, sqlite3_value **argv)
 		    (r.sc->fields[f].type.id == FLOE_TYPE_DECIMAL && r.sc->fields[f].type.scale > 0))
 			goto out;
 		r.gfield[g] = f;
-		int k = 0;
-		while (k < ncols && strcmp(cols[k], r.sc->fields[f].name) != 0)
-			k++;
-		if (k == ncols)
-			cols[ncols++] = r.sc->fields[f].name;
-		r.gscan[g] = k;
+		r.gscan[g] = scan_column(cols, &ncols, r.sc->fields[f].name);
 	}
 	for (int i = 0; i < p->ncols; i++) {
 		int f = field_named(r.sc, p->cols[i]);
 		if (f < 0 || !sq_agg_ordered(&r.sc->fields[f].type))
 			goto out;
 		r.cfield[i] = f;
-		int k = 0;
-		while (k < ncols && strcmp(cols[k], r.sc->fields[f].name) != 0)
-			k++;
-		if (k == ncols)
-			cols[ncols++] = r.sc->fields[f].name;
-		r.cscan[i] = k;
+		r.cscan[i] = scan_column(cols, &ncols, r.sc->fields[f].name);
 	}
 	/* text and temporal columns are only ever counted or compared (the
 	 * plan was checked for that when made; the type may have changed) */
