@@ -25,7 +25,10 @@ typedef struct ice_file_deletes {
 	const int64_t *pos;        /* deleted positions, sorted, distinct */
 	int64_t npos;
 	int neq;
-	struct ice_eq_set **eq;    /* equality delete sets that apply */
+	struct ice_eq_set **eq;    /* equality delete sets that apply (a key in
+	                              one deletes when its sequence number there
+	                              is above seq) */
+	int64_t seq;               /* the data file's data sequence number */
 } ice_file_deletes;
 
 /* An empty index over table `t` (used for paths and errors). */

@@ -1,7 +1,10 @@
 /* iceberg/table_deletes.c - position and equality deletes applied at read
  * time: scoping by sequence number and partition (spec "Scan Planning"),
  * delete files read once per scan into a path -> positions map or a hash
- * set of equality keys, and the rows of a batch they delete. */
+ * map of equality keys to the sequence number that deletes them, and the
+ * rows of a batch they delete. Global equality delete files over the same
+ * columns share one map holding each key's highest sequence number, so a
+ * row is looked up once however many of them apply. */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,8 +30,12 @@ typedef struct path_slot {
 	pos_list *head;
 } path_slot;
 
-/* Keys of one equality delete file: each key is the serialized tuple of
- * its delete columns (null flag, then the value's bytes). */
+/* Keys of equality delete files over the same columns: each key is the
+ * serialized tuple of its delete columns (null flag, then the value's
+ * bytes), with the highest data sequence number of the files that hold it.
+ * A key deletes the rows of a data file of sequence number S when that
+ * number is above S (spec: equality deletes apply to data files with a
+ * strictly lower sequence number). */
 typedef struct ice_eq_set {
 	int nids;
 	int32_t *ids;
@@ -42,6 +49,7 @@ typedef struct ice_eq_set {
 typedef struct eq_ent {
 	uint64_t hash;
 	size_t off, len;
+	int64_t seq;             /* highest sequence number deleting the key */
 } eq_ent;
 
 typedef struct del_file {
@@ -49,7 +57,8 @@ typedef struct del_file {
 	const ice_partition_spec *spec;
 	bool global;             /* equality deletes of an unpartitioned spec */
 	bool loaded;
-	ice_eq_set *eq;
+	ice_eq_set *eq;          /* its keys: its own set, or (global) the set
+	                            shared by the global files over its columns */
 } del_file;
 
 struct ice_deletes {
@@ -59,6 +68,9 @@ struct ice_deletes {
 	int n, cap;
 	path_slot *slots;
 	size_t nslots, used;
+	ice_eq_set **shared;     /* the sets of global equality deletes, one per
+	                            list of columns */
+	int nshared, capshared;
 	floe_buf scratch;        /* positions of one data file */
 	floe_buf key;
 };
@@ -95,7 +107,11 @@ void ice_deletes_free(ice_deletes *d)
 	if (!d)
 		return;
 	for (int i = 0; i < d->n; i++)
-		eq_free(d->files[i].eq);
+		if (!d->files[i].global)
+			eq_free(d->files[i].eq);
+	for (int i = 0; i < d->nshared; i++)
+		eq_free(d->shared[i]);
+	free(d->shared);
 	for (size_t i = 0; i < d->nslots; i++)
 		for (pos_list *p = d->slots[i].head; p; p = p->next)
 			free(p->pos);
@@ -493,48 +509,104 @@ int ice_key_of(floe_buf *k, const floe_column *const *cols, int n, int64_t r)
 	return key_append(k, cols, n, r);
 }
 
-static bool eq_contains(const ice_eq_set *s, const uint8_t *k, size_t len, uint64_t h)
+/* Probes and inserts run this many rows behind the prefetch of their slot:
+ * a set of a million keys is far larger than the caches, and a lone probe
+ * waits on memory, while several in flight overlap. */
+#define EQ_AHEAD 8
+
+#if defined(__GNUC__) || defined(__clang__)
+#define EQ_PREFETCH(p) __builtin_prefetch(p)
+#else
+#define EQ_PREFETCH(p) ((void)(p))
+#endif
+
+/* Rows whose keys are built and probed together (stack arrays). */
+#define EQ_CHUNK 1024
+
+/* Keys (into keys, cleared first; key i at koff[i]..koff[i+1]) and hashes
+ * of the rows r of [r0, r1) with keep[r] set (every row when keep is NULL),
+ * their numbers into rows[]. Returns how many, or -1 when out of memory. */
+static int64_t chunk_keys(floe_buf *keys, const floe_column *const *cols, int n, int64_t r0,
+                          int64_t r1, const uint8_t *keep, int64_t *rows, size_t *koff,
+                          uint64_t *hs)
+{
+	int64_t m = 0;
+	floe_buf_clear(keys);
+	for (int64_t r = r0; r < r1; r++) {
+		if (keep && !keep[r])
+			continue;
+		koff[m] = keys->len;
+		if (key_append(keys, cols, n, r))
+			return -1;
+		hs[m] = XXH3_64bits(keys->data + koff[m], keys->len - koff[m]);
+		rows[m++] = r;
+	}
+	koff[m] = keys->len;
+	return m;
+}
+
+/* The entry of key k (len bytes, hash h), or NULL. */
+static const eq_ent *eq_find(const ice_eq_set *s, const uint8_t *k, size_t len, uint64_t h)
 {
 	if (!s->nslots)
-		return false;
+		return NULL;
 	const eq_ent *ents = (const eq_ent *)s->ents.data;
 	uint32_t hi = (uint32_t)(h >> 32);
 	for (uint32_t j = (uint32_t)h & (s->nslots - 1);; j = (j + 1) & (s->nslots - 1)) {
 		uint64_t v = s->slots[j];
 		if (!v)
-			return false;
+			return NULL;
 		if ((uint32_t)(v >> 32) != hi)
 			continue;
 		const eq_ent *e = &ents[(uint32_t)v - 1];
 		if (e->hash == h && e->len == len && memcmp(s->keys.data + e->off, k, len) == 0)
-			return true;
+			return e;
 	}
 }
 
-static int eq_insert(ice_eq_set *s, const uint8_t *k, size_t len, uint64_t h)
+/* Room for `more` keys beyond those held (at most half the slots used),
+ * placing the entries again once when the slots grow. */
+static int eq_reserve(ice_eq_set *s, int64_t more)
 {
-	if (eq_contains(s, k, len, h))
-		return 0;
 	size_t n = s->ents.len / sizeof(eq_ent);
-	if (n >= UINT32_MAX - 1)
+	uint64_t need = ((uint64_t)n + (uint64_t)(more > 0 ? more : 0)) * 2;
+	if (need <= s->nslots)
+		return 0;
+	uint64_t ns = s->nslots ? s->nslots : 1024;
+	while (ns < need)
+		ns *= 2;
+	if (ns > (uint64_t)1 << 31)
 		return FLOE_ENOMEM;
-	if ((n + 1) * 2 > s->nslots) {
-		uint32_t ns = s->nslots ? s->nslots * 2 : 1024;
-		uint64_t *v = calloc(ns, sizeof *v);
-		if (!v)
-			return FLOE_ENOMEM;
-		const eq_ent *ents = (const eq_ent *)s->ents.data;
-		for (size_t i = 0; i < n; i++) {
-			uint32_t j = (uint32_t)ents[i].hash & (ns - 1);
-			while (v[j])
-				j = (j + 1) & (ns - 1);
-			v[j] = (ents[i].hash >> 32) << 32 | (uint64_t)(i + 1);
-		}
-		free(s->slots);
-		s->slots = v;
-		s->nslots = ns;
+	uint64_t *v = calloc(ns, sizeof *v);
+	if (!v)
+		return FLOE_ENOMEM;
+	const eq_ent *ents = (const eq_ent *)s->ents.data;
+	for (size_t i = 0; i < n; i++) {
+		uint32_t j = (uint32_t)ents[i].hash & (uint32_t)(ns - 1);
+		while (v[j])
+			j = (j + 1) & (uint32_t)(ns - 1);
+		v[j] = (ents[i].hash >> 32) << 32 | (uint64_t)(i + 1);
 	}
-	eq_ent e = { h, s->keys.len, len };
+	free(s->slots);
+	s->slots = v;
+	s->nslots = (uint32_t)ns;
+	return 0;
+}
+
+/* Add key k deleted at sequence number seq (keeping the highest). */
+static int eq_insert(ice_eq_set *s, const uint8_t *k, size_t len, uint64_t h, int64_t seq)
+{
+	const eq_ent *found = eq_find(s, k, len, h);
+	if (found) {
+		eq_ent *e = (eq_ent *)(void *)found;
+		if (e->seq < seq)
+			e->seq = seq;
+		return 0;
+	}
+	size_t n = s->ents.len / sizeof(eq_ent);
+	if (n >= UINT32_MAX - 1 || ((n + 1) * 2 > s->nslots && eq_reserve(s, 1)))
+		return FLOE_ENOMEM;
+	eq_ent e = { h, s->keys.len, len, seq };
 	if (floe_buf_append(&s->keys, k, len) || floe_buf_append(&s->ents, &e, sizeof e))
 		return FLOE_ENOMEM;
 	uint32_t j = (uint32_t)h & (s->nslots - 1);
@@ -544,22 +616,17 @@ static int eq_insert(ice_eq_set *s, const uint8_t *k, size_t len, uint64_t h)
 	return 0;
 }
 
-static int load_equality(ice_deletes *d, int idx, const floe_schema *schema, floe_error *err)
+/* A new empty set over the columns of equality delete file f, compared as
+ * `schema`'s types of their field ids. */
+static int eq_new(ice_deletes *d, const ice_data_file *f, const floe_schema *schema,
+                  ice_eq_set **out, floe_error *err)
 {
-	del_file *df = &d->files[idx];
-	const ice_data_file *f = &df->e->file;
 	int n = f->nequality_ids;
 	ice_eq_set *s = floe_arena_calloc(d->arena, 1, sizeof *s);
-	const char **names = floe_arena_calloc(d->arena, (size_t)n + 1, sizeof *names);
-	const floe_column **cols = floe_arena_calloc(d->arena, (size_t)n + 1, sizeof *cols);
-	floe_column *wide = floe_arena_calloc(d->arena, (size_t)n + 1, sizeof *wide);
-	if (!s || !names || !cols || !wide)
+	if (!s || !(s->types = floe_arena_calloc(d->arena, (size_t)n + 1, sizeof *s->types)))
 		return oom(err);
 	s->nids = n;
 	s->ids = f->equality_ids;
-	s->types = floe_arena_calloc(d->arena, (size_t)n + 1, sizeof *s->types);
-	if (!s->types)
-		return oom(err);
 	for (int i = 0; i < n; i++) {
 		int k = floe_schema_find_id(schema, f->equality_ids[i]);
 		if (k < 0)
@@ -567,13 +634,81 @@ static int load_equality(ice_deletes *d, int idx, const floe_schema *schema, flo
 			                      "field id %d, which the schema being read does not have",
 			                      d->t->ident, f->file_path, f->equality_ids[i]);
 		s->types[i] = schema->fields[k].type;
-		names[i] = schema->fields[k].name;
 	}
-	df->eq = s; /* freed with the index from here on */
+	*out = s;
+	return 0;
+}
+
+static bool same_ids(const ice_eq_set *s, const ice_data_file *f)
+{
+	return s->nids == f->nequality_ids &&
+	       memcmp(s->ids, f->equality_ids, (size_t)s->nids * sizeof *s->ids) == 0;
+}
+
+/* The set delete file idx's keys go to: its own, or for a global file the
+ * one shared by the global files over the same columns (made on first
+ * use; freed with the index). */
+static int eq_target(ice_deletes *d, int idx, const floe_schema *schema, floe_error *err)
+{
+	del_file *df = &d->files[idx];
+	const ice_data_file *f = &df->e->file;
+	if (df->eq)
+		return 0;
+	if (!df->global)
+		return eq_new(d, f, schema, &df->eq, err);
+	for (int i = 0; i < d->nshared; i++)
+		if (same_ids(d->shared[i], f)) {
+			df->eq = d->shared[i];
+			return 0;
+		}
+	if (d->nshared == d->capshared) {
+		int cap = d->capshared ? d->capshared * 2 : 4;
+		ice_eq_set **v = realloc(d->shared, (size_t)cap * sizeof *v);
+		if (!v)
+			return oom(err);
+		d->shared = v;
+		d->capshared = cap;
+	}
+	int rc = eq_new(d, f, schema, &d->shared[d->nshared], err);
+	if (rc)
+		return rc;
+	df->eq = d->shared[d->nshared++];
+	return 0;
+}
+
+static int load_equality(ice_deletes *d, int idx, const floe_schema *schema, floe_error *err)
+{
+	del_file *df = &d->files[idx];
+	const ice_data_file *f = &df->e->file;
+	int n = f->nequality_ids;
+	int rc = eq_target(d, idx, schema, err);
+	if (rc)
+		return rc;
+	ice_eq_set *s = df->eq; /* freed with the index from here on */
+	const char **names = floe_arena_calloc(d->arena, (size_t)n + 1, sizeof *names);
+	const floe_column **cols = floe_arena_calloc(d->arena, (size_t)n + 1, sizeof *cols);
+	floe_column *wide = floe_arena_calloc(d->arena, (size_t)n + 1, sizeof *wide);
+	if (!names || !cols || !wide)
+		return oom(err);
+	for (int i = 0; i < n; i++) {
+		int k = floe_schema_find_id(schema, f->equality_ids[i]);
+		names[i] = k >= 0 ? schema->fields[k].name : NULL;
+	}
+	int64_t *rows = malloc(EQ_CHUNK * sizeof *rows);
+	size_t *koff = malloc((EQ_CHUNK + 1) * sizeof *koff);
+	uint64_t *hs = malloc(EQ_CHUNK * sizeof *hs);
 	floe_parquet_reader *r = NULL;
 	floe_parquet_scan *ps = NULL;
 	floe_arena *ba = floe_arena_new(1 << 16);
-	int rc = ba ? open_delete_file(d, f, f->equality_ids, names, n, &r, &ps, err) : oom(err);
+	rc = ba && rows && koff && hs ? open_delete_file(d, f, f->equality_ids, names, n, &r, &ps, err)
+	                              : oom(err);
+	/* slots for the file's rows at once (as its footer counts them, up to
+	 * 16M; beyond, the set grows as it fills), so none is placed twice */
+	if (!rc) {
+		int64_t want = floe_parquet_reader_num_rows(r);
+		if (eq_reserve(s, want < ((int64_t)1 << 24) ? want : (int64_t)1 << 24))
+			rc = oom(err);
+	}
 	while (!rc) {
 		const floe_batch *b;
 		rc = floe_parquet_scan_next(ps, &b, err);
@@ -589,17 +724,26 @@ static int load_equality(ice_deletes *d, int idx, const floe_schema *schema, flo
 			floe_error_prefix(err, "%s: equality delete file %s", d->t->ident, f->file_path);
 			break;
 		}
-		for (int64_t r2 = 0; r2 < b->nrows; r2++) {
-			if (ice_key_of(&d->key, cols, n, r2) ||
-			    eq_insert(s, d->key.data, d->key.len, XXH3_64bits(d->key.data, d->key.len))) {
-				rc = oom(err);
-				break;
+		for (int64_t c0 = 0; !rc && c0 < b->nrows; c0 += EQ_CHUNK) {
+			int64_t c1 = c0 + EQ_CHUNK < b->nrows ? c0 + EQ_CHUNK : b->nrows;
+			int64_t m = chunk_keys(&d->key, cols, n, c0, c1, NULL, rows, koff, hs);
+			for (int64_t i = 0; !rc && i < m; i++) {
+				if (i + EQ_AHEAD < m)
+					EQ_PREFETCH(&s->slots[(uint32_t)hs[i + EQ_AHEAD] & (s->nslots - 1)]);
+				if (eq_insert(s, d->key.data + koff[i], koff[i + 1] - koff[i], hs[i],
+				              df->e->sequence_number))
+					rc = oom(err);
 			}
+			if (m < 0)
+				rc = oom(err);
 		}
 	}
 	floe_parquet_scan_free(ps);
 	floe_parquet_reader_free(r);
 	floe_arena_free(ba);
+	free(rows);
+	free(koff);
+	free(hs);
 	if (!rc)
 		df->loaded = true;
 	return rc;
@@ -642,14 +786,24 @@ int ice_deletes_for_file(ice_deletes *d, const ice_data_file *f, int64_t seq,
 		}
 	}
 	if (out->neq) {
+		/* each set once: the global files over the same columns share one */
 		out->eq = floe_arena_calloc(d->arena, (size_t)out->neq, sizeof *out->eq);
 		if (!out->eq)
 			return oom(err);
 		int k = 0;
-		for (int i = 0; i < d->n; i++)
-			if (d->files[i].e->file.content == ICE_CONTENT_EQUALITY_DELETES &&
-			    applies(&d->files[i], f, seq) && !eq_bounds_disjoint(d, &d->files[i].e->file, f))
-				out->eq[k++] = d->files[i].eq;
+		for (int i = 0; i < d->n; i++) {
+			const del_file *df = &d->files[i];
+			if (df->e->file.content != ICE_CONTENT_EQUALITY_DELETES || !applies(df, f, seq) ||
+			    eq_bounds_disjoint(d, &df->e->file, f))
+				continue;
+			int j = 0;
+			while (j < k && out->eq[j] != df->eq)
+				j++;
+			if (j == k)
+				out->eq[k++] = df->eq;
+		}
+		out->neq = k;
+		out->seq = seq;
 	}
 	if (!any_pos)
 		return 0;
@@ -681,21 +835,8 @@ int ice_deletes_for_file(ice_deletes *d, const ice_data_file *f, int64_t seq,
 	return 0;
 }
 
-/* Probes run this many rows behind the prefetch of their slot: a set of a
- * million keys is far larger than the caches, and a lone probe waits on
- * memory, while several in flight overlap. */
-#define EQ_AHEAD 8
-
-#if defined(__GNUC__) || defined(__clang__)
-#define EQ_PREFETCH(p) __builtin_prefetch(p)
-#else
-#define EQ_PREFETCH(p) ((void)(p))
-#endif
-
-/* Rows whose keys are built and probed together (stack arrays). */
-#define EQ_CHUNK 1024
-
-/* Clear keep[] for rows whose key an equality delete set of fd holds. Per
+/* Clear keep[] for rows whose key an equality delete set of fd holds at a
+ * sequence number above the data file's. Per
  * chunk of rows and group of sets over the same columns, the keys and
  * hashes of the rows still kept are built once, then each set is probed
  * with its slots prefetched ahead. */
@@ -727,20 +868,10 @@ static int apply_equality(const ice_file_deletes *fd, const floe_batch *b, uint8
 				cols[i] = &b->cols[c];
 		}
 		for (int64_t c0 = 0; !rc && c0 < b->nrows; c0 += EQ_CHUNK) {
-			int64_t c1 = c0 + EQ_CHUNK < b->nrows ? c0 + EQ_CHUNK : b->nrows, m = 0;
-			floe_buf_clear(&keys);
-			for (int64_t r = c0; r < c1; r++) {
-				if (!keep[r])
-					continue;
-				koff[m] = keys.len;
-				if (key_append(&keys, cols, s->nids, r)) {
-					rc = floe_error_set(err, FLOE_ENOMEM, "out of memory");
-					break;
-				}
-				hs[m] = XXH3_64bits(keys.data + koff[m], keys.len - koff[m]);
-				rows[m++] = r;
-			}
-			koff[m] = keys.len;
+			int64_t c1 = c0 + EQ_CHUNK < b->nrows ? c0 + EQ_CHUNK : b->nrows;
+			int64_t m = chunk_keys(&keys, cols, s->nids, c0, c1, keep, rows, koff, hs);
+			if (m < 0)
+				rc = oom(err);
 			for (int j = k; !rc && j < g; j++) {
 				const ice_eq_set *e = fd->eq[j];
 				if (!e->nslots)
@@ -750,7 +881,10 @@ static int apply_equality(const ice_file_deletes *fd, const floe_batch *b, uint8
 					if (i + EQ_AHEAD < m)
 						EQ_PREFETCH(&e->slots[(uint32_t)hs[i + EQ_AHEAD] & mask]);
 					int64_t r = rows[i];
-					if (keep[r] && eq_contains(e, keys.data + koff[i], koff[i + 1] - koff[i], hs[i])) {
+					if (!keep[r])
+						continue;
+					const eq_ent *x = eq_find(e, keys.data + koff[i], koff[i + 1] - koff[i], hs[i]);
+					if (x && x->seq > fd->seq) {
 						keep[r] = 0;
 						(*dropped)++;
 					}
