@@ -29,6 +29,8 @@ typedef struct config {
 	int64_t big_rows;     /* the memory-measured merge */
 	const char *dump;     /* write the base rows and each batch as Parquet
 	                         here (for the DuckDB peer), or NULL */
+	const char *lists;    /* write the data files each compaction read
+	                         here (compacted_MODE.txt), or NULL */
 } config;
 
 /* The dump writer (one file at a time), NULL when not dumping. */
@@ -150,6 +152,56 @@ static int64_t table_bytes(floe_table *t, int content, int64_t *files, floe_erro
 	if (files)
 		*files = s.files;
 	return s.bytes;
+}
+
+/* Local paths of the live data files. */
+typedef struct path_list {
+	char **p;
+	size_t n, cap;
+} path_list;
+
+static int list_data_file(void *ctx, const floe_file_info *f, floe_error *err)
+{
+	path_list *l = ctx;
+	if (f->content != 0)
+		return 0;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 64;
+		char **v = realloc(l->p, cap * sizeof *v);
+		if (!v)
+			return floe_error_set(err, FLOE_ENOMEM, "out of memory");
+		l->p = v;
+		l->cap = cap;
+	}
+	if (!(l->p[l->n] = strdup(f->local_path)))
+		return floe_error_set(err, FLOE_ENOMEM, "out of memory");
+	l->n++;
+	return 0;
+}
+
+static void path_list_free(path_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->p[i]);
+	free(l->p);
+}
+
+/* Write to `path`, one a line, the files of `before` that `after` lacks
+ * (the data files a compaction read), for the peer that rewrites them. */
+static int write_removed(const char *path, const path_list *before, const path_list *after,
+                         floe_error *err)
+{
+	FILE *f = fopen(path, "w");
+	if (!f)
+		return floe_error_set(err, FLOE_EIO, "%s: cannot create", path);
+	for (size_t i = 0; i < before->n; i++) {
+		size_t j = 0;
+		while (j < after->n && strcmp(before->p[i], after->p[j]) != 0)
+			j++;
+		if (j == after->n)
+			fprintf(f, "%s\n", before->p[i]);
+	}
+	return fclose(f) ? floe_error_set(err, FLOE_EIO, "%s: write failed", path) : 0;
 }
 
 /* Full scan of every column: seconds, rows into *rows. */
@@ -326,11 +378,29 @@ static int run_mode(const config *cf, floe_catalog *cat, const char *mode, gen_b
 	}
 	int64_t rows1;
 	double scan1 = full_scan(t, &rows1, err);
-	double c0 = now_s();
+	path_list before = { 0 }, after = { 0 };
+	double c0 = 0;
 	floe_compact_result cr;
-	if ((rc = floe_table_compact(t, NULL, &cr, err)))
+	if (!(cf->lists && (rc = floe_table_files(t, NULL, list_data_file, &before, err)))) {
+		c0 = now_s();
+		rc = floe_table_compact(t, NULL, &cr, err);
+	}
+	if (rc) {
+		path_list_free(&before);
 		goto done;
+	}
 	double csecs = now_s() - c0;
+	if (cf->lists) {
+		char path[4096];
+		snprintf(path, sizeof path, "%s/compacted_%s.txt", cf->lists, mode[0] == 'c' ? "cow" : "mor");
+		rc = floe_table_files(t, NULL, list_data_file, &after, err);
+		if (!rc)
+			rc = write_removed(path, &before, &after, err);
+		path_list_free(&before);
+		path_list_free(&after);
+		if (rc)
+			goto done;
+	}
 	int64_t rows2;
 	double scan2 = full_scan(t, &rows2, err);
 	struct rusage ru;
@@ -405,7 +475,7 @@ static int parse_int(int64_t *out, const char *s, int64_t min)
 
 int main(int argc, char **argv)
 {
-	config cf = { NULL, 0, 100000, 10, 0.10, 64LL << 20, 1000000, NULL };
+	config cf = { NULL, 0, 100000, 10, 0.10, 64LL << 20, 1000000, NULL, NULL };
 	int bad = argc < 3;
 	int64_t v;
 	for (int i = 3; !bad && i < argc; i += 2) {
@@ -456,6 +526,7 @@ int main(int argc, char **argv)
 	       "\"update_share\":%.2f,\"target_file_bytes\":%" PRId64 ",\"big_rows\":%" PRId64 "}\n",
 	       cf.n, cf.batch_rows, cf.batches, cf.update_share, cf.target_bytes, cf.big_rows);
 	fflush(stdout);
+	cf.lists = cf.dump;
 	config cf2 = cf;
 	cf2.dump = NULL; /* the same rows: dumped once */
 	if (run_mode(&cf, cat, "merge-on-read", &gb, &err) || run_mode(&cf2, cat, "copy-on-write", &gb, &err)) {

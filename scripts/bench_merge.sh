@@ -3,7 +3,8 @@
 # into an N-row table partitioned by day(ts), in merge-on-read and
 # copy-on-write modes; read slowdown before and after compaction; the peak
 # memory of a 1M-row MERGE; DuckDB upserting the same batches into a table
-# with a primary key as a reference. floe is single-threaded.
+# with a primary key, and rewriting the files each compaction read, as
+# references. floe is single-threaded.
 # usage: scripts/bench_merge.sh [N] (default 10000000)
 # Env: BENCH_DIR (work folder, default build/bench-data; this uses its
 # merge/ subfolder), BENCH_BATCHES (default 10), BENCH_BATCH_ROWS (100000).
@@ -30,7 +31,8 @@ const fs = require('fs');
 const l = fs.readFileSync(process.argv[2], 'utf8').trim().split('\n').map(JSON.parse);
 const get = (p, m) => l.find((x) => x.phase === p && x.mode === m);
 const dk = fs.readFileSync(process.argv[3], 'utf8').trim().split('\n').map(JSON.parse);
-const d1 = dk.find((x) => x.threads_label === '1'), dd = dk.find((x) => x.threads_label === 'default');
+const d1 = dk.find((x) => x.threads_label === '1' && !x.phase), dd = dk.find((x) => x.threads_label === 'default');
+const rw = (m) => dk.find((x) => x.phase === 'rewrite' && x.mode === m);
 const fmt = (x) => Math.round(x).toLocaleString('en-US');
 const out = [];
 const row = (...c) => out.push('| ' + c.join(' | ') + ' |');
@@ -46,6 +48,10 @@ row('data files rewritten / data files in the table at each merge', `${m.data_fi
 row('full scan before the upserts (s)', m.scan_seconds_before.toFixed(3), c.scan_seconds_before.toFixed(3));
 row('full scan after (s) / slowdown', `${m.scan_seconds_after.toFixed(3)} / ${m.read_slowdown.toFixed(2)}x`, `${c.scan_seconds_after.toFixed(3)} / ${c.read_slowdown.toFixed(2)}x`);
 row('compaction: files in, seconds, MB/s read', `${m.compact_files}, ${m.compact_seconds.toFixed(3)}, ${m.compact_mb_per_s.toFixed(1)}`, `${c.compact_files}, ${c.compact_seconds.toFixed(3)}, ${c.compact_mb_per_s.toFixed(1)}`);
+const rm = rw('mor'), rc = rw('cow');
+const rwc = (x) => (x ? `${x.files}, ${x.seconds.toFixed(3)}, ${x.mb_per_s.toFixed(1)}` : 'n/a');
+row('DuckDB (1 thread) rewriting the same files as one Parquet file, no deletes applied: files, seconds, MB/s', rwc(rm), rwc(rc));
+row('floe compaction / DuckDB rewrite, MB/s', rm ? (m.compact_mb_per_s / rm.mb_per_s).toFixed(2) + 'x' : 'n/a', rc ? (c.compact_mb_per_s / rc.mb_per_s).toFixed(2) + 'x' : 'n/a');
 row('full scan after compaction (s) / slowdown', `${m.scan_seconds_compacted.toFixed(3)} / ${m.read_slowdown_compacted.toFixed(2)}x`, `${c.scan_seconds_compacted.toFixed(3)} / ${c.read_slowdown_compacted.toFixed(2)}x`);
 row(`MERGE of ${fmt(bm.rows)} rows into ${fmt(bm.into_rows)}: rows/s`, fmt(bm.rows_per_s), fmt(bc.rows_per_s));
 row('  its peak RSS (MiB; of which shared with the parent at fork)', `${bm.child_peak_rss_mib.toFixed(0)} (${bm.rss_at_fork_mib.toFixed(0)})`, `${bc.child_peak_rss_mib.toFixed(0)} (${bc.rss_at_fork_mib.toFixed(0)})`);
