@@ -157,6 +157,26 @@ static int pack_lsb(floe_buf *dst, const uint64_t *vals, size_t count, int w)
 	uint8_t *out = floe_buf_extend(dst, bytes);
 	if (!out)
 		return FLOE_ENOMEM;
+	if (w <= 32) {
+		/* a 64-bit accumulator, written out 4 bytes at a time as it fills */
+		uint64_t acc = 0, m = mask64(w);
+		int nbits = 0;
+		size_t k = 0;
+		for (size_t i = 0; i < count; i++) {
+			acc |= (vals[i] & m) << nbits;
+			nbits += w;
+			if (nbits >= 32) {
+				uint32_t word = (uint32_t)acc; /* little-endian hosts only */
+				memcpy(out + k, &word, 4);
+				k += 4;
+				acc >>= 32;
+				nbits -= 32;
+			}
+		}
+		for (; nbits > 0; nbits -= 8, acc >>= 8)
+			out[k++] = (uint8_t)acc;
+		return 0;
+	}
 	memset(out, 0, bytes);
 	uint64_t bit = 0;
 	for (size_t i = 0; i < count; i++, bit += (uint64_t)w) {
@@ -311,6 +331,16 @@ int pq_rle_encode(floe_buf *dst, const uint32_t *vals, size_t count, int bit_wid
 	if (lit && (rc = rle_put_literals(dst, vals + lit_start, lit, bit_width)))
 		return rc;
 	return 0;
+}
+
+int pq_rle_encode_repeat(floe_buf *dst, uint32_t v, size_t count, int bit_width)
+{
+	if (count >= 8)
+		return rle_put_run(dst, v, count, bit_width);
+	uint32_t tmp[8];
+	for (size_t i = 0; i < count; i++)
+		tmp[i] = v;
+	return count ? rle_put_literals(dst, tmp, count, bit_width) : 0;
 }
 
 /* Legacy BIT_PACKED (Encodings.md "Bit-packed (Deprecated)"): values packed

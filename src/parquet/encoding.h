@@ -30,6 +30,9 @@ int pq_rle_decode(uint32_t *out, size_t count, const uint8_t *src, size_t n,
 /* Encode `count` values (each < 2^bit_width) choosing RLE runs for repeats
  * (>= 8) and bit-packed groups of 8 otherwise. No length prefix. */
 int pq_rle_encode(floe_buf *dst, const uint32_t *vals, size_t count, int bit_width);
+/* The same for `count` copies of v (e.g. the definition levels of a page
+ * without nulls), without looking at each. */
+int pq_rle_encode_repeat(floe_buf *dst, uint32_t v, size_t count, int bit_width);
 
 /* Legacy BIT_PACKED level encoding (encoding 4: MSB-first packing). */
 int pq_bitpacked_msb_decode(uint32_t *out, size_t count, const uint8_t *src, size_t n,

@@ -710,7 +710,8 @@ static int wr_page_flush(floe_parquet_writer *w, wr_col *c, floe_error *err)
 
 	/* definition levels: RLE hybrid, bit width 1; DataPage v1 prefixes
 	 * them with their 4-byte length, v2 keeps them uncompressed apart */
-	if (c->optional && pq_rle_encode(lv, (const uint32_t *)c->defs.data, (size_t)nrows, 1))
+	if (c->optional && (nulls ? pq_rle_encode(lv, (const uint32_t *)c->defs.data, (size_t)nrows, 1)
+	                          : pq_rle_encode_repeat(lv, 1, (size_t)nrows, 1)))
 		goto oom;
 	if (!v2 && c->optional &&
 	    (floe_buf_put_u32le(enc, (uint32_t)lv->len) || floe_buf_append(enc, lv->data, lv->len)))
