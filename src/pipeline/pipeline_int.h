@@ -50,7 +50,10 @@ typedef struct pl_step_rt {
 	int nscan;
 	floe_schema *scan_schema;
 	floe_schema *final_schema; /* after the ops */
-	int raw_col_final;         /* not used */
+	const char *raw_col;       /* the upstream's "_raw", when only rejects
+	                              need it: left out of the scan and read
+	                              for the rejected rows by a second scan
+	                              (NULL: read with the rest, or none) */
 	int et_final;              /* event-time column after the ops, or -1 */
 	/* aggregate / rolling */
 	floe_window *win;

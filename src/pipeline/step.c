@@ -470,6 +470,16 @@ static int check_final(pl_step_rt *rt, floe_error *err)
 	return 0;
 }
 
+/* Does a derive op of s write column `name`? */
+static bool derives(const pl_step *s, const char *name)
+{
+	for (int i = 0; i < s->nops; i++)
+		for (int k = 0; s->ops[i].kind == PL_OP_DERIVE && k < s->ops[i].ncols; k++)
+			if (strcasecmp(s->ops[i].cols[k].key, name) == 0)
+				return true;
+	return false;
+}
+
 static int target_keys(pl_step_rt *rt, const pl_spec *spec, floe_error *err)
 {
 	const pl_table *t = pl_spec_table(spec, rt->s->to);
@@ -542,8 +552,15 @@ int pl_step_prepare(pl_step_rt *rt, floe_catalog *cat, const pl_spec *spec, cons
 		for (int i = 0; i < s->nops; i++)
 			validates |= s->ops[i].kind == PL_OP_VALIDATE;
 		int raw = floe_schema_find(up, "_raw");
-		if (validates && raw >= 0)
-			used[raw] = true;
+		if (validates && raw >= 0) {
+			/* an `_raw` the ops do not read or replace is needed only by
+			 * rejects: read it for them alone (read_rejected_raw) */
+			if (!used[raw] && !derives(s, "_raw") && up->fields[raw].required &&
+			    floe_type_is_variable(&up->fields[raw].type))
+				rt->raw_col = up->fields[raw].name;
+			else
+				used[raw] = true;
+		}
 		int n = 0;
 		for (int i = 0; i < up->nfields; i++)
 			n += used[i];
@@ -694,12 +711,46 @@ typedef struct xbatch {
 	floe_schema *schema;
 	floe_column *cols;
 	int64_t nrows;
+	int64_t *ord;              /* with rt->raw_col, until a select: each
+	                              row's ordinal in the group's scan */
 } xbatch;
 
 static floe_batch as_batch(const xbatch *x)
 {
 	floe_batch b = { x->nrows, x->schema->nfields, x->cols, x->schema };
 	return b;
+}
+
+/* The `_raw` values of a group's rejects, in quarantine order, while
+ * rt->raw_col leaves the column out of the scan: a row's ordinal in the
+ * group's scan (filled by read_rejected_raw), or, with ord < 0, bytes
+ * already made (a row rejected after a select, as JSON) at text[off..). */
+typedef struct raw_pend {
+	int64_t ord;
+	size_t off, len;
+} raw_pend;
+
+typedef struct raw_pends {
+	floe_buf ents;             /* raw_pend entries */
+	int64_t nord;              /* entries with ord >= 0 */
+	floe_buf text;
+} raw_pends;
+
+static int pend_add(raw_pends *p, int64_t ord, const floe_buf *bytes)
+{
+	raw_pend e = { ord, p->text.len, bytes ? bytes->len : 0 };
+	if ((bytes && floe_buf_append(&p->text, bytes->data, bytes->len)) ||
+	    floe_buf_append(&p->ents, &e, sizeof e))
+		return FLOE_ENOMEM;
+	p->nord += ord >= 0;
+	return 0;
+}
+
+static void pend_free(raw_pends *p)
+{
+	floe_buf_free(&p->ents);
+	floe_buf_free(&p->text);
+	memset(p, 0, sizeof *p);
 }
 
 static int take_rows(xbatch *x, const uint8_t *keep, floe_arena *a, floe_error *err)
@@ -719,14 +770,17 @@ static int take_rows(xbatch *x, const uint8_t *keep, floe_arena *a, floe_error *
 		return rc;
 	x->cols = out.cols;
 	x->nrows = n;
+	for (int64_t k = 0; x->ord && k < n; k++)
+		x->ord[k] = x->ord[idx[k]];
 	return 0;
 }
 
 /* Rejected rows of x (keep[r] == 0, reason why[r]) into the quarantine
- * builder. */
+ * builder. With `pend` (rt->raw_col) their `_raw` column is filled later,
+ * from pend, by read_rejected_raw. */
 static int quarantine_rows(floe_batch_builder *q, const xbatch *x, const uint8_t *keep,
                            const char *const *why, const char *step, int64_t snap,
-                           floe_error *err)
+                           raw_pends *pend, floe_error *err)
 {
 	int raw = floe_schema_find(x->schema, "_raw");
 	floe_buf row = { 0 };
@@ -735,7 +789,9 @@ static int quarantine_rows(floe_batch_builder *q, const xbatch *x, const uint8_t
 		if (keep[r])
 			continue;
 		row.len = 0;
-		if (raw >= 0 && floe_column_is_valid(&x->cols[raw], r) &&
+		if (x->ord) {
+			/* the scan left `_raw` out: a second scan reads it */
+		} else if (raw >= 0 && floe_column_is_valid(&x->cols[raw], r) &&
 		    floe_type_is_variable(&x->cols[raw].type)) {
 			const floe_column *c = &x->cols[raw];
 			if (floe_buf_append(&row, c->data + c->offsets[r],
@@ -763,13 +819,70 @@ static int quarantine_rows(floe_batch_builder *q, const xbatch *x, const uint8_t
 		}
 		if (rc)
 			break;
-		if ((rc = floe_batch_builder_bytes(q, 0, row.data, (int64_t)row.len, err)) ||
+		if (pend && pend_add(pend, x->ord ? x->ord[r] : -1, x->ord ? NULL : &row)) {
+			rc = oom(err);
+			break;
+		}
+		if ((!pend && (rc = floe_batch_builder_bytes(q, 0, row.data, (int64_t)row.len, err))) ||
 		    (rc = floe_batch_builder_bytes(q, 1, why[r], (int64_t)strlen(why[r]), err)) ||
 		    (rc = floe_batch_builder_bytes(q, 2, step, (int64_t)strlen(step), err)) ||
 		    (rc = floe_batch_builder_i64(q, 3, snap, err)))
 			break;
 	}
 	floe_buf_free(&row);
+	return rc;
+}
+
+/* Fill the quarantine's `_raw` column from `pend`: the rows with an
+ * ordinal are read by a scan like the group's (`so`) of that column alone,
+ * which returns the group's `rows` rows in the same order. */
+static int read_rejected_raw(pl_step_rt *rt, const floe_scan_options *so, int64_t rows,
+                             const raw_pends *pend, floe_batch_builder *q, floe_error *err)
+{
+	floe_scan_options ro = *so;
+	ro.columns = &rt->raw_col;
+	ro.ncolumns = 1;
+	floe_scan *scan = NULL;
+	const floe_batch *b = NULL;
+	int64_t base = 0, nb = 0; /* ordinals of b: [base, base + nb) */
+	int rc = pend->nord ? floe_scan_open(&scan, rt->src, &ro, err) : 0;
+	const raw_pend *ents = (const raw_pend *)pend->ents.data;
+	for (size_t i = 0; i < pend->ents.len / sizeof *ents && rc == 0; i++) {
+		const raw_pend *e = &ents[i];
+		if (e->ord < 0) {
+			rc = floe_batch_builder_bytes(q, 0, pend->text.data + e->off, (int64_t)e->len, err);
+			continue;
+		}
+		while (rc == 0 && e->ord >= base + nb) {
+			base += nb;
+			nb = 0;
+			if ((rc = floe_scan_next(scan, &b, err)) == 0)
+				rc = floe_error_set(err, FLOE_ECORRUPT, "step %s: %s of %s has fewer rows "
+				                    "than the group's scan", rt->s->name, rt->raw_col,
+				                    rt->s->from);
+			else if (rc == 1)
+				rc = 0, nb = b->nrows;
+		}
+		if (rc)
+			break;
+		const floe_column *c = &b->cols[0];
+		int64_t r = e->ord - base;
+		if (b->ncols != 1 || !floe_type_is_variable(&c->type) || !floe_column_is_valid(c, r))
+			rc = floe_error_set(err, FLOE_ECORRUPT, "step %s: %s of %s is not the raw "
+			                    "record at row %" PRId64, rt->s->name, rt->raw_col, rt->s->from,
+			                    e->ord);
+		else
+			rc = floe_batch_builder_bytes(q, 0, c->data + c->offsets[r],
+			                              c->offsets[r + 1] - c->offsets[r], err);
+	}
+	/* the two scans must agree on the group's rows */
+	while (rc == 0 && scan && (rc = floe_scan_next(scan, &b, err)) == 1)
+		base += nb, nb = b->nrows, rc = 0;
+	if (rc == 0 && scan && base + nb != rows)
+		rc = floe_error_set(err, FLOE_ECORRUPT, "step %s: %s of %s has %" PRId64 " rows, "
+		                    "the group's scan %" PRId64, rt->s->name, rt->raw_col, rt->s->from,
+		                    base + nb, rows);
+	floe_scan_free(scan);
 	return rc;
 }
 
@@ -781,6 +894,8 @@ typedef struct tx_state {
 	int64_t max_ev;            /* max event time so far (INT64_MIN none) */
 	int64_t horizon_base;      /* watermark for the late horizon */
 	int64_t rejected;
+	int64_t seen;              /* rows of the scan before this batch */
+	raw_pends *pend;           /* with rt->raw_col */
 	sink *out;
 	bool ranged;               /* a rebuild: keep event times in [lo, hi) */
 	int64_t lo, hi;
@@ -789,10 +904,17 @@ typedef struct tx_state {
 static int transform_batch(tx_state *st, const floe_batch *in, floe_arena *a, floe_error *err)
 {
 	pl_step_rt *rt = st->rt;
-	xbatch x = { rt->scan_schema, in->cols, in->nrows };
+	xbatch x = { rt->scan_schema, in->cols, in->nrows, NULL };
 	if (in->ncols != rt->nscan)
 		return floe_error_set(err, FLOE_EINVALID, "step %s: the upstream scan returned %d "
 		                      "columns, expected %d", rt->s->name, in->ncols, rt->nscan);
+	if (st->pend) {
+		if (!(x.ord = floe_arena_alloc(a, (size_t)(x.nrows ? x.nrows : 1) * sizeof *x.ord)))
+			return oom(err);
+		for (int64_t r = 0; r < x.nrows; r++)
+			x.ord[r] = st->seen + r;
+	}
+	st->seen += in->nrows;
 	int rc;
 	for (int i = 0; i < rt->nops && x.nrows > 0; i++) {
 		pl_cop *c = &rt->ops[i];
@@ -802,7 +924,7 @@ static int transform_batch(tx_state *st, const floe_batch *in, floe_arena *a, fl
 			if (!cols)
 				return oom(err);
 			memcpy(cols, x.cols, (size_t)x.schema->nfields * sizeof *cols);
-			xbatch y = { c->out, cols, x.nrows };
+			xbatch y = { c->out, cols, x.nrows, x.ord };
 			for (int k = 0; k < c->nexprs; k++) {
 				floe_batch b = as_batch(&y);
 				floe_column out;
@@ -823,6 +945,7 @@ static int transform_batch(tx_state *st, const floe_batch *in, floe_arena *a, fl
 					                         op->cols[k].key), rc;
 			x.schema = c->out;
 			x.cols = cols;
+			x.ord = NULL; /* `_raw` is gone: rejects from here on are JSON */
 		} else {
 			uint8_t *keep = floe_arena_alloc(a, (size_t)x.nrows);
 			uint8_t *pass = floe_arena_alloc(a, (size_t)x.nrows);
@@ -850,7 +973,8 @@ static int transform_batch(tx_state *st, const floe_batch *in, floe_arena *a, fl
 					n += !keep[r];
 				st->rejected += n;
 				if (!st->skip_rejects &&
-				    (rc = quarantine_rows(st->q, &x, keep, why, rt->s->name, st->snap, err)))
+				    (rc = quarantine_rows(st->q, &x, keep, why, rt->s->name, st->snap, st->pend,
+				                         err)))
 					return rc;
 			}
 			if ((rc = take_rows(&x, keep, a, err)))
@@ -908,7 +1032,8 @@ static int transform_batch(tx_state *st, const floe_batch *in, floe_arena *a, fl
 				n += !keep[r];
 			st->rejected += n;
 			if (!st->skip_rejects &&
-			    (rc = quarantine_rows(st->q, &x, keep, why, rt->s->name, st->snap, err)))
+			    (rc = quarantine_rows(st->q, &x, keep, why, rt->s->name, st->snap, st->pend,
+			                         err)))
 				return rc;
 			if ((rc = take_rows(&x, keep, a, err)))
 				return rc;
@@ -983,8 +1108,12 @@ static int run_transform(pl_step_rt *rt, const floe_run_options *o, bool all, bo
 			rc = oom(err);
 			break;
 		}
+		raw_pends pend;
+		memset(&pend, 0, sizeof pend);
 		tx_state st = { rt, NULL, q_seq >= anc[g.last].seq, anc[g.last].id, max_ev, max_ev, 0,
-		                &out, false, 0, 0 };
+		                0, NULL, &out, false, 0, 0 };
+		if (rt->raw_col && !st.skip_rejects)
+			st.pend = &pend;
 		floe_arena *qarena = floe_arena_new(0);
 		floe_schema *qs = NULL;
 		if (!qarena || (rc = floe_schema_parse(&qs, quarantine_schema, qarena, err)) ||
@@ -1014,6 +1143,8 @@ static int run_transform(pl_step_rt *rt, const floe_run_options *o, bool all, bo
 		if (rc < 0)
 			goto group_out;
 		rc = 0;
+		if (st.pend && (rc = read_rejected_raw(rt, &so, in_rows, st.pend, q, err)))
+			goto group_out;
 		char pos[128], ev[32];
 		format_pos(pos, sizeof pos, anc[g.last].id, anc[g.last].seq);
 		/* rejects first: a crash after this commit re-reads the group and
@@ -1054,6 +1185,7 @@ group_out:
 		floe_batch_builder_free(q);
 		floe_arena_free(qarena);
 		floe_arena_free(a);
+		pend_free(&pend);
 		if (rc)
 			break;
 		if (!all)
@@ -1453,8 +1585,8 @@ int pl_step_rebuild(pl_step_rt *rt, const floe_run_options *o, int64_t from_us, 
 		floe_batch_builder *q = NULL;
 		floe_arena *qa = floe_arena_new(0);
 		floe_schema *qs = NULL;
-		tx_state st = { rt, NULL, true, snap, INT64_MIN, INT64_MIN, 0, &out, true, from_us,
-		                to_us };
+		tx_state st = { rt, NULL, true, snap, INT64_MIN, INT64_MIN, 0, 0, NULL, &out, true,
+		                from_us, to_us };
 		if (!qa || (rc = floe_schema_parse(&qs, quarantine_schema, qa, err)) ||
 		    (rc = floe_batch_builder_new(&q, qs, err)) ||
 		    (rc = floe_scan_open(&scan, rt->src, &so, err)))

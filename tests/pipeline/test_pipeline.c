@@ -161,6 +161,32 @@ static bool simulate(const char *dir, int count, int seed)
 	              dir, dir) == 0;
 }
 
+/* Silver's rejects are the raw records Silver's rules catch, each once and
+ * byte for byte (the records are rejected in different scan batches and
+ * groups, and Silver reads `_raw` for the rejected rows only). */
+static void check_silver_rejects(const char *wh, const char *const *raw, int n)
+{
+	char *x = NULL;
+	int rc = th_run(&x, "%s scan silver.trades_rejected --warehouse %s --columns _raw "
+	                "--format jsonl", floe_bin(), wh);
+	CHECK(rc == 0 && x);
+	CHECK_EQ_INT(count_lines(x), n);
+	for (int i = 0; x && i < n; i++) {
+		/* {"_raw":"RECORD"} with RECORD's quotes escaped, one line */
+		char want[1024];
+		size_t k = (size_t)snprintf(want, sizeof want, "{\"_raw\":\"");
+		for (const char *c = raw[i]; *c && *c != '\n' && k + 4 < sizeof want; c++) {
+			if (*c == '"')
+				want[k++] = '\\';
+			want[k++] = *c;
+		}
+		snprintf(want + k, sizeof want - k, "\"}\n");
+		if (!strstr(x, want))
+			th_fail(__FILE__, __LINE__, "%s: silver.trades_rejected has no row %s", wh, want);
+	}
+	free(x);
+}
+
 static void compare_all(const char *wa, const char *wb, const char *what)
 {
 	for (int i = 0; tables[i]; i++) {
@@ -194,15 +220,36 @@ TEST(pipeline_unified_backfill_batches_and_crash)
 	snprintf(trades, sizeof trades, "%s/trades.ndjson", data);
 	snprintf(quotes, sizeof quotes, "%s/quotes.ndjson", data);
 	/* records only Silver's rules catch: a symbol to normalize with a time
-	 * offset, an unknown exchange, a crossed quote */
-	FILE *f = fopen(trades, "a");
+	 * offset, unknown exchanges and an empty symbol (at the start, in the
+	 * middle and at the end), a crossed quote */
+	static const char *const rejects[] = {
+		"{\"trade_id\":\"X-2\",\"symbol\":\"MSFT\",\"price\":300,\"volume\":5,"
+		"\"timestamp\":\"2026-11-20T14:36:00Z\",\"trade_type\":\"SELL\","
+		"\"exchange\":\"MOON\"}\n",
+		"{\"trade_id\":\"X-3\",\"symbol\":\"AMZN\",\"price\":150,\"volume\":7,"
+		"\"timestamp\":\"2026-11-20T14:30:01Z\",\"trade_type\":\"BUY\","
+		"\"exchange\":\"MARS\"}\n",
+		"{\"trade_id\":\"X-4\",\"symbol\":\"  \",\"price\":42.5,\"volume\":3,"
+		"\"timestamp\":\"2026-11-20T14:37:30Z\",\"trade_type\":\"SELL\","
+		"\"exchange\":\"IEX\"}\n",
+	};
+	int n0;
+	char **l0 = read_lines(trades, &n0);
+	REQUIRE(l0 && n0 > 1000);
+	FILE *f = fopen(trades, "w");
 	REQUIRE(f);
+	for (int i = 0; i < n0; i++) {
+		if (i == 1)
+			fputs(rejects[1], f);
+		if (i == n0 / 2)
+			fputs(rejects[2], f);
+		fputs(l0[i], f);
+	}
+	free_lines(l0, n0);
 	fputs("{\"trade_id\":\"X-1\",\"symbol\":\" aapl \",\"price\":100.5,\"volume\":10,"
 	      "\"timestamp\":\"2026-11-20T09:35:00.25-05:00\",\"trade_type\":\"BUY\","
 	      "\"exchange\":\"nasdaq\"}\n", f);
-	fputs("{\"trade_id\":\"X-2\",\"symbol\":\"MSFT\",\"price\":300,\"volume\":5,"
-	      "\"timestamp\":\"2026-11-20T14:36:00Z\",\"trade_type\":\"SELL\","
-	      "\"exchange\":\"MOON\"}\n", f);
+	fputs(rejects[0], f);
 	fclose(f);
 	f = fopen(quotes, "a");
 	REQUIRE(f);
@@ -268,6 +315,8 @@ TEST(pipeline_unified_backfill_batches_and_crash)
 			break;
 	}
 	compare_all(wa, wb, "backfill vs micro-batches");
+	check_silver_rejects(wa, rejects, 3);
+	check_silver_rejects(wb, rejects, 3);
 
 	/* (c) a stream, killed (SIGKILL) at random moments and restarted, fed
 	 * as it runs */
@@ -318,6 +367,7 @@ TEST(pipeline_unified_backfill_batches_and_crash)
 	rc = th_run(NULL, "%s run %s --warehouse %s --once 2>>%s >/dev/null", floe_bin(), pfile, wc, log);
 	CHECK_EQ_INT(rc, 0);
 	compare_all(wa, wc, "backfill vs killed stream");
+	check_silver_rejects(wc, rejects, 3);
 
 	/* every record is in Bronze or its quarantine exactly once */
 	int64_t bt = table_rows(wa, "bronze.trades"), bq = table_rows(wa, "bronze.trades_rejected");
@@ -342,7 +392,8 @@ TEST(pipeline_unified_backfill_batches_and_crash)
 	rc = th_run(&x, "%s scan silver.trades_rejected --warehouse %s --columns _reason,_raw "
 	            "--format csv", floe_bin(), wa);
 	CHECK(rc == 0 && x && strstr(x, "unknown exchange") && strstr(x, "X-2"));
-	CHECK_EQ_INT(count_lines(x), 2); /* the header and the one row */
+	CHECK(x && strstr(x, "empty symbol") && strstr(x, "X-4"));
+	CHECK_EQ_INT(count_lines(x), 4); /* the header and the three rows */
 	free(x);
 	x = NULL;
 	rc = th_run(&x, "%s scan silver.quotes_rejected --warehouse %s --columns _reason,_raw "
@@ -483,6 +534,14 @@ TEST(pipeline_rebuild_horizon_and_errors)
 	            floe_bin(), h);
 	CHECK(rc == 0 && o && strstr(o, "late event: more than 20 s behind"));
 	int64_t late = count_lines(o) - 1;
+	free(o);
+	/* a row rejected after the select has no raw record: it is kept as the
+	 * JSON of Silver's columns */
+	o = NULL;
+	rc = th_run(&o, "%s scan silver.trades_rejected --warehouse %s/wh --columns _raw --format "
+	            "jsonl | head -n 1", floe_bin(), h);
+	CHECK(rc == 0 && o && strncmp(o, "{\"_raw\":\"{\\\"trade_id\\\":\\\"", 25) == 0 &&
+	      strstr(o, "\\\"event_time\\\":\\\"2026-11-20T"));
 	free(o);
 	char hw[1200];
 	snprintf(hw, sizeof hw, "%s/wh", h);
