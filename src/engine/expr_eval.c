@@ -597,11 +597,79 @@ static int eval_compare(const floe_expr *e, ex_ctx *c, const floe_column *x,
 	return 0;
 }
 
+/* The kind of a fast comparison of e's type with a literal: 's' string,
+ * 'i' int or long, 'd' double; 0 when the general path compares them. */
+static int lit_kind(const floe_type *t, bool lit)
+{
+	if (t->id == FLOE_TYPE_STRING)
+		return 's';
+	if ((t->id == FLOE_TYPE_LONG || (lit && t->id == FLOE_TYPE_INT)) && !t->is_unsigned)
+		return 'i';
+	return t->id == FLOE_TYPE_DOUBLE ? 'd' : 0;
+}
+
+/* A column compared with a non-NULL literal (e.g. side = 'BUY', price > 0),
+ * without a column of copies of the literal: the answers of
+ * eval_compare. 1 when the general path must do it. */
+static int compare_literal(const floe_expr *e, ex_ctx *c, floe_column *out)
+{
+	int flip = e->args[0]->k == EX_LIT, rc;
+	const floe_expr *lit = e->args[!flip], *col = e->args[flip];
+	if (lit->k != EX_LIT || lit->lnull || col->k == EX_LIT)
+		return 1;
+	int kc = lit_kind(&col->type, false), kl = lit_kind(&lit->type, true);
+	if (!kc || !kl || (kc == 's') != (kl == 's'))
+		return 1;
+	floe_column x;
+	uint8_t *vb;
+	if ((rc = ex_eval(col, c, &x)) || (rc = ex_both_valid(c, &x, NULL, &vb)) ||
+	    (rc = ex_alloc_fixed(c, out, ex_ty(FLOE_TYPE_BOOLEAN))))
+		return rc;
+	out->validity = vb;
+	if (x.null_count == c->n) {
+		if (!out->validity && !(out->validity = ex_bits_new(c, false)))
+			return ex_oom(c->err);
+		memset(out->validity, 0, (size_t)((c->n + 7) / 8));
+		ex_finish_nulls(out, c->n);
+		return 0;
+	}
+	int op = e->op;
+	int64_t li = lit->type.id == FLOE_TYPE_INT ? (int32_t)lit->li : lit->li;
+	double ld = lit->type.id == FLOE_TYPE_DOUBLE ? lit->ld : (double)li;
+	const int64_t *xi = x.values;
+	const double *xd = x.values;
+	uint8_t *v = out->values;
+	for (int64_t r = 0; r < c->n; r++) {
+		if (vb && !((vb[r >> 3] >> (r & 7)) & 1))
+			continue;
+		int d;
+		if (kc == 's') {
+			size_t la;
+			const uint8_t *pa = ex_str(&x, r, &la);
+			int m = memcmp(pa, lit->ls, la < lit->lslen ? la : lit->lslen);
+			d = m ? (m < 0 ? -1 : 1) : (la < lit->lslen ? -1 : la > lit->lslen);
+		} else if (kc == 'i' && kl == 'i') {
+			d = xi[r] < li ? -1 : xi[r] > li;
+		} else {
+			double a = kc == 'i' ? (double)xi[r] : xd[r];
+			d = a < ld ? -1 : a > ld ? 1 : a == ld ? 0 : isnan(a) ? (isnan(ld) ? 0 : 1) : -1;
+		}
+		if (flip)
+			d = -d;
+		v[r] = op == EB_EQ ? d == 0 : op == EB_NE ? d != 0 : op == EB_LT ? d < 0 :
+		       op == EB_LE ? d <= 0 : op == EB_GT ? d > 0 : d >= 0;
+	}
+	ex_finish_nulls(out, c->n);
+	return 0;
+}
+
 static int eval_bin(const floe_expr *e, ex_ctx *c, floe_column *out)
 {
 	int op = e->op, rc;
 	if (op == EB_AND || op == EB_OR)
 		return eval_logic(e, c, out);
+	if (op >= EB_EQ && op <= EB_GE && (rc = compare_literal(e, c, out)) <= 0)
+		return rc;
 	floe_column x, y;
 	if ((rc = ex_eval(e->args[0], c, &x)) || (rc = ex_eval(e->args[1], c, &y)))
 		return rc;
