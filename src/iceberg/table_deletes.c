@@ -777,32 +777,20 @@ int ice_deletes_for_file(ice_deletes *d, const ice_data_file *f, int64_t seq,
 			if (!df->loaded && (rc = load_positions(d, i, err)))
 				return rc;
 			any_pos = true;
-		} else {
-			if (eq_bounds_disjoint(d, &df->e->file, f))
-				continue;
-			if (!df->loaded && (rc = load_equality(d, i, schema, err)))
-				return rc;
-			out->neq++;
+			continue;
 		}
-	}
-	if (out->neq) {
+		if (eq_bounds_disjoint(d, &df->e->file, f))
+			continue;
+		if (!df->loaded && (rc = load_equality(d, i, schema, err)))
+			return rc;
 		/* each set once: the global files over the same columns share one */
-		out->eq = floe_arena_calloc(d->arena, (size_t)out->neq, sizeof *out->eq);
-		if (!out->eq)
+		if (!out->eq && !(out->eq = floe_arena_calloc(d->arena, (size_t)d->n, sizeof *out->eq)))
 			return oom(err);
-		int k = 0;
-		for (int i = 0; i < d->n; i++) {
-			const del_file *df = &d->files[i];
-			if (df->e->file.content != ICE_CONTENT_EQUALITY_DELETES || !applies(df, f, seq) ||
-			    eq_bounds_disjoint(d, &df->e->file, f))
-				continue;
-			int j = 0;
-			while (j < k && out->eq[j] != df->eq)
-				j++;
-			if (j == k)
-				out->eq[k++] = df->eq;
-		}
-		out->neq = k;
+		int j = 0;
+		while (j < out->neq && out->eq[j] != df->eq)
+			j++;
+		if (j == out->neq)
+			out->eq[out->neq++] = df->eq;
 		out->seq = seq;
 	}
 	if (!any_pos)
