@@ -445,6 +445,8 @@ static const floe_cli_cmd commands[] = {
 	  "by partition spec and sorted by partition, into manifests of about "
 	  "commit.manifest.target-size-bytes (default 8 MiB), as one \"replace\" "
 	  "snapshot; rows and files are unchanged, scans read fewer manifests. "
+	  "Commits also merge them on their own once a partition spec has "
+	  "commit.manifest.min-count-to-merge (default 100) manifests. "
 	  "Prints \"rewrote N manifests of TABLE into M (K kept) in snapshot ID\".",
 	  warehouse_opts, floe_cli_upkeep_rewrite_manifests },
 	{ "", "delete", "TABLE", 1, 1, "delete the rows a filter matches",

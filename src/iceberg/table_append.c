@@ -71,6 +71,9 @@ struct floe_append {
 	char manifest_path[4096];
 	ice_manifest_file mf;
 	char list_path[4096];
+	ice_paths merged;           /* manifests merged by the current attempt:
+	                               removed when it fails, kept once committed
+	                               (or when the outcome is unknown) */
 	int64_t added_bytes;
 	int changed_partitions;
 	char **dirs;                /* directories of closed files, to fsync */
@@ -1382,6 +1385,7 @@ void floe_append_abort(floe_append *a)
 	remove_done_files(a);
 	if (a->manifest_path[0])
 		unlink(a->manifest_path);
+	ice_paths_forget(&a->merged, true);
 	free(a->pw);
 	free(a->done);
 	for (int i = 0; i < a->ndirs; i++)
@@ -1421,6 +1425,18 @@ static int append_update(void *ctx, const floe_table *t, const ice_table_metadat
 		if (list[i + 1].partition_spec_id < 0)
 			list[i + 1].partition_spec_id = 0;
 	}
+	ice_mmerge_sink sink;
+	memset(&sink, 0, sizeof sink);
+	sink.note = ice_paths_note;
+	sink.ctx = &a->merged;
+	ice_manifest_file *merged;
+	size_t nlist;
+	const ice_kv *extra = a->extra;
+	int nextra = a->nextra;
+	if ((rc = ice_mmerge_commit(t, base, a->snapshot_id, list, nold + 1, &sink, arena, &merged,
+	                            &nlist, err)) ||
+	    (rc = ice_mmerge_summary(&sink, arena, &extra, &nextra, err)))
+		return rc;
 	int64_t recs = 0;
 	for (size_t i = 0; i < a->ndone; i++)
 		recs += a->done[i].file.record_count;
@@ -1432,9 +1448,9 @@ static int append_update(void *ctx, const floe_table *t, const ice_table_metadat
 	c.added_records = recs;
 	c.added_size = a->added_bytes;
 	c.changed_partitions = a->changed_partitions;
-	c.extra = a->extra;
-	c.nextra = a->nextra;
-	return ice_commit_snapshot(t, base, &c, list, nold + 1, attempt, a->list_path,
+	c.extra = extra;
+	c.nextra = nextra;
+	return ice_commit_snapshot(t, base, &c, merged, nlist, attempt, a->list_path,
 	                           sizeof a->list_path, arena, out, err);
 }
 
@@ -1444,6 +1460,7 @@ static void append_cleanup(void *ctx)
 	if (a->list_path[0])
 		unlink(a->list_path);
 	a->list_path[0] = 0;
+	ice_paths_forget(&a->merged, true);
 }
 
 int ice_append_map(floe_append *a, const floe_batch *b, floe_arena *arena, floe_batch *out,
@@ -1544,6 +1561,7 @@ int floe_append_commit(floe_append *a, int64_t *snapshot_id, floe_error *err)
 		/* keep every file: the commit may have happened */
 		a->ndone = 0;
 		a->manifest_path[0] = 0;
+		ice_paths_forget(&a->merged, false);
 		goto fail;
 	}
 	if (rc)
@@ -1552,6 +1570,7 @@ int floe_append_commit(floe_append *a, int64_t *snapshot_id, floe_error *err)
 		*snapshot_id = a->snapshot_id;
 	a->ndone = 0;           /* committed: nothing to remove */
 	a->manifest_path[0] = 0;
+	ice_paths_forget(&a->merged, false);
 	floe_append_abort(a);
 	return 0;
 fail:

@@ -166,6 +166,55 @@ int ice_commit_snapshot(const floe_table *t, const ice_table_metadata *base,
                         int attempt, char *list_path, size_t list_path_size, floe_arena *arena,
                         ice_table_metadata **out, floe_error *err);
 
+/* Paths of the files an attempt wrote (table_mmerge.c). */
+typedef struct ice_paths {
+	char **v;
+	size_t n;
+} ice_paths;
+
+/* Add a copy of `path` to the ice_paths `paths` (an ice_mmerge_sink note). */
+int ice_paths_note(void *paths, const char *path, floe_error *err);
+
+/* Forget every path, removing the files first when `remove`. */
+void ice_paths_forget(ice_paths *p, bool remove);
+
+/* Manifests a commit writes while merging small ones (table_mmerge.c):
+ * `note` is told each path before the file is written (so a failed
+ * attempt can remove it); the counters add up what was merged. */
+typedef struct ice_mmerge_sink {
+	int (*note)(void *ctx, const char *path, floe_error *err);
+	void *ctx;
+	int64_t created, kept, replaced, entries;
+} ice_mmerge_sink;
+
+/* Rewrite the live entries of in[0..n) (one partition spec and content,
+ * manifests of `base`) into new manifests of about `target` bytes for
+ * snapshot `snapshot_id`: sorted by partition value, EXISTING with their
+ * snapshot ids and sequence numbers, DELETED entries dropped. *out (in
+ * `arena`) lists them with sequence number -1 (the new snapshot's). */
+int ice_mmerge_write(const floe_table *t, const ice_table_metadata *base,
+                     const ice_manifest_file *const *in, size_t n, int64_t target,
+                     int64_t snapshot_id, ice_mmerge_sink *sink, floe_arena *arena,
+                     ice_manifest_file **out, size_t *nout, floe_error *err);
+
+/* The manifest list of a commit, merged as Iceberg's merge appends do:
+ * unless commit.manifest-merge.enabled is false, every group of `list`
+ * (same content and partition spec) with at least
+ * commit.manifest.min-count-to-merge manifests (default 100) has its
+ * inherited manifests smaller than commit.manifest.target-size-bytes
+ * (default 8 MiB; two or more) merged by ice_mmerge_write. The commit's
+ * own manifests (sequence number -1) are never rewritten. *out is `list`
+ * itself when nothing was merged; else this commit's manifests, the merged
+ * ones, then the others kept. */
+int ice_mmerge_commit(const floe_table *t, const ice_table_metadata *base, int64_t snapshot_id,
+                      const ice_manifest_file *list, size_t n, ice_mmerge_sink *sink,
+                      floe_arena *arena, ice_manifest_file **out, size_t *nout, floe_error *err);
+
+/* Add the spec's manifests-created/-kept/-replaced and entries-processed
+ * summary fields when `sink` merged anything. */
+int ice_mmerge_summary(const ice_mmerge_sink *sink, floe_arena *arena, const ice_kv **extra,
+                       int *nextra, floe_error *err);
+
 /* Scans for row-level operations (DELETE, UPDATE, MERGE): batches never
  * span two data files, and the positions, file and filter result of each
  * returned row are available. */

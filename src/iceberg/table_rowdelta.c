@@ -308,6 +308,11 @@ static int note_attempt_file(ice_rowdelta *d, const char *path)
 	return floe_buf_append(&d->attempt_files, path, strlen(path) + 1) ? FLOE_ENOMEM : 0;
 }
 
+static int note_merged(void *ctx, const char *path, floe_error *err)
+{
+	return note_attempt_file(ctx, path) ? floe_error_set(err, FLOE_ENOMEM, "out of memory") : 0;
+}
+
 static void remove_attempt_files(ice_rowdelta *d)
 {
 	for (size_t i = 0; i < d->attempt_files.len;) {
@@ -520,14 +525,23 @@ static int delete_update(void *ctx, const floe_table *t, const ice_table_metadat
 			base = b2;
 		}
 	}
+	ice_mmerge_sink sink;
+	memset(&sink, 0, sizeof sink);
+	sink.note = note_merged;
+	sink.ctx = d;
+	const ice_kv *extra = d->extra;
+	int nextra = d->nextra;
+	if ((rc = ice_mmerge_commit(t, base, d->snapshot_id, list, n, &sink, arena, &list, &n, err)) ||
+	    (rc = ice_mmerge_summary(&sink, arena, &extra, &nextra, err)))
+		return rc;
 	ice_snapshot_change c;
 	memset(&c, 0, sizeof c);
 	c.operation = d->nadded ? "overwrite" : "delete";
 	if (d->op_name)
 		c.operation = d->op_name;
 	c.snapshot_id = d->snapshot_id;
-	c.extra = d->extra;
-	c.nextra = d->nextra;
+	c.extra = extra;
+	c.nextra = nextra;
 	c.removed_data_files = d->removed_files;
 	c.removed_delete_files = d->removed_delete_files;
 	c.removed_pos_deletes = d->removed_pos;

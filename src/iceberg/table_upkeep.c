@@ -1104,8 +1104,7 @@ typedef struct rewrite_ctx {
 	int64_t base_snapshot;
 	ice_manifest_file *list;   /* the new manifest list: new ones first */
 	size_t nlist, caplist;
-	char **written;            /* paths of the manifests written */
-	size_t nwritten;
+	ice_paths written;         /* paths of the manifests written */
 	int64_t replaced, created, kept, entries;
 	int64_t snapshot_id;
 	char list_path[PATH_BUF];
@@ -1114,22 +1113,8 @@ typedef struct rewrite_ctx {
 
 static void rewrite_drop_written(rewrite_ctx *x)
 {
-	for (size_t i = 0; i < x->nwritten; i++) {
-		unlink(x->written[i]);
-		free(x->written[i]);
-	}
-	free(x->written);
-	x->written = NULL;
-	x->nwritten = 0;
+	ice_paths_forget(&x->written, true);
 	x->have = false;
-}
-
-static int entry_cmp(const void *a, const void *b)
-{
-	const ice_manifest_entry *x = a, *y = b;
-	int c = ice_partition_compare(x->file.partition, x->file.npartition, y->file.partition,
-	                              y->file.npartition);
-	return c ? c : strcmp(x->file.file_path, y->file.file_path);
 }
 
 static int manifest_cmp_spec(const void *a, const void *b)
@@ -1161,9 +1146,6 @@ static int rewrite_plan(rewrite_ctx *x, const floe_table *t, const ice_table_met
                         const ice_snapshot *cur, floe_error *err)
 {
 	int rc = 0;
-	floe_arena *scratch = floe_arena_new(0);
-	if (!scratch)
-		return oom(err);
 	floe_arena_reset(x->arena);
 	x->replaced = x->created = x->kept = x->entries = 0;
 	x->list = NULL;
@@ -1203,139 +1185,35 @@ static int rewrite_plan(rewrite_ctx *x, const floe_table *t, const ice_table_met
 				          mf[k].manifest_length < target;
 		i = j;
 	}
-	const ice_schema *schema = ice_metadata_current_schema(base);
-	char dir[PATH_BUF];
-	int dlen = snprintf(dir, sizeof dir, "%s/metadata", base->location);
-	char local_dir[PATH_BUF];
-	if (dlen < 0 || (size_t)dlen >= sizeof dir - 64 ||
-	    !ice_table_local_path(t, dir, local_dir, sizeof local_dir)) {
-		rc = floe_error_set(err, FLOE_EINVALID, "table location too long");
+	ice_mmerge_sink sink;
+	memset(&sink, 0, sizeof sink);
+	sink.note = ice_paths_note;
+	sink.ctx = &x->written;
+	const ice_manifest_file **pick = floe_arena_calloc(x->arena, n + 1, sizeof *pick);
+	if (!pick) {
+		rc = oom(err);
 		goto done;
 	}
 	for (size_t i = 0; i < n && !rc;) {
-		size_t j = i;
-		while (j < n && mf[j].partition_spec_id == mf[i].partition_spec_id)
+		size_t j = i, npick = 0;
+		while (j < n && mf[j].partition_spec_id == mf[i].partition_spec_id) {
+			if (redo[j])
+				pick[npick++] = &mf[j];
 			j++;
-		size_t group_start = i;
+		}
 		i = j;
-		size_t nredo = 0;
-		double bytes = 0; /* lengths come from the file: no integer overflow */
-		for (size_t k = group_start; k < j; k++)
-			if (redo[k]) {
-				nredo++;
-				bytes += (double)mf[k].manifest_length;
-			}
-		if (nredo == 0)
+		ice_manifest_file *made = NULL;
+		size_t nmade = 0;
+		if (npick == 0 ||
+		    (rc = ice_mmerge_write(t, base, pick, npick, target, x->snapshot_id, &sink, x->arena,
+		                           &made, &nmade, err)))
 			continue;
-		const ice_partition_spec *spec = ice_metadata_spec(base, mf[group_start].partition_spec_id);
-		if (!spec) {
-			rc = floe_error_set(err, FLOE_ECORRUPT, "%s: manifest %s names partition spec %d, "
-			                    "which the metadata lacks", t->ident,
-			                    mf[group_start].manifest_path, mf[group_start].partition_spec_id);
-			break;
-		}
-		floe_type *ptypes = NULL;
-		if ((rc = ice_partition_types(spec, schema, x->arena, &ptypes, err)))
-			break;
-		/* live entries of the group, as EXISTING with their snapshot ids and
-		 * sequence numbers (spec "Manifests": deleted entries are only kept
-		 * in the snapshot that deleted them) */
-		floe_arena_reset(scratch);
-		ice_manifest_entry *all = NULL;
-		size_t nall = 0, capall = 0;
-		for (size_t k = group_start; k < j && !rc; k++) {
-			if (!redo[k])
-				continue;
-			char local[PATH_BUF];
-			if (!ice_table_local_path(t, mf[k].manifest_path, local, sizeof local)) {
-				rc = floe_error_set(err, FLOE_EINVALID, "path too long: %s", mf[k].manifest_path);
-				break;
-			}
-			ice_manifest_entry *e = NULL;
-			size_t ne = 0;
-			if ((rc = ice_manifest_read(&mf[k], local, base, scratch, &e, &ne, err)))
-				break;
-			x->replaced++;
-			x->entries += (int64_t)ne;
-			for (size_t q = 0; q < ne; q++) {
-				if (e[q].status == ICE_STATUS_DELETED)
-					continue;
-				if (nall == capall) {
-					size_t cap = capall ? capall * 2 : 256;
-					ice_manifest_entry *v = floe_arena_alloc(scratch, cap * sizeof *v);
-					if (!v) {
-						rc = oom(err);
-						break;
-					}
-					if (nall)
-						memcpy(v, all, nall * sizeof *v);
-					all = v;
-					capall = cap;
-				}
-				all[nall] = e[q];
-				all[nall].status = ICE_STATUS_EXISTING;
-				all[nall].file.spec_id = spec->spec_id;
-				nall++;
-			}
-		}
-		if (rc)
-			break;
-		if (nall > 0)
-			qsort(all, nall, sizeof *all, entry_cmp);
-		/* entries per manifest from the bytes each took in the inputs */
-		double est = nall && bytes > 0 ? (double)target / (bytes / (double)nall) : (double)nall;
-		int64_t per = est >= (double)nall ? (int64_t)nall : est < 1 ? 1 : (int64_t)est;
-		if (per < 1)
-			per = 1;
-		for (size_t s = 0; s < nall;) {
-			size_t cnt = nall - s < (size_t)per ? nall - s : (size_t)per;
-			char uuid[37], path[PATH_BUF];
-			floe_uuid4(uuid);
-			int wlen = snprintf(path, sizeof path, "%s/%s-r%zu.avro", local_dir, uuid, x->nwritten);
-			if (wlen < 0 || (size_t)wlen >= sizeof path) {
-				rc = floe_error_set(err, FLOE_EINVALID, "table location too long");
-				break;
-			}
-			char **wv = realloc(x->written, (x->nwritten + 1) * sizeof *wv);
-			if (!wv) {
-				rc = oom(err);
-				break;
-			}
-			x->written = wv;
-			if (!(x->written[x->nwritten] = strdup(path))) {
-				rc = oom(err);
-				break;
-			}
-			x->nwritten++;
-			ice_manifest_write_info info;
-			memset(&info, 0, sizeof info);
-			info.schema = schema;
-			info.spec = spec;
-			info.partition_types = ptypes;
-			info.content = ICE_CONTENT_DATA;
-			info.snapshot_id = x->snapshot_id;
-			info.sequence_number = -1;
-			ice_manifest_file out;
-			if ((rc = ice_manifest_write(path, &info, all + s, cnt, x->arena, &out, err)))
-				break;
-			/* the list names it in the table's own form of the location */
-			char named[PATH_BUF];
-			int nlen = snprintf(named, sizeof named, "%s/%s", dir, strrchr(path, '/') + 1);
-			if (nlen < 0 || (size_t)nlen >= sizeof named) {
-				rc = floe_error_set(err, FLOE_EINVALID, "table location too long");
-				break;
-			}
-			if (!(out.manifest_path = floe_arena_strdup(x->arena, named))) {
-				rc = oom(err);
-				break;
-			}
-			out.sequence_number = -1;
-			if ((rc = push_list(x, &out, err)))
-				break;
-			x->created++;
-			s += cnt;
-		}
+		for (size_t k = 0; k < nmade && !rc; k++)
+			rc = push_list(x, &made[k], err);
 	}
+	x->replaced = sink.replaced;
+	x->created = sink.created;
+	x->entries = sink.entries;
 	if (rc)
 		goto done;
 	if (x->replaced == 0) {
@@ -1349,12 +1227,9 @@ static int rewrite_plan(rewrite_ctx *x, const floe_table *t, const ice_table_met
 		}
 	if (rc)
 		goto done;
-	if ((rc = floe_fs_fsync_dir(local_dir, err)))
-		goto done;
 	x->have = true;
 	x->base_snapshot = cur->snapshot_id;
 done:
-	floe_arena_free(scratch);
 	return rc;
 }
 
@@ -1443,9 +1318,7 @@ int floe_table_rewrite_manifests_ex(floe_table *t, floe_rewrite_result *res, flo
 	}
 	if (rc == FLOE_ECOMMIT_UNKNOWN) {
 		/* the new manifests may be live: keep them */
-		for (size_t i = 0; i < x.nwritten; i++)
-			free(x.written[i]);
-		free(x.written);
+		ice_paths_forget(&x.written, false);
 		goto done;
 	}
 	if (rc) {
@@ -1457,9 +1330,7 @@ int floe_table_rewrite_manifests_ex(floe_table *t, floe_rewrite_result *res, flo
 	res->manifests_created = x.created;
 	res->manifests_kept = x.kept;
 	res->entries = x.entries;
-	for (size_t i = 0; i < x.nwritten; i++)
-		free(x.written[i]);
-	free(x.written);
+	ice_paths_forget(&x.written, false);
 done:
 	floe_arena_free(x.arena);
 	return rc;

@@ -1,7 +1,8 @@
 /* tests/iceberg/test_upkeep.c - table upkeep: snapshot expiry (retention
  * rules, tags, files deleted only when unreferenced, with a concurrent
- * appender), orphan file removal, and manifest rewrites checked by scans,
- * time travel and an independent reader. */
+ * appender), orphan file removal, manifest rewrites, and manifests merged
+ * by appends (also racing ones), checked by scans, time travel, incremental
+ * reads and an independent reader. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -818,6 +819,200 @@ TEST(upkeep_rewrite_manifests_read_by_independent_reader_at_the_replace)
 	if (!out || !strstr(out, want))
 		th_fail(__FILE__, __LINE__, "independent reader: %s, floe: %s", out ? out : "", want);
 	free(out);
+	floe_table_close(t);
+	floe_catalog_close(c);
+}
+
+/* ---- manifests merged on commit ----------------------------------------- */
+
+/* Manifests of snapshot `snap`: count, entries it ADDED, and entries of
+ * earlier snapshots in manifests merged since (EXISTING); every entry keeps
+ * its snapshot id and sequence number (id s[k] carries k + 1). */
+static void check_entries(const char *list, const int64_t *s, int ns, int64_t snap,
+                          int *manifests, int *added, int *existing)
+{
+	floe_arena *ar = floe_arena_new(0);
+	floe_error err;
+	ice_manifest_file *mf;
+	size_t nmf;
+	*manifests = *added = *existing = 0;
+	REQUIRE_OK(ice_manifest_list_read(list, ar, &mf, &nmf, &err), &err);
+	*manifests = (int)nmf;
+	for (size_t m = 0; m < nmf; m++) {
+		ice_manifest_entry *e;
+		size_t ne;
+		REQUIRE_OK(ice_manifest_read(&mf[m], NULL, NULL, ar, &e, &ne, &err), &err);
+		for (size_t i = 0; i < ne; i++) {
+			bool known = false;
+			for (int k = 0; k < ns; k++)
+				if (e[i].snapshot_id == s[k]) {
+					known = true;
+					CHECK_EQ_INT(e[i].sequence_number, k + 1);
+				}
+			CHECK(known);
+			if (e[i].snapshot_id == snap) {
+				CHECK_EQ_INT(e[i].status, 1);
+				CHECK(mf[m].added_snapshot_id == snap);
+				(*added)++;
+			} else if (mf[m].added_snapshot_id == e[i].snapshot_id) {
+				CHECK_EQ_INT(e[i].status, 1); /* its own manifest */
+			} else {
+				CHECK_EQ_INT(e[i].status, 0);
+				(*existing)++;
+			}
+		}
+	}
+	floe_arena_free(ar);
+}
+
+TEST(upkeep_appends_merge_manifests_at_the_min_count)
+{
+	floe_catalog *c = open_wh("wh");
+	floe_table *t = make_table(c, "db.ma", NULL);
+	floe_error err;
+	REQUIRE_OK(floe_table_set_property(t, "commit.manifest.min-count-to-merge", "5", &err), &err);
+	enum { N = 13 };
+	int64_t s[N];
+	/* the first four appends add a manifest each; the fifth reaches the
+	 * minimum count and merges the four before it into one */
+	static const int want[N] = { 1, 2, 3, 4, 2, 3, 4, 2, 3, 4, 2, 3, 4 };
+	for (int i = 0; i < N; i++) {
+		REQUIRE_OK(append_rows(t, i * 4, i * 4 + 4, &s[i], &err), &err);
+		const floe_snapshot_info *si;
+		int n;
+		REQUIRE_OK(floe_table_snapshots(t, &si, &n, &err), &err);
+		REQUIRE(n == i + 1);
+		CHECK_EQ_STR(si[i].operation, "append");
+		int manifests, added, existing;
+		check_entries(si[i].manifest_list, s, i + 1, s[i], &manifests, &added, &existing);
+		if (manifests != want[i])
+			th_fail(__FILE__, __LINE__, "append %d: %d manifests, want %d", i + 1, manifests,
+			        want[i]);
+		CHECK_EQ_INT(added, 3); /* one file per symbol */
+		bool merged = want[i] == 2 && i > 1;
+		if (merged) /* all but this append's own in one manifest */
+			CHECK_EQ_INT(existing, 3 * i);
+		CHECK_EQ_INT(strstr(si[i].summary_json, "manifests-replaced") != NULL, merged);
+		if (i == 4)
+			CHECK(strstr(si[i].summary_json, "\"manifests-replaced\":\"4\"") &&
+			      strstr(si[i].summary_json, "\"manifests-created\":\"1\"") &&
+			      strstr(si[i].summary_json, "\"entries-processed\":\"12\""));
+	}
+	/* every snapshot reads as it did, the current one from 4 manifests */
+	for (int i = 0; i < N; i++) {
+		scan_sum r;
+		REQUIRE_OK(scan_at(t, s[i], &r, &err), &err);
+		CHECK_EQ_INT(r.rows, 4 * (i + 1));
+		CHECK_EQ_INT(r.id_sum, (int64_t)(4 * (i + 1) - 1) * (4 * (i + 1)) / 2);
+		CHECK_EQ_INT(r.st.manifests, want[i]);
+	}
+	/* an incremental read still sees what each append added */
+	floe_scan_options o;
+	floe_scan_options_init(&o);
+	o.incremental = true;
+	o.from_snapshot_id = s[5];
+	floe_scan *sc;
+	REQUIRE_OK(floe_scan_open(&sc, t, &o, &err), &err);
+	const floe_batch *b;
+	int64_t rows = 0;
+	int rc;
+	while ((rc = floe_scan_next(sc, &b, &err)) == 1)
+		rows += b->nrows;
+	CHECK_EQ_INT(rc, 0);
+	floe_scan_free(sc);
+	CHECK_EQ_INT(rows, 4 * (N - 6));
+	/* as does the independent reader */
+	char *out = NULL;
+	REQUIRE(th_run(&out, "node tests/iceberg/iceberg_read.mjs '%s' '%s' --sum id", th_peers(),
+	               floe_table_metadata_location(t)) == 0);
+	char wants[200];
+	snprintf(wants, sizeof wants, "\"manifests\":4,\"files\":%d,\"rows\":%d,\"sum\":\"%d\"",
+	         3 * N, 4 * N, (4 * N - 1) * 4 * N / 2);
+	if (!out || !strstr(out, wants))
+		th_fail(__FILE__, __LINE__, "independent reader: %s, floe: %s", out ? out : "", wants);
+	free(out);
+	/* expiry of all but the last snapshot leaves only what it lists */
+	floe_expire_options eo = { floe_now_ms() + 1, 1 };
+	floe_expire_result res;
+	REQUIRE_OK(floe_table_expire_snapshots(t, &eo, &res, &err), &err);
+	CHECK_EQ_INT(res.data_files_deleted, 0);
+	check_tree(t);
+	floe_table_close(t);
+	floe_catalog_close(c);
+}
+
+TEST(upkeep_appends_keep_their_manifests_when_merging_is_off)
+{
+	floe_catalog *c = open_wh("wh");
+	floe_table *t = make_table(c, "db.mo", NULL);
+	floe_error err;
+	REQUIRE_OK(floe_table_set_property(t, "commit.manifest.min-count-to-merge", "3", &err), &err);
+	REQUIRE_OK(floe_table_set_property(t, "commit.manifest-merge.enabled", "false", &err), &err);
+	for (int i = 0; i < 8; i++)
+		REQUIRE_OK(append_rows(t, i * 4, i * 4 + 4, NULL, &err), &err);
+	scan_sum r;
+	REQUIRE_OK(scan_at(t, -1, &r, &err), &err);
+	CHECK_EQ_INT(r.st.manifests, 8);
+	/* on again: the next append merges the eight before it */
+	REQUIRE_OK(floe_table_set_property(t, "commit.manifest-merge.enabled", "true", &err), &err);
+	REQUIRE_OK(append_rows(t, 32, 36, NULL, &err), &err);
+	REQUIRE_OK(scan_at(t, -1, &r, &err), &err);
+	CHECK_EQ_INT(r.st.manifests, 2);
+	CHECK_EQ_INT(r.rows, 36);
+	CHECK_EQ_INT(r.id_sum, 35 * 36 / 2);
+	floe_table_close(t);
+	floe_catalog_close(c);
+}
+
+TEST(upkeep_appends_that_merge_race_and_leave_nothing_behind)
+{
+	floe_catalog *c = open_wh("wh");
+	floe_table *t = make_table(c, "db.mr", NULL);
+	floe_error err;
+	REQUIRE_OK(floe_table_set_property(t, "commit.manifest.min-count-to-merge", "4", &err), &err);
+	REQUIRE_OK(floe_table_set_property(t, "write.metadata.previous-versions-max", "100000", &err),
+	           &err);
+	floe_table_close(t);
+	floe_catalog_close(c);
+	/* two writers: many commits lose a race and retry on the new base,
+	 * merging again; what each failed attempt wrote must go */
+	enum { WRITERS = 2, EACH = 25 };
+	pid_t pids[WRITERS];
+	for (int p = 0; p < WRITERS; p++) {
+		pids[p] = fork();
+		REQUIRE(pids[p] >= 0);
+		if (pids[p] == 0) {
+			floe_catalog *cc = open_wh("wh");
+			floe_table *tt;
+			floe_error e;
+			if (floe_table_open(&tt, cc, "db.mr", &e))
+				_exit(2);
+			for (int i = 0; i < EACH; i++) {
+				int64_t from = (int64_t)(p * EACH + i) * 3;
+				if (append_rows(tt, from, from + 3, NULL, &e)) {
+					fprintf(stderr, "append: %s\n", e.msg);
+					_exit(3);
+				}
+			}
+			floe_table_close(tt);
+			floe_catalog_close(cc);
+			_exit(0);
+		}
+	}
+	for (int p = 0; p < WRITERS; p++) {
+		int st;
+		REQUIRE(waitpid(pids[p], &st, 0) == pids[p]);
+		CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	}
+	c = open_wh("wh");
+	REQUIRE_OK(floe_table_open(&t, c, "db.mr", &err), &err);
+	scan_sum r;
+	REQUIRE_OK(scan_at(t, -1, &r, &err), &err);
+	const int64_t n = WRITERS * EACH * 3;
+	CHECK_EQ_INT(r.rows, n);
+	CHECK_EQ_INT(r.id_sum, (n - 1) * n / 2);
+	CHECK(r.st.manifests < 4);
+	check_tree(t);
 	floe_table_close(t);
 	floe_catalog_close(c);
 }
