@@ -96,4 +96,9 @@ int64_t pl_peak_rss(void);
 /* Create a declared table when it is missing. */
 int pl_table_ensure(floe_catalog *cat, const pl_table *t, floe_error *err);
 
+/* Table properties as floe_table_create takes them ("key=value" strings,
+ * *out freed with pl_props_free). */
+int pl_props_text(const pl_kv *kv, int n, char ***out, floe_error *err);
+void pl_props_free(char **props, int n);
+
 #endif

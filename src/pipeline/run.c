@@ -308,7 +308,16 @@ static int ensure_bronze(floe_catalog *cat, const pl_spec *spec, floe_error *err
 		memset(&co, 0, sizeof co);
 		co.schema = floe_record_spec_bronze_schema(rs);
 		co.partition = floe_record_spec_bronze_partition(rs);
-		rc = floe_table_create(NULL, cat, s->table, &co, err);
+		char **props = NULL;
+		rc = pl_props_text(s->properties, s->nproperties, &props, err);
+		if (!rc) {
+			co.properties = (const char *const *)props;
+			co.nproperties = s->nproperties;
+			rc = floe_table_create(NULL, cat, s->table, &co, err);
+			if (rc && rc != FLOE_EEXISTS)
+				floe_error_prefix(err, "source %s", s->name);
+		}
+		pl_props_free(props, s->nproperties);
 		floe_record_spec_free(rs);
 		if (rc && rc != FLOE_EEXISTS)
 			return rc;

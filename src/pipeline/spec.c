@@ -762,7 +762,19 @@ static const char *resolve(ld *L, const char *path)
 
 /* ---- sources ------------------------------------------------------------------ */
 
-static const char *const source_keys[] = { "table", "spec", "path", "kafka", "format", NULL };
+static const char *const source_keys[] = { "table", "spec", "path", "kafka", "format",
+	"properties", NULL };
+
+/* The optional `properties:` mapping of a table or a source. */
+static int read_props(ld *L, const ynode *m, const char *where, pl_kv **out, int *n)
+{
+	const ynode *props = get_node(m, "properties");
+	if (!props)
+		return 0;
+	char pw[PL_WHERE];
+	snprintf(pw, sizeof pw, "%.200s, properties:", where);
+	return read_kv(L, props, pw, KV_TEXT, out, n);
+}
 static const char *const kafka_keys[] = { "brokers", "topic", "group", "conf", NULL };
 
 static int read_source(ld *L, const ypair *pp, pl_source *s, refpos *rp)
@@ -795,6 +807,8 @@ static int read_source(ld *L, const ypair *pp, pl_source *s, refpos *rp)
 	if (!s->path && !kp)
 		return fail(L, AT(k), "%s needs path: (a file or a folder of records) or kafka: "
 		            "{brokers, topic}", where);
+	if ((rc = read_props(L, m, where, &s->properties, &s->nproperties)))
+		return rc;
 	if (!s->format)
 		s->format = "ndjson";
 	else if (strcmp(s->format, "ndjson") != 0 && strcmp(s->format, "csv") != 0)
@@ -855,13 +869,7 @@ static int read_table(ld *L, const ypair *pp, pl_table *t)
 	    (rc = get_text(L, m, "sort", where, k, NULL, &t->sort, NULL)) ||
 	    (rc = get_names(L, m, "identifier", where, &t->identifier, &t->nidentifier)))
 		return rc;
-	const ynode *props = get_node(m, "properties");
-	if (props) {
-		char pw[PL_WHERE];
-		snprintf(pw, sizeof pw, "%.200s, properties:", where);
-		rc = read_kv(L, props, pw, KV_TEXT, &t->properties, &t->nproperties);
-	}
-	return rc;
+	return read_props(L, m, where, &t->properties, &t->nproperties);
 }
 
 /* ---- steps -------------------------------------------------------------------- */

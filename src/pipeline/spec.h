@@ -38,6 +38,8 @@ typedef struct pl_source {
 	const char *brokers, *topic, *group;
 	pl_kv *conf;              /* librdkafka settings */
 	int nconf;
+	pl_kv *properties;        /* of the Bronze table, when it is created */
+	int nproperties;
 	int line;
 } pl_source;
 

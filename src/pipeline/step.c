@@ -131,19 +131,10 @@ int pl_table_ensure(floe_catalog *cat, const pl_table *t, floe_error *err)
 	if (t->nidentifier && floe_buf_putc(&ident, 0))
 		return oom(err);
 	co.identifier = t->nidentifier ? (const char *)ident.data : NULL;
-	char **props = calloc((size_t)t->nproperties + 1, sizeof *props);
-	if (!props) {
+	char **props;
+	if ((rc = pl_props_text(t->properties, t->nproperties, &props, err))) {
 		floe_buf_free(&ident);
-		return oom(err);
-	}
-	for (int i = 0; i < t->nproperties; i++) {
-		size_t n = strlen(t->properties[i].key) + strlen(t->properties[i].value) + 2;
-		props[i] = malloc(n);
-		if (!props[i]) {
-			rc = oom(err);
-			goto out;
-		}
-		snprintf(props[i], n, "%s=%s", t->properties[i].key, t->properties[i].value);
+		return rc;
 	}
 	co.properties = (const char *const *)props;
 	co.nproperties = t->nproperties;
@@ -152,12 +143,33 @@ int pl_table_ensure(floe_catalog *cat, const pl_table *t, floe_error *err)
 		rc = 0; /* another runner created it meanwhile */
 	else if (rc)
 		floe_error_prefix(err, "table %s", t->name);
-out:
-	for (int i = 0; i < t->nproperties; i++)
-		free(props[i]);
-	free(props);
+	pl_props_free(props, t->nproperties);
 	floe_buf_free(&ident);
 	return rc;
+}
+
+int pl_props_text(const pl_kv *kv, int n, char ***out, floe_error *err)
+{
+	char **props = calloc((size_t)n + 1, sizeof *props);
+	if (!props)
+		return oom(err);
+	for (int i = 0; i < n; i++) {
+		size_t len = strlen(kv[i].key) + strlen(kv[i].value) + 2;
+		if (!(props[i] = malloc(len))) {
+			pl_props_free(props, n);
+			return oom(err);
+		}
+		snprintf(props[i], len, "%s=%s", kv[i].key, kv[i].value);
+	}
+	*out = props;
+	return 0;
+}
+
+void pl_props_free(char **props, int n)
+{
+	for (int i = 0; props && i < n; i++)
+		free(props[i]);
+	free(props);
 }
 
 static const char quarantine_schema[] =

@@ -481,11 +481,22 @@ TEST(pipeline_rebuild_horizon_and_errors)
 	char p[1024], wh[1100];
 	snprintf(p, sizeof p, "%.900s", th_path("p"));
 	snprintf(wh, sizeof wh, "%s/wh", p);
-	REQUIRE(make_pipeline(p, NULL, NULL));
+	REQUIRE(make_pipeline(p, "    path: landing/trades/", "    properties: "
+	                      "{write.parquet.compression-codec: snappy}\n    path: landing/trades/"));
 	REQUIRE(simulate(p, 6000, 5));
 	int rc = th_run(NULL, "%s run %s/pipeline.yaml --warehouse %s --backfill trades=%s/trades.ndjson "
 	                "quotes=%s/quotes.ndjson 2>/dev/null >/dev/null", floe_bin(), p, wh, p, p);
 	REQUIRE(rc == 0);
+	/* the run created bronze.trades with its source's properties */
+	static const char *const made[] = { "bronze.trades", "bronze.quotes" };
+	for (int i = 0; i < 2; i++) {
+		char *d = NULL;
+		REQUIRE(th_run(&d, "%s describe %s --warehouse %s", floe_bin(), made[i], wh) == 0);
+		bool has = d && strstr(d, "\"write.parquet.compression-codec\": \"snappy\"");
+		if (has != (i == 0))
+			th_fail(__FILE__, __LINE__, "%s: codec property %s", made[i], has ? "set" : "missing");
+		free(d);
+	}
 	char *bars = scan_sorted(wh, "gold.bars_1m"), *silver = scan_sorted(wh, "silver.trades");
 	REQUIRE(bars && silver && count_lines(bars) > 10);
 	int64_t snaps = snapshot_count(wh, "gold.bars_1m");

@@ -87,6 +87,7 @@ TEST(pipeline_spec_stock_example)
 	CHECK_EQ_STR(s->sources[1].table, "bronze.quotes");
 	CHECK_EQ_STR(s->sources[1].path, "examples/stock/landing/quotes/");
 	CHECK(pl_spec_source_for(s, "bronze.quotes") == &s->sources[1]);
+	CHECK(s->sources[0].nproperties == 0);
 	CHECK(pl_spec_source_for(s, "silver.quotes") == NULL);
 
 	/* tables */
@@ -346,7 +347,7 @@ static const struct {
 	  "tables, steps)" },
 	{ "sources:\n  s: {table: bronze.a, spec: trades, pathh: in/}\n",
 	  "t.yaml:2:38: unknown key 'pathh' in source s (allowed: table, spec, path, kafka, "
-	  "format)" },
+	  "format, properties)" },
 	{ BASE "  st: {from: bronze.a, to: silver.b, ops: [{map: x}]}\n",
 	  "t.yaml:11:45: unknown key 'map' in step st, op 1 (allowed: filter, derive, select, "
 	  "validate)" },
@@ -677,6 +678,7 @@ TEST(pipeline_spec_kafka_source_and_defaults)
 		"    table: raw.files\n"
 		"    spec: /abs/spec.json\n"
 		"    path: /data/in\n"
+		"    properties: {write.parquet.compression-codec: lz4_raw, write.x: 7}\n"
 		"  local:\n"
 		"    table: raw.local\n"
 		"    spec: local.json\n"
@@ -733,6 +735,11 @@ TEST(pipeline_spec_kafka_source_and_defaults)
 	CHECK_EQ_STR(f->path, "/data/in");
 	CHECK_EQ_STR(f->format, "ndjson");
 	CHECK(f->brokers == NULL && f->nconf == 0);
+	REQUIRE(f->nproperties == 2);
+	CHECK_EQ_STR(f->properties[0].key, "write.parquet.compression-codec");
+	CHECK_EQ_STR(f->properties[0].value, "lz4_raw");
+	CHECK_EQ_STR(f->properties[1].value, "7");
+	CHECK(k->nproperties == 0);
 	CHECK_EQ_STR(s->sources[2].spec, "/srv/p/local.json");
 	CHECK_EQ_STR(s->sources[2].path, "/srv/p/landing");
 	const pl_table *t = &s->tables[0];
@@ -756,7 +763,7 @@ TEST(pipeline_spec_kafka_source_and_defaults)
 	REQUIRE(st->nops == 2);
 	CHECK_EQ_INT(st->ops[0].kind, PL_OP_FILTER);
 	CHECK_EQ_STR(st->ops[0].expr, "qty > 0");
-	CHECK_EQ_INT(st->ops[0].line, 37);
+	CHECK_EQ_INT(st->ops[0].line, 38);
 	REQUIRE(st->ops[1].nrules == 1);
 	CHECK_EQ_STR(st->ops[1].rules[0].reason, "id <> ''"); /* the rule when no reason */
 	int order[1];
