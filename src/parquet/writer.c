@@ -16,6 +16,7 @@
 #include "parquet/encoding.h"
 #include "parquet/meta.h"
 #include "util/buf.h"
+#include "util/sort.h"
 
 #define WR_SLICE_ROWS 4096      /* rows per column between row-group size checks */
 #define WR_PAGE_MAX_ROWS 20000  /* a page is cut at this many rows whatever its size */
@@ -1462,12 +1463,6 @@ static int wr_bloom_hash(wr_col *c, const floe_column *col, int64_t n)
 	return 0;
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return (x > y) - (x < y);
-}
-
 /* The row group's filter of column `c`: sized by its distinct hashes,
  * written where the file is now; its offset and length into `m`. */
 static int wr_bloom_emit(floe_parquet_writer *w, wr_col *c, pq_column_meta *m, floe_error *err)
@@ -1476,7 +1471,12 @@ static int wr_bloom_emit(floe_parquet_writer *w, wr_col *c, pq_column_meta *m, f
 	uint64_t *h = (uint64_t *)c->bhash.data;
 	if (n == 0)
 		return 0;
-	qsort(h, n, 8, cmp_u64);
+	/* distinct hashes, counted in sorted order */
+	uint64_t *scratch = malloc(n * sizeof *scratch);
+	if (!scratch)
+		return floe_error_set(err, FLOE_ENOMEM, "out of memory");
+	floe_sort_u64(h, scratch, n);
+	free(scratch);
 	size_t d = 1;
 	for (size_t i = 1; i < n; i++)
 		if (h[i] != h[d - 1])

@@ -1,4 +1,4 @@
-/* tests/util/test_util.c - errors, arenas and buffers. */
+/* tests/util/test_util.c - errors, arenas, buffers and the radix sort. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -6,6 +6,7 @@
 #include "floe/error.h"
 #include "harness.h"
 #include "util/buf.h"
+#include "util/sort.h"
 
 TEST(util_error_corrupt_names_file_and_offset)
 {
@@ -70,4 +71,42 @@ TEST(util_buf_grows_and_encodes_varints)
 	CHECK(floe_buf_reserve(&b, SIZE_MAX) != 0);
 	floe_buf_free(&b);
 	CHECK(b.data == NULL);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* The radix sort against qsort: random values, few distinct values, values
+ * differing in one byte only (skipped passes), all equal, tiny arrays. */
+TEST(util_sort_u64_matches_qsort)
+{
+	static const size_t sizes[] = { 0, 1, 2, 3, 17, 256, 1000, 70001 };
+	uint64_t x = 0x9E3779B97F4A7C15ull;
+	for (int kind = 0; kind < 5; kind++)
+		for (size_t si = 0; si < sizeof sizes / sizeof sizes[0]; si++) {
+			size_t n = sizes[si];
+			uint64_t *v = malloc((n + 1) * 8), *w = malloc((n + 1) * 8), *t = malloc((n + 1) * 8);
+			REQUIRE(v && w && t);
+			for (size_t i = 0; i < n; i++) {
+				x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+				switch (kind) {
+				case 0: v[i] = x; break;
+				case 1: v[i] = x % 5 * 0x0101010101010101ull; break;
+				case 2: v[i] = (x & 0xFF) << 40; break;
+				case 3: v[i] = 42; break;
+				default: v[i] = i % 2 ? UINT64_MAX - (x & 0xFFFF) : x >> 60; break;
+				}
+			}
+			memcpy(w, v, n * 8);
+			qsort(w, n, 8, cmp_u64);
+			floe_sort_u64(v, t, n);
+			if (n && memcmp(v, w, n * 8) != 0)
+				th_fail(__FILE__, __LINE__, "kind %d, %zu values: differs from qsort", kind, n);
+			free(v);
+			free(w);
+			free(t);
+		}
 }
