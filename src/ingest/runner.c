@@ -20,6 +20,7 @@
 #include "floe/table.h"
 #include "ingest/ingest_int.h"
 #include "ingest/kafka.h"
+#include "util/sort.h"
 
 #define POS_KEY_PREFIX "floe.ingest.position."
 #define CHUNK_ROWS 8192
@@ -119,6 +120,7 @@ typedef struct run {
 	floe_ingest_status st;
 	floe_ingest_result *res;
 	int64_t *fresh;        /* event times (us) of a sample of the batch's rows */
+	uint64_t *fresh_tmp;   /* sorting scratch of as many */
 	int64_t nfresh, seen_fresh;
 	uint64_t rng;
 	int64_t last_report_ms, report_rows;
@@ -157,19 +159,19 @@ static void sample_fresh(run *r, const int64_t *ev, int64_t n)
 	}
 }
 
-static int cmp_i64(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-	return (x > y) - (x < y);
-}
-
 static void freshness(run *r, int64_t commit_us)
 {
 	r->st.freshness_p50_ms = r->st.freshness_p99_ms = -1;
 	if (r->nfresh == 0)
 		return;
-	/* the newest event has the smallest delay: sort event times descending */
-	qsort(r->fresh, (size_t)r->nfresh, sizeof *r->fresh, cmp_i64);
+	/* event times in ascending order (the newest event has the smallest
+	 * delay): as unsigned numbers with the sign bit flipped, radix sorted */
+	uint64_t *u = (uint64_t *)r->fresh;
+	for (int64_t i = 0; i < r->nfresh; i++)
+		u[i] ^= UINT64_C(1) << 63;
+	floe_sort_u64(u, r->fresh_tmp, (size_t)r->nfresh);
+	for (int64_t i = 0; i < r->nfresh; i++)
+		u[i] ^= UINT64_C(1) << 63;
 	int64_t n = r->nfresh;
 	int64_t p50 = r->fresh[n - 1 - (n - 1) / 2], p99 = r->fresh[(n - 1) / 100];
 	r->st.freshness_p50_ms = (double)(commit_us - p50) / 1000.0;
@@ -423,7 +425,8 @@ int floe_ingest_run(floe_catalog *cat, const floe_ingest_options *o, floe_ingest
 	snprintf(r.pos_key, sizeof r.pos_key, POS_KEY_PREFIX "%s", r.src->id);
 	const floe_record_spec *sp = o->spec;
 	r.fresh = malloc(FRESH_SAMPLES * sizeof *r.fresh);
-	if (!r.fresh) {
+	r.fresh_tmp = malloc(FRESH_SAMPLES * sizeof *r.fresh_tmp);
+	if (!r.fresh || !r.fresh_tmp) {
 		rc = floe_error_set(err, FLOE_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -464,5 +467,6 @@ out:
 	ing_pos_free(&bpos);
 	ing_pos_free(&r.qpos);
 	free(r.fresh);
+	free(r.fresh_tmp);
 	return rc;
 }

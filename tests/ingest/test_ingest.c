@@ -2,7 +2,8 @@
  * malformed record lands in quarantine with its reason while the good ones
  * around it reach Bronze; resuming from the positions in the tables; CSV
  * with headers and quoted newlines; a watched directory stopped by
- * SIGTERM; stdin; over-long lines; record specs as data; and the crash
+ * SIGTERM; stdin; over-long lines; record specs as data; the freshness
+ * percentiles of a batch; and the crash
  * test: the runner killed with SIGKILL at random moments (at least 20
  * times, many during commits), then every record is in Bronze or
  * quarantine exactly once and the orphan sweep leaves the tables intact. */
@@ -173,6 +174,68 @@ TEST(ingest_resumes_from_table_positions)
 	CHECK_EQ_INT(res.rows + res.rejected, 300);
 	ti_check_exactly_once(&e, &fs);
 	ti_fileset_free(&fs);
+	ti_close(&e);
+}
+
+static void keep_commit_status(void *ctx, const floe_ingest_status *st)
+{
+	if (strcmp(st->event, "commit") == 0)
+		*(floe_ingest_status *)ctx = *st;
+}
+
+/* Freshness is commit time minus event time at the median and the 99th
+ * percentile of the batch's events. 1000 events one second apart, shuffled,
+ * straddling 1970 (negative event times sort first): whatever the clock
+ * says, p99 - p50 is the gap between the 10th oldest and the middle event. */
+TEST(ingest_freshness_percentiles_of_the_batch)
+{
+	const char *path = th_path("t.ndjson");
+	FILE *f = fopen(path, "w");
+	REQUIRE(f);
+	int order[1000];
+	for (int i = 0; i < 1000; i++)
+		order[i] = i;
+	uint64_t x = 88172645463325252ull;
+	for (int i = 999; i > 0; i--) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		int j = (int)(x % (uint64_t)(i + 1)), t = order[i];
+		order[i] = order[j];
+		order[j] = t;
+	}
+	for (int k = 0; k < 1000; k++) {
+		int i = order[k];
+		time_t ts = (time_t)(i - 600); /* 1969-12-31T23:50:00Z + i s */
+		struct tm tm;
+		gmtime_r(&ts, &tm);
+		char when[32];
+		strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+		fprintf(f, "{\"trade_id\":\"F%d\",\"symbol\":\"AAPL\",\"price\":1.5,\"volume\":2,"
+		        "\"timestamp\":\"%s\",\"trade_type\":\"BUY\",\"exchange\":\"NYSE\"}\n", i, when);
+	}
+	fclose(f);
+	ti_env e;
+	REQUIRE(ti_open(&e));
+	floe_ingest_options o;
+	floe_ingest_options_init(&o);
+	o.table = "bronze.trades";
+	o.source = path;
+	o.spec = e.trades;
+	o.trigger = FLOE_TRIGGER_ONCE;
+	floe_ingest_status st;
+	memset(&st, 0, sizeof st);
+	o.status = keep_commit_status;
+	o.status_ctx = &st;
+	floe_ingest_result res;
+	floe_error err;
+	REQUIRE_OK(floe_ingest_run(e.cat, &o, &res, &err), &err);
+	CHECK_EQ_INT(res.rows, 1000);
+	CHECK_EQ_INT(st.batch_rows, 1000);
+	/* p50: the 501st oldest event (i = 500); p99: the 10th oldest (i = 9) */
+	double gap = st.freshness_p99_ms - st.freshness_p50_ms;
+	if (gap < 490999.0 || gap > 491001.0)
+		th_fail(__FILE__, __LINE__, "p50 %.1f ms, p99 %.1f ms: gap %.1f, want 491000",
+		        st.freshness_p50_ms, st.freshness_p99_ms, gap);
+	CHECK(st.freshness_p50_ms > 1.5e12); /* decades */
 	ti_close(&e);
 }
 
