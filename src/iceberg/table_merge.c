@@ -46,7 +46,8 @@ struct floe_merge {
 	floe_buf keys;
 	src_key *ents;
 	size_t nents, capents;
-	uint64_t *slots;         /* hash table of ents: index + 1 */
+	uint64_t *slots;         /* hash table of ents: the hash's high 32 bits
+	                            above index + 1 (0 = empty) */
 	size_t nslots;
 	floe_buf kbuf;
 	int64_t source_rows;
@@ -219,6 +220,10 @@ int ice_cell_cmp(const floe_column *a, int64_t ra, const floe_column *b, int64_t
 	}
 }
 
+#define SLOT_TAG(h) ((h) & 0xFFFFFFFF00000000ull)
+
+/* A slot's entry only when its tag matches: most probes of a key that is
+ * not there never touch ents. */
 static src_key *key_find(const floe_merge *m, const uint8_t *k, size_t len, uint64_t h)
 {
 	if (!m->nslots)
@@ -227,25 +232,33 @@ static src_key *key_find(const floe_merge *m, const uint8_t *k, size_t len, uint
 		uint64_t v = m->slots[j];
 		if (!v)
 			return NULL;
-		src_key *e = &m->ents[v - 1];
+		if (SLOT_TAG(v) != SLOT_TAG(h))
+			continue;
+		src_key *e = &m->ents[(v & 0xFFFFFFFFu) - 1];
 		if (e->hash == h && e->len == len && memcmp(m->keys.data + e->off, k, len) == 0)
 			return e;
 	}
 }
 
+static void slot_put(uint64_t *slots, size_t nslots, uint64_t h, size_t idx)
+{
+	size_t j = h & (nslots - 1);
+	while (slots[j])
+		j = (j + 1) & (nslots - 1);
+	slots[j] = SLOT_TAG(h) | (uint64_t)(idx + 1);
+}
+
 static int key_add(floe_merge *m, uint64_t h, uint32_t batch, uint32_t row)
 {
+	if (m->nents >= UINT32_MAX - 1)
+		return FLOE_ENOMEM; /* slots keep the index in 32 bits */
 	if ((m->nents + 1) * 2 > m->nslots) {
 		size_t ns = m->nslots ? m->nslots * 2 : 4096;
 		uint64_t *v = calloc(ns, sizeof *v);
 		if (!v)
 			return FLOE_ENOMEM;
-		for (size_t i = 0; i < m->nents; i++) {
-			size_t j = m->ents[i].hash & (ns - 1);
-			while (v[j])
-				j = (j + 1) & (ns - 1);
-			v[j] = i + 1;
-		}
+		for (size_t i = 0; i < m->nents; i++)
+			slot_put(v, ns, m->ents[i].hash, i);
 		free(m->slots);
 		m->slots = v;
 		m->nslots = ns;
@@ -267,10 +280,7 @@ static int key_add(floe_merge *m, uint64_t h, uint32_t batch, uint32_t row)
 	e->matched = false;
 	if (floe_buf_append(&m->keys, m->kbuf.data, m->kbuf.len))
 		return FLOE_ENOMEM;
-	size_t j = h & (m->nslots - 1);
-	while (m->slots[j])
-		j = (j + 1) & (m->nslots - 1);
-	m->slots[j] = ++m->nents;
+	slot_put(m->slots, m->nslots, h, m->nents++);
 	return 0;
 }
 
