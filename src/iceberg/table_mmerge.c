@@ -236,7 +236,7 @@ int ice_mmerge_commit(const floe_table *t, const ice_table_metadata *base, int64
 	for (size_t i = 0; i < n; i++)
 		if (list[i].sequence_number < 0)
 			res[nres++] = list[i]; /* this commit's own manifests first */
-	size_t firstkept = nres;
+	bool any = false;
 	for (size_t g = 0; g < n; g++) {
 		if (group[g] != g)
 			continue;
@@ -272,9 +272,10 @@ int ice_mmerge_commit(const floe_table *t, const ice_table_metadata *base, int64
 		nres += nmade;
 		for (size_t k = 0; k < npick; k++)
 			merged[pick[k] - list] = true;
+		any = true; /* (manifests holding only DELETED entries merge into none) */
 	}
-	if (nres == firstkept)
-		return 0; /* nothing merged */
+	if (!any)
+		return 0;
 	for (size_t i = 0; i < n; i++)
 		if (list[i].sequence_number >= 0 && !merged[i]) {
 			res[nres++] = list[i];

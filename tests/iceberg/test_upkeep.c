@@ -964,6 +964,37 @@ TEST(upkeep_appends_keep_their_manifests_when_merging_is_off)
 	floe_catalog_close(c);
 }
 
+/* Manifests left holding only DELETED entries (a copy-on-write DELETE of
+ * whole files) merge into nothing: the next commit drops them. */
+TEST(upkeep_merged_manifests_of_deleted_files_vanish)
+{
+	floe_catalog *c = open_wh("wh");
+	floe_table *t = make_table(c, "db.md", NULL);
+	floe_error err;
+	REQUIRE_OK(floe_table_set_property(t, "commit.manifest.min-count-to-merge", "3", &err), &err);
+	REQUIRE_OK(append_rows(t, 0, 6, NULL, &err), &err);
+	REQUIRE_OK(append_rows(t, 6, 12, NULL, &err), &err);
+	floe_delete_result dr;
+	REQUIRE_OK(floe_table_delete(t, "id < 12", &dr, &err), &err);
+	scan_sum r;
+	REQUIRE_OK(scan_at(t, -1, &r, &err), &err);
+	CHECK_EQ_INT(r.rows, 0);
+	int64_t s3;
+	REQUIRE_OK(append_rows(t, 12, 15, &s3, &err), &err);
+	REQUIRE_OK(scan_at(t, -1, &r, &err), &err);
+	CHECK_EQ_INT(r.rows, 3);
+	CHECK_EQ_INT(r.id_sum, 12 + 13 + 14);
+	CHECK_EQ_INT(r.st.manifests, 1);
+	const floe_snapshot_info *si;
+	int n;
+	REQUIRE_OK(floe_table_snapshots(t, &si, &n, &err), &err);
+	REQUIRE(n == 4 && si[3].snapshot_id == s3);
+	CHECK(strstr(si[3].summary_json, "\"manifests-created\":\"0\"") &&
+	      strstr(si[3].summary_json, "\"manifests-replaced\":\"2\""));
+	floe_table_close(t);
+	floe_catalog_close(c);
+}
+
 TEST(upkeep_appends_that_merge_race_and_leave_nothing_behind)
 {
 	floe_catalog *c = open_wh("wh");
