@@ -397,6 +397,14 @@ typedef struct floe_changes floe_changes;
 int floe_changes_open(floe_changes **out, floe_table *t, int64_t from_snapshot_id,
                       int64_t to_snapshot_id, floe_error *err);
 const floe_schema *floe_changes_schema(const floe_changes *c);
+/* Before the first floe_changes_next: only these data columns (of the
+ * current schema, in this order; the strings are not kept) in the batches
+ * and in floe_changes_schema, the change columns after them. The changes
+ * are the same as without: carry-over and update images still compare
+ * whole rows, but a snapshot that only added data files is read for these
+ * columns alone. FLOE_ENOTFOUND for an unknown column. */
+int floe_changes_project(floe_changes *c, const char *const *columns, int ncolumns,
+                         floe_error *err);
 /* 1 with *out (valid until the next call), 0 at the end, or an error. */
 int floe_changes_next(floe_changes *c, const floe_batch **out, floe_error *err);
 void floe_changes_free(floe_changes *c);

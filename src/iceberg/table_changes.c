@@ -5,9 +5,10 @@
  * copy-on-write carry-over removed (a row deleted and inserted unchanged
  * by the same commit is no change) and, when the table has identifier
  * fields, a delete and an insert of one key paired as update pre/post
- * images. Columns of the current schema plus _change_type,
- * _commit_snapshot_id and _commit_sequence_number. One snapshot's changes
- * are held in memory at a time. */
+ * images. Columns of the current schema (or the caller's projection of
+ * them) plus _change_type, _commit_snapshot_id and
+ * _commit_sequence_number. One snapshot's changes are held in memory at a
+ * time. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,8 +67,13 @@ typedef struct rows {
 struct floe_changes {
 	floe_table *t;
 	floe_schema *cols;          /* the data columns */
-	floe_schema *out;           /* cols + the three change columns */
+	floe_schema *out;           /* cols (or pcols) + the three change columns */
 	const char **names;         /* cols' names, for scans */
+	int *proj;                  /* projected: the output's data columns in cols */
+	int nproj;                  /* -1: no projection */
+	floe_schema *pcols;         /* projected: those columns */
+	const char **pnames;        /* projected: their names, for scans */
+	bool narrow;                /* del/ins hold only the projected columns */
 	const ice_snapshot **snaps; /* oldest first */
 	int nsnaps, cur;
 	floe_arena *arena;          /* the current snapshot's rows */
@@ -84,6 +90,50 @@ struct floe_changes {
 const floe_schema *floe_changes_schema(const floe_changes *c)
 {
 	return c->out;
+}
+
+int floe_changes_project(floe_changes *c, const char *const *columns, int ncolumns,
+                         floe_error *err)
+{
+	if (c->cur >= 0 || c->nproj >= 0)
+		return floe_error_set(err, FLOE_EINVALID, "project a change read once, before its "
+		                      "first batch");
+	if (ncolumns < 0 || (ncolumns > 0 && !columns))
+		return floe_error_set(err, FLOE_EINVALID, "bad column list for a change read");
+	floe_arena *sa = c->schema_arena;
+	const floe_schema *all = c->cols;
+	int *proj = floe_arena_calloc(sa, (size_t)ncolumns + 1, sizeof *proj);
+	floe_schema *pcols = floe_arena_calloc(sa, 1, sizeof *pcols);
+	floe_field *pf = floe_arena_calloc(sa, (size_t)ncolumns + 1, sizeof *pf);
+	const char **pnames = floe_arena_calloc(sa, (size_t)ncolumns + 1, sizeof *pnames);
+	floe_field *of = floe_arena_calloc(sa, (size_t)ncolumns + 3, sizeof *of);
+	if (!proj || !pcols || !pf || !pnames || !of)
+		return oom(err);
+	for (int i = 0; i < ncolumns; i++) {
+		int k = columns[i] ? floe_schema_find(all, columns[i]) : -1;
+		if (k < 0)
+			return floe_error_set(err, FLOE_ENOTFOUND, "%s has no column %s", c->t->ident,
+			                      columns[i] ? columns[i] : "(null)");
+		for (int j = 0; j < i; j++)
+			if (proj[j] == k)
+				return floe_error_set(err, FLOE_EINVALID, "column %s is named twice in a "
+				                      "change read", columns[i]);
+		proj[i] = k;
+		pf[i] = all->fields[k];
+		pnames[i] = all->fields[k].name;
+		of[i] = all->fields[k];
+	}
+	/* the change columns follow the data columns, as without a projection */
+	memcpy(&of[ncolumns], &c->out->fields[all->nfields], 3 * sizeof *of);
+	pcols->nfields = ncolumns;
+	pcols->fields = pf;
+	c->out->nfields = ncolumns + 3;
+	c->out->fields = of;
+	c->proj = proj;
+	c->nproj = ncolumns;
+	c->pcols = pcols;
+	c->pnames = pnames;
+	return 0;
 }
 
 void floe_changes_free(floe_changes *c)
@@ -127,10 +177,12 @@ static int rows_add(rows *r, floe_arena *arena, const floe_batch *b, const int32
 
 /* Rows of the files in `want` as of snapshot `snap`, into `r` (every
  * row), or, when `live_at` is given, only the rows that are no longer live
- * at that later snapshot (positions compared per file). */
+ * at that later snapshot (positions compared per file). The columns: all
+ * of c->cols, or c->pcols when c->narrow. */
 static int read_files(floe_changes *c, const ice_snapshot *snap, pathset *want,
                       const ice_snapshot *live_at, rows *r, floe_error *err)
 {
+	const floe_schema *cols = c->narrow ? c->pcols : c->cols;
 	if (want->n == 0)
 		return 0;
 	/* positions live at `live_at`, per file path */
@@ -186,8 +238,8 @@ static int read_files(floe_changes *c, const ice_snapshot *snap, pathset *want,
 		s = NULL;
 	}
 	floe_scan_options_init(&so);
-	so.columns = c->names;
-	so.ncolumns = c->cols->nfields;
+	so.columns = c->narrow ? c->pnames : c->names;
+	so.ncolumns = cols->nfields;
 	floe_snapshot_sel sel = { FLOE_SNAPSHOT_ID, snap->snapshot_id, 0, NULL };
 	so.snapshot = sel;
 	memset(&ex, 0, sizeof ex);
@@ -202,7 +254,7 @@ static int read_files(floe_changes *c, const ice_snapshot *snap, pathset *want,
 	while (!rc && (rc = floe_scan_next(s, &b, err)) == 1) {
 		rc = 0;
 		floe_batch view = *b;
-		view.schema = c->cols;
+		view.schema = cols;
 		if (!live_at) {
 			rc = rows_add(r, c->arena, &view, NULL, b->nrows, err);
 			continue;
@@ -408,6 +460,8 @@ static int load_snapshot(floe_changes *c, floe_error *err)
 			}
 		}
 	}
+	/* only appended: no row to pair, so the projected columns are enough */
+	c->narrow = !rc && c->nproj >= 0 && removed.n == 0 && touched.n == 0;
 	if (!rc && p)
 		rc = read_files(c, p, &removed, NULL, &c->del, err);
 	if (!rc && p)
@@ -458,6 +512,7 @@ int floe_changes_open(floe_changes **out, floe_table *t, int64_t from_snapshot_i
 		return oom(err);
 	}
 	c->t = t;
+	c->nproj = -1;
 	int rc = 0;
 	/* the snapshots from `to` back to `from` (exclusive), oldest first */
 	int n = 0;
@@ -566,14 +621,28 @@ int floe_changes_next(floe_changes *c, const floe_batch **out, floe_error *err)
 		if (!idx || !kn)
 			return oom(err);
 		int64_t k = 0;
+		bool same = n == b->nrows; /* every row, in the batch's order */
 		for (int o = 0; o < 4; o++)
 			for (int64_t r = 0; r < b->nrows; r++)
 				if (kind[r] == order[o]) {
 					kn[k] = CHANGE_NAMES[order[o]];
+					same &= r == k;
 					idx[k++] = (int32_t)r;
 				}
-		floe_batch g;
-		int rc = ice_batch_gather(c->arena, b, idx, n, &g, err);
+		/* the projected columns of b (del/ins batches may hold all) */
+		floe_batch view = *b;
+		if (c->nproj >= 0 && !c->narrow) {
+			view.cols = floe_arena_calloc(c->arena, (size_t)c->nproj + 1, sizeof *view.cols);
+			if (!view.cols)
+				return oom(err);
+			for (int i = 0; i < c->nproj; i++)
+				view.cols[i] = b->cols[c->proj[i]];
+			view.ncols = c->nproj;
+		}
+		/* the rows as they are (they live in c->arena until the next
+		 * snapshot), or the picked rows in kind order */
+		floe_batch g = view;
+		int rc = same ? 0 : ice_batch_gather(c->arena, &view, idx, n, &g, err);
 		if (rc)
 			return rc;
 		floe_column *cols = floe_arena_calloc(c->arena, (size_t)c->out->nfields + 1, sizeof *cols);

@@ -1415,7 +1415,10 @@ static int run_windowed(pl_step_rt *rt, const floe_run_options *o, bool all, boo
 			break;
 		}
 		/* what changed upstream, and when */
-		if ((rc = floe_changes_open(&ch, rt->src, from, to, err)))
+		/* of the changed rows, only their times are needed */
+		const char *tname[1] = { s->time };
+		if ((rc = floe_changes_open(&ch, rt->src, from, to, err)) ||
+		    (rc = floe_changes_project(ch, tname, 1, err)))
 			goto out;
 		const floe_schema *cs = floe_changes_schema(ch);
 		int ct = find_col(cs, s->time), cty = floe_schema_find(cs, "_change_type");

@@ -2,7 +2,7 @@
  * snapshots, refused across other operations) and change reads (inserts,
  * deletes, update pre/post images with identifier fields, copy-on-write
  * carry-over removed, merge-on-read position and equality deletes) in both
- * write modes. */
+ * write modes, whole rows and projected to some columns. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,13 +53,20 @@ static int64_t last_snapshot(floe_table *t)
 }
 
 /* The changes as "kind:id:v;" lines sorted within each snapshot, with the
- * snapshot's position in the list: "1 insert:3:3". */
-static char *changes_text(floe_table *t, int64_t from, int64_t to)
+ * snapshot's position in the list: "1 insert:3:3". With `proj`, the read
+ * is projected to those columns (which must name id and v). */
+static char *changes_text_of(floe_table *t, int64_t from, int64_t to, const char *const *proj,
+                             int nproj)
 {
 	floe_error err;
 	floe_changes *c;
 	if (floe_changes_open(&c, t, from, to, &err)) {
 		th_fail(__FILE__, __LINE__, "changes: %s", err.msg);
+		return NULL;
+	}
+	if (proj && floe_changes_project(c, proj, nproj, &err)) {
+		th_fail(__FILE__, __LINE__, "project: %s", err.msg);
+		floe_changes_free(c);
 		return NULL;
 	}
 	const floe_schema *s = floe_changes_schema(c);
@@ -101,6 +108,11 @@ static char *changes_text(floe_table *t, int64_t from, int64_t to)
 		free(lines[i]);
 	}
 	return out;
+}
+
+static char *changes_text(floe_table *t, int64_t from, int64_t to)
+{
+	return changes_text_of(t, from, to, NULL, 0);
 }
 
 static floe_table *make(floe_catalog *c, const char *name, const char *mode, bool ident)
@@ -148,7 +160,62 @@ static void upsert(floe_table *t, int64_t id, int64_t v)
 	floe_arena_free(ar);
 }
 
-TEST(changes_inserts_deletes_updates_both_modes)
+/* A table (copy-on-write or merge-on-read, with or without identifier
+ * fields) with ten appended rows (snapshot *s1), then an update, a delete,
+ * an upsert of an existing and of a new key, and two appended rows. */
+static floe_table *with_history(floe_catalog *c, const char *name, int mode, int ident,
+                                int64_t *s1)
+{
+	floe_error err;
+	floe_table *t = make(c, name, mode ? "merge-on-read" : "copy-on-write", ident);
+	if (!t)
+		return NULL;
+	CHECK_OK(append_ids(t, 0, 10, &err), &err);
+	*s1 = last_snapshot(t);
+	CHECK_OK(floe_table_update(t, "v = 100", "id = 3", NULL, &err), &err);
+	CHECK_OK(floe_table_delete(t, "id = 5", NULL, &err), &err);
+	upsert(t, 7, 70);
+	upsert(t, 20, 200);
+	CHECK_OK(append_ids(t, 30, 32, &err), &err);
+	return t;
+}
+
+/* A projected change read gives the same changes as the whole rows: the
+ * appends read for the projected columns alone, the copy-on-write and
+ * merge-on-read commits paired on whole rows and projected after. */
+static void check_projection(floe_table *t, int mode, int ident)
+{
+	floe_error err;
+	static const char *const vi[2] = { "v", "id" };
+	char *all = changes_text(t, -1, -1), *some = changes_text_of(t, -1, -1, vi, 2);
+	CHECK(all && some && strstr(all, "insert:31:31") && strstr(all, ":5:5"));
+	if (!all || !some || strcmp(all, some) != 0)
+		th_fail(__FILE__, __LINE__, "mode %d ident %d: whole rows\n%s\nprojected\n%s", mode,
+		        ident, all ? all : "(null)", some ? some : "(null)");
+	free(all);
+	free(some);
+	/* the projected schema: those columns, then the change columns */
+	floe_changes *ch;
+	REQUIRE_OK(floe_changes_open(&ch, t, -1, -1, &err), &err);
+	REQUIRE_OK(floe_changes_project(ch, vi, 2, &err), &err);
+	const floe_schema *s = floe_changes_schema(ch);
+	CHECK_EQ_INT(s->nfields, 5);
+	CHECK_EQ_STR(s->fields[0].name, "v");
+	CHECK_EQ_STR(s->fields[1].name, "id");
+	CHECK_EQ_STR(s->fields[2].name, "_change_type");
+	CHECK_EQ_STR(s->fields[4].name, "_commit_sequence_number");
+	const floe_batch *b;
+	CHECK_EQ_INT(floe_changes_next(ch, &b, &err), 1);
+	CHECK_EQ_INT(b->ncols, 5);
+	CHECK_EQ_INT(floe_changes_project(ch, vi, 2, &err), FLOE_EINVALID);
+	floe_changes_free(ch);
+	static const char *const bad[1] = { "nope" };
+	REQUIRE_OK(floe_changes_open(&ch, t, -1, -1, &err), &err);
+	CHECK_EQ_INT(floe_changes_project(ch, bad, 1, &err), FLOE_ENOTFOUND);
+	floe_changes_free(ch);
+}
+
+TEST(changes_inserts_deletes_updates_projected_both_modes)
 {
 	floe_catalog *c = NULL;
 	floe_error err;
@@ -157,15 +224,9 @@ TEST(changes_inserts_deletes_updates_both_modes)
 		for (int ident = 0; ident < 2; ident++) {
 			char name[32];
 			snprintf(name, sizeof name, "db.ch%d%d", mode, ident);
-			floe_table *t = make(c, name, mode ? "merge-on-read" : "copy-on-write", ident);
+			int64_t s1;
+			floe_table *t = with_history(c, name, mode, ident, &s1);
 			REQUIRE(t);
-			REQUIRE_OK(append_ids(t, 0, 10, &err), &err);
-			int64_t s1 = last_snapshot(t);
-			REQUIRE_OK(floe_table_update(t, "v = 100", "id = 3", NULL, &err), &err);
-			REQUIRE_OK(floe_table_delete(t, "id = 5", NULL, &err), &err);
-			upsert(t, 7, 70);
-			upsert(t, 20, 200);
-			REQUIRE_OK(append_ids(t, 30, 32, &err), &err);
 			char *got = changes_text(t, s1, -1);
 			const char *want = ident ? "02 update_after:3:100\n02 update_before:3:3\n"
 			                           "03 delete:5:5\n"
@@ -186,6 +247,7 @@ TEST(changes_inserts_deletes_updates_both_modes)
 			CHECK(got && strncmp(got, "01 insert:0:0\n01 insert:1:1\n", 28) == 0);
 			CHECK(got && strlen(got) > 0 && got[strlen(got) - 1] == '\n');
 			free(got);
+			check_projection(t, mode, ident);
 			floe_table_close(t);
 		}
 	}
