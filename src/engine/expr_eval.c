@@ -350,8 +350,16 @@ int ex_sb_done(ex_ctx *c, ex_sbuild *s, floe_column *out, uint8_t *validity)
 int ex_gather(ex_ctx *c, floe_type t, const floe_column *vals, const int32_t *pick,
               floe_column *out)
 {
+	return ex_gather_one(c, t, vals, NULL, pick, out);
+}
+
+int ex_gather_one(ex_ctx *c, floe_type t, const floe_column *vals, const bool *one,
+                  const int32_t *pick, floe_column *out)
+{
 	int64_t n = c->n;
 	int rc;
+	/* row r of alternative k: row 0 when it is a single value */
+#define ALT_ROW(k, r) (one && one[k] ? 0 : (r))
 	if (floe_type_is_variable(&t)) {
 		ex_sbuild s;
 		if ((rc = ex_sb_init(c, &s)))
@@ -363,8 +371,8 @@ int ex_gather(ex_ctx *c, floe_type t, const floe_column *vals, const int32_t *pi
 			int k = pick[r];
 			size_t len = 0;
 			const uint8_t *p = NULL;
-			if (k >= 0 && ex_valid(&vals[k], r))
-				p = ex_str(&vals[k], r, &len);
+			if (k >= 0 && ex_valid(&vals[k], ALT_ROW(k, r)))
+				p = ex_str(&vals[k], ALT_ROW(k, r), &len);
 			else
 				floe_bitmap_set(vb, r, false);
 			if (ex_sb_put(&s, p, len))
@@ -379,17 +387,25 @@ int ex_gather(ex_ctx *c, floe_type t, const floe_column *vals, const int32_t *pi
 		return rc;
 	if (!(out->validity = ex_bits_new(c, true)))
 		return ex_oom(c->err);
+	/* the null rows stay zero (ex_alloc_fixed) */
 	size_t w = (size_t)floe_type_value_width(&t);
+	int64_t nulls = 0;
 	for (int64_t r = 0; r < n; r++) {
 		int k = pick[r];
-		if (k < 0 || !ex_valid(&vals[k], r)) {
+		int64_t at = k >= 0 ? ALT_ROW(k, r) : 0;
+		if (k < 0 || !ex_valid(&vals[k], at)) {
 			floe_bitmap_set(out->validity, r, false);
+			nulls++;
 			continue;
 		}
-		memcpy((uint8_t *)out->values + (size_t)r * w,
-		       (const uint8_t *)vals[k].values + (size_t)r * w, w);
+		if (w == 8)
+			((uint64_t *)out->values)[r] = ((const uint64_t *)vals[k].values)[at];
+		else
+			memcpy((uint8_t *)out->values + (size_t)r * w,
+			       (const uint8_t *)vals[k].values + (size_t)at * w, w);
 	}
-	ex_finish_nulls(out, n);
+#undef ALT_ROW
+	out->null_count = nulls;
 	return 0;
 }
 
@@ -646,6 +662,10 @@ static int compare_literal(const floe_expr *e, ex_ctx *c, floe_column *out)
 		if (kc == 's') {
 			size_t la;
 			const uint8_t *pa = ex_str(&x, r, &la);
+			if ((op == EB_EQ || op == EB_NE) && la != lit->lslen) {
+				v[r] = op == EB_NE; /* lengths differ: not equal */
+				continue;
+			}
 			int m = memcmp(pa, lit->ls, la < lit->lslen ? la : lit->lslen);
 			d = m ? (m < 0 ? -1 : 1) : (la < lit->lslen ? -1 : la > lit->lslen);
 		} else if (kc == 'i' && kl == 'i') {
@@ -1002,8 +1022,9 @@ static int eval_case(const floe_expr *e, ex_ctx *c, floe_column *out)
 	int pairs = (e->nargs - (e->has_else ? 1 : 0)) / 2, rc;
 	int32_t *pick = floe_arena_alloc(c->a, (size_t)(n ? n : 1) * sizeof *pick);
 	floe_column *vals = floe_arena_calloc(c->a, (size_t)pairs + 1, sizeof *vals);
+	bool *one = floe_arena_calloc(c->a, (size_t)pairs + 1, sizeof *one);
 	uint8_t *undecided = ex_mask_new(c), *mine = floe_arena_alloc(c->a, (size_t)(n ? n : 1));
-	if (!pick || !vals || !undecided || !mine)
+	if (!pick || !vals || !one || !undecided || !mine)
 		return ex_oom(c->err);
 	for (int64_t r = 0; r < n; r++)
 		pick[r] = -1;
@@ -1026,26 +1047,39 @@ static int eval_case(const floe_expr *e, ex_ctx *c, floe_column *out)
 				mine[r] = undecided[r] && ex_valid(&cond, r) && cv[r];
 				if (mine[r]) {
 					undecided[r] = 0;
+					pick[r] = k;
 					any = true;
 				}
 			}
 		} else {
 			if (!e->has_else)
 				break;
-			memcpy(mine, undecided, (size_t)n);
-			for (int64_t r = 0; r < n && !any; r++)
-				any = mine[r];
+			for (int64_t r = 0; r < n; r++) {
+				mine[r] = undecided[r];
+				if (mine[r]) {
+					pick[r] = k;
+					any = true;
+				}
+			}
 		}
 		if (!any)
 			continue;
 		const floe_expr *val = e->args[k < pairs ? 2 * k + 1 : e->nargs - 1];
+		if (val->k == EX_LIT) {
+			/* a constant: one value (of one row, no mask: a literal and its
+			 * coercion raise no row's error) that every row it takes reads */
+			ex_ctx c1 = *c;
+			c1.n = 1;
+			c1.live = NULL;
+			one[k] = true;
+			if ((rc = ex_eval(val, &c1, &vals[k])) || (rc = ex_coerce(&c1, &vals[k], t)))
+				return rc;
+			continue;
+		}
 		if ((rc = ex_eval_masked(val, c, mine, &vals[k])) || (rc = ex_coerce(c, &vals[k], t)))
 			return rc;
-		for (int64_t r = 0; r < n; r++)
-			if (mine[r])
-				pick[r] = k;
 	}
-	return ex_gather(c, t, vals, pick, out);
+	return ex_gather_one(c, t, vals, one, pick, out);
 }
 
 /* ---- dispatch ----------------------------------------------------------------------- */

@@ -241,6 +241,10 @@ int ex_sb_fail(ex_ctx *c, ex_sbuild *s);
  * vals[pick[r]][r], NULL where pick[r] < 0. All vals have type t. */
 int ex_gather(ex_ctx *c, floe_type t, const floe_column *vals, const int32_t *pick,
               floe_column *out);
+/* The same where one[k] marks alternatives of a single row (a constant):
+ * their row 0 stands for every row. one may be NULL. */
+int ex_gather_one(ex_ctx *c, floe_type t, const floe_column *vals, const bool *one,
+                  const int32_t *pick, floe_column *out);
 
 int64_t ex_floor_div(int64_t a, int64_t b);
 

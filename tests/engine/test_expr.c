@@ -689,6 +689,57 @@ TEST(expr_case_and_conditionals)
 	tb_free(&t);
 }
 
+/* A constant THEN or ELSE is evaluated once for every row it gives: the
+ * same column as a branch that computes the value per row (coalesce of an
+ * all-NULL column and the constant), nested in a guarded branch too. */
+TEST(expr_case_constant_branches_match_computed_branches)
+{
+	tb t;
+	REQUIRE(mk(&t, "s string, v long, d double, ns string, nl long, nd double, nts timestamptz",
+	           "{\"s\":\"BUY\",\"v\":5,\"d\":1.5}\n{\"s\":\"SELL\",\"v\":7,\"d\":-2}\n"
+	           "{\"s\":null,\"v\":null,\"d\":null}\n{\"s\":\"BUY\",\"v\":-3,\"d\":0}\n"
+	           "{\"s\":\"X\",\"v\":0,\"d\":4.25}\n"));
+	/* %1$s: a constant; %2$s: the all-NULL column of its type */
+	static const char *const forms[] = {
+		"CASE WHEN s = 'BUY' THEN v ELSE %s END",
+		"CASE WHEN s = 'SELL' THEN %s WHEN v > 0 THEN v END",
+		"CASE WHEN v > 0 THEN d ELSE %s END",
+		"CASE WHEN s = 'BUY' THEN %s ELSE s END",
+		"CASE WHEN v > 0 THEN %s END",
+		"CASE WHEN s IS NULL THEN NULL WHEN v < 0 THEN %s ELSE v END",
+		"CASE WHEN v > 0 THEN CASE WHEN s = 'BUY' THEN %s ELSE v END END",
+		"CASE WHEN d > 0 THEN nts ELSE %s END",
+	};
+	static const char *const lits[] = { "0", "42", "2", "'B'", "-1.5", "9", "100",
+		"'2026-01-02T03:04:05Z'" };
+	static const char *const holds[] = { "nl", "nl", "nd", "ns", "nd", "nl", "nl", "nts" };
+	for (size_t k = 0; k < sizeof forms / sizeof *forms; k++) {
+		char fast[256], slow[256], arg[96];
+		snprintf(fast, sizeof fast, forms[k], lits[k]);
+		snprintf(arg, sizeof arg, "coalesce(%s, %s)", holds[k], lits[k]);
+		snprintf(slow, sizeof slow, forms[k], arg);
+		floe_column a, b;
+		REQUIRE(ev(&t, fast, &a) && ev(&t, slow, &b));
+		CHECK_EQ_INT(a.type.id, b.type.id);
+		CHECK_EQ_INT(a.null_count, b.null_count);
+		for (int r = 0; r < 5; r++) {
+			bool same = isnull(&a, r) == isnull(&b, r);
+			if (same && !isnull(&a, r)) {
+				if (a.type.id == FLOE_TYPE_STRING) {
+					size_t la = (size_t)(a.offsets[r + 1] - a.offsets[r]);
+					size_t lb = (size_t)(b.offsets[r + 1] - b.offsets[r]);
+					same = la == lb && memcmp(a.data + a.offsets[r], b.data + b.offsets[r], la) == 0;
+				} else {
+					same = lv(&a, r) == lv(&b, r); /* the 8 bytes of a long, double or time */
+				}
+			}
+			if (!same)
+				th_fail(__FILE__, __LINE__, "row %d: %s differs from %s", r, fast, slow);
+		}
+	}
+	tb_free(&t);
+}
+
 /* CASE, IF, COALESCE, AND and OR compute a branch only for the rows that
  * take it: an error in a row a branch does not produce is no error. */
 TEST(expr_guarded_branches_raise_no_errors)
