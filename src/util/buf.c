@@ -5,7 +5,7 @@
 #include "floe/error.h"
 #include "util/buf.h"
 
-int floe_buf_reserve(floe_buf *b, size_t extra)
+int floe_buf_grow(floe_buf *b, size_t extra)
 {
 	size_t need;
 	if (floe_add_overflow(b->len, extra, &need))
@@ -26,35 +26,6 @@ int floe_buf_reserve(floe_buf *b, size_t extra)
 	b->data = p;
 	b->cap = cap;
 	return 0;
-}
-
-int floe_buf_append(floe_buf *b, const void *p, size_t n)
-{
-	if (n == 0)
-		return 0;
-	if (floe_buf_reserve(b, n))
-		return FLOE_ENOMEM;
-	memcpy(b->data + b->len, p, n);
-	b->len += n;
-	return 0;
-}
-
-int floe_buf_putc(floe_buf *b, uint8_t c)
-{
-	if (b->len == b->cap && floe_buf_reserve(b, 1))
-		return FLOE_ENOMEM;
-	b->data[b->len++] = c;
-	return 0;
-}
-
-int floe_buf_put_u32le(floe_buf *b, uint32_t v)
-{
-	return floe_buf_append(b, &v, 4);
-}
-
-int floe_buf_put_u64le(floe_buf *b, uint64_t v)
-{
-	return floe_buf_append(b, &v, 8);
 }
 
 int floe_buf_put_uvarint(floe_buf *b, uint64_t v)

@@ -15,13 +15,48 @@ typedef struct floe_buf {
 
 #define FLOE_BUF_INIT { NULL, 0, 0 }
 
-/* Ensure room for `extra` more bytes. 0 or FLOE_ENOMEM (also on overflow). */
-int floe_buf_reserve(floe_buf *b, size_t extra);
-int floe_buf_append(floe_buf *b, const void *p, size_t n);
-int floe_buf_putc(floe_buf *b, uint8_t c);
-/* Append little-endian integers. */
-int floe_buf_put_u32le(floe_buf *b, uint32_t v);
-int floe_buf_put_u64le(floe_buf *b, uint64_t v);
+/* Room for `extra` more bytes past len (the slow path of reserve and
+ * append, out of line). 0 or FLOE_ENOMEM (also on overflow). */
+int floe_buf_grow(floe_buf *b, size_t extra);
+
+/* Ensure room for `extra` more bytes. 0 or FLOE_ENOMEM (also on overflow).
+ * Inline: encoders call these per value. */
+static inline int floe_buf_reserve(floe_buf *b, size_t extra)
+{
+	return extra <= b->cap - b->len ? 0 : floe_buf_grow(b, extra);
+}
+
+static inline int floe_buf_append(floe_buf *b, const void *p, size_t n)
+{
+	if (n == 0)
+		return 0;
+	int rc;
+	if (n > b->cap - b->len && (rc = floe_buf_grow(b, n)) != 0)
+		return rc;
+	memcpy(b->data + b->len, p, n);
+	b->len += n;
+	return 0;
+}
+
+static inline int floe_buf_putc(floe_buf *b, uint8_t c)
+{
+	int rc;
+	if (b->len == b->cap && (rc = floe_buf_grow(b, 1)) != 0)
+		return rc;
+	b->data[b->len++] = c;
+	return 0;
+}
+/* Append little-endian integers (the host's order: little-endian hosts
+ * only, checked in the build). */
+static inline int floe_buf_put_u32le(floe_buf *b, uint32_t v)
+{
+	return floe_buf_append(b, &v, 4);
+}
+
+static inline int floe_buf_put_u64le(floe_buf *b, uint64_t v)
+{
+	return floe_buf_append(b, &v, 8);
+}
 /* Append an unsigned LEB128 varint. */
 int floe_buf_put_uvarint(floe_buf *b, uint64_t v);
 /* Grow len by n (after reserve), returning a pointer to the new bytes. */
