@@ -317,14 +317,6 @@ int ex_sb_init(ex_ctx *c, ex_sbuild *s)
 	return 0;
 }
 
-int ex_sb_put(ex_sbuild *s, const void *p, size_t n)
-{
-	if (n && floe_buf_append(&s->data, p, n))
-		return FLOE_ENOMEM;
-	s->off[++s->at] = (int64_t)s->data.len;
-	return 0;
-}
-
 int ex_sb_fail(ex_ctx *c, ex_sbuild *s)
 {
 	floe_buf_free(&s->data);

@@ -410,7 +410,9 @@ static void change_case(uint8_t *p, size_t n, bool up)
 {
 	for (size_t i = 0; i < n; i++) {
 		if (p[i] < 0x80) {
-			p[i] = (uint8_t)(up ? toupper(p[i]) : tolower(p[i]));
+			/* ASCII letters by arithmetic: the same in every locale */
+			if (up ? (unsigned)(p[i] - 'a') < 26u : (unsigned)(p[i] - 'A') < 26u)
+				p[i] ^= 0x20;
 			continue;
 		}
 		if ((p[i] & 0xe0) != 0xc0 || i + 1 >= n || (p[i + 1] & 0xc0) != 0x80)
@@ -479,10 +481,14 @@ static int eval_string(const floe_expr *e, ex_ctx *c, const floe_column *a, cons
 			switch (fn) {
 			case F_UPPER:
 			case F_LOWER:
-				if (floe_buf_append(&tmp, p, len))
+				/* straight into the result (tmp stays empty) */
+				if (floe_buf_reserve(&s.data, len))
 					goto nomem;
-				if (len)
-					change_case(tmp.data, len, fn == F_UPPER);
+				if (len) {
+					memcpy(s.data.data + s.data.len, p, len);
+					change_case(s.data.data + s.data.len, len, fn == F_UPPER);
+					s.data.len += len;
+				}
 				break;
 			case F_TRIM:
 			case F_LTRIM:
@@ -494,7 +500,7 @@ static int eval_string(const floe_expr *e, ex_ctx *c, const floe_column *a, cons
 				if (fn != F_LTRIM)
 					while (en > b && isspace(p[en - 1]))
 						en--;
-				if (floe_buf_append(&tmp, p + b, en - b))
+				if (floe_buf_append(&s.data, p + b, en - b)) /* tmp stays empty */
 					goto nomem;
 				break;
 			}

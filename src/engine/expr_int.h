@@ -231,7 +231,14 @@ typedef struct ex_sbuild {
 	int64_t at;
 } ex_sbuild;
 int ex_sb_init(ex_ctx *c, ex_sbuild *s);
-int ex_sb_put(ex_sbuild *s, const void *p, size_t n);
+/* The next row's value (inline: once per row). */
+static inline int ex_sb_put(ex_sbuild *s, const void *p, size_t n)
+{
+	if (n && floe_buf_append(&s->data, p, n))
+		return FLOE_ENOMEM;
+	s->off[++s->at] = (int64_t)s->data.len;
+	return 0;
+}
 /* The finished column (validity as given, may be NULL); frees s. */
 int ex_sb_done(ex_ctx *c, ex_sbuild *s, floe_column *out, uint8_t *validity);
 /* Free s after a failure and report no memory. */

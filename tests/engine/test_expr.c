@@ -4,6 +4,7 @@
  * SQL NULL semantics, casts, guarded branches, time functions at
  * boundaries and before 1970, and aggregate splitting. Series functions
  * are in test_expr_series.c. */
+#include <ctype.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -519,6 +520,43 @@ TEST(expr_like_patterns)
 	EV("s LIKE s");
 	CHECK(bv(&c, 0) == 1 && bv(&c, 2) == 1);
 	ERR_HAS("s LIKE 3", "LIKE matches strings");
+	tb_free(&t);
+}
+
+/* upper() and lower() map ASCII as the C locale's toupper and tolower do,
+ * every other byte of ASCII unchanged; upper, lower and trim write their
+ * rows one after another with NULL and guarded-out rows between them. */
+TEST(expr_case_mapping_ascii_and_row_layout)
+{
+	char all[96 + 1], up[96 + 1], low[96 + 1];
+	for (int i = 0; i < 95; i++) {
+		all[i] = (char)(32 + i);
+		up[i] = (char)toupper(32 + i);
+		low[i] = (char)tolower(32 + i);
+	}
+	all[95] = up[95] = low[95] = 0;
+	tb t;
+	REQUIRE(mk(&t, "s string, k long",
+	           "{\"s\":\"  ab C \",\"k\":1}\n{\"s\":null,\"k\":2}\n{\"s\":\"x\",\"k\":3}\n"
+	           "{\"s\":\"\",\"k\":4}\n{\"s\":\" Zz9\\t\",\"k\":5}\n"));
+	floe_column c;
+	char text[256];
+	/* every printable ASCII character but the quote, which the literal doubles */
+	snprintf(text, sizeof text, "upper('%.7s''%s')", all, all + 8);
+	EV(text);
+	char want[128];
+	snprintf(want, sizeof want, "%.7s'%s", up, up + 8);
+	CHECK(str_is(&c, 0, want));
+	snprintf(text, sizeof text, "lower('%.7s''%s')", all, all + 8);
+	EV(text);
+	snprintf(want, sizeof want, "%.7s'%s", low, low + 8);
+	CHECK(str_is(&c, 0, want));
+	EV("upper(trim(s)) || '|' || lower(s)");
+	CHECK(str_is(&c, 0, "AB C|  ab c ") && isnull(&c, 1) && str_is(&c, 2, "X|x") &&
+	      str_is(&c, 3, "|") && str_is(&c, 4, "ZZ9| zz9\t"));
+	EV("CASE WHEN k % 2 = 1 THEN upper(rtrim(s)) ELSE lower(ltrim(s)) END");
+	CHECK(str_is(&c, 0, "  AB C") && isnull(&c, 1) && str_is(&c, 2, "X") && str_is(&c, 3, "") &&
+	      str_is(&c, 4, " ZZ9"));
 	tb_free(&t);
 }
 
