@@ -413,6 +413,53 @@ TEST(merge_duplicate_keys_and_precombine)
 	floe_catalog_close(c);
 }
 
+/* Keys found again after the source key table has grown (it starts at
+ * 4,096 slots and doubles at half full): every repeat of a key seen before
+ * two growths is found, with and without a precombine column. */
+TEST(merge_duplicate_keys_across_key_table_growth)
+{
+	floe_catalog *c = NULL;
+	floe_error err;
+	REQUIRE_OK(floe_catalog_open(&c, th_path("wh"), NULL, &err), &err);
+	floe_table *t = make_table(c, "db.grow", "copy-on-write");
+	REQUIRE(t);
+	floe_arena *ar = floe_arena_new(0);
+	enum { DISTINCT = 9000, REPEAT = 500 };
+	int64_t *ids = malloc((DISTINCT + REPEAT) * sizeof *ids);
+	int32_t *vols = malloc((DISTINCT + REPEAT) * sizeof *vols);
+	int32_t *got = malloc(MAXID * sizeof *got);
+	REQUIRE(ids && vols && got);
+	for (int i = 0; i < DISTINCT; i++) {
+		ids[i] = i;
+		vols[i] = 1;
+	}
+	for (int i = 0; i < REPEAT; i++) {
+		ids[DISTINCT + i] = (int64_t)i * 17 % DISTINCT; /* most seen before the growths */
+		vols[DISTINCT + i] = 2;
+	}
+	floe_batch_builder *b = rows(ids, vols, NULL, DISTINCT + REPEAT, ar);
+	REQUIRE(b);
+	floe_merge_result res;
+	CHECK_EQ_INT(do_merge(t, b, NULL, NULL, &res, &err), FLOE_EINVALID);
+	if (!strstr(err.msg, "source row 9001"))
+		th_fail(__FILE__, __LINE__, "%s", err.msg);
+	REQUIRE_OK(do_merge(t, b, "volume", NULL, &res, &err), &err);
+	CHECK_EQ_INT(res.upserted, DISTINCT);
+	CHECK_EQ_INT(scan_model(t, NULL, got, &err), DISTINCT);
+	int64_t twos = 0;
+	for (int i = 0; i < DISTINCT; i++)
+		twos += got[i] == 2;
+	CHECK_EQ_INT(twos, REPEAT);
+	CHECK_EQ_INT(got[17 * 499 % DISTINCT], 2);
+	floe_batch_builder_free(b);
+	free(ids);
+	free(vols);
+	free(got);
+	floe_arena_free(ar);
+	floe_table_close(t);
+	floe_catalog_close(c);
+}
+
 typedef struct fcount {
 	int data, eq;
 } fcount;
