@@ -250,15 +250,37 @@ static int put_utf8(floe_buf *b, uint32_t cp)
 	return floe_buf_append(b, t, n);
 }
 
+/* The first byte in [p, e) that ends a run of plain string text: a quote,
+ * a backslash or a control character (below 0x20); e when none. Eight
+ * bytes at a time while eight are left: in each word, a byte equal to c
+ * is a zero byte of word ^ c, and for the lowest flagged byte
+ * (x - 0x01..) & ~x & 0x80.. is exact (a borrow only flags bytes above a
+ * true one), as is (x - 0x20..) & ~x & 0x80.. for bytes below 0x20. */
+static const char *plain_end(const char *p, const char *e)
+{
+	const uint64_t ones = UINT64_C(0x0101010101010101), highs = UINT64_C(0x8080808080808080);
+	while (e - p >= 8) {
+		uint64_t x, q, b;
+		memcpy(&x, p, 8);
+		q = x ^ (ones * '"');
+		b = x ^ (ones * '\\');
+		uint64_t hit = (((q - ones) & ~q) | ((b - ones) & ~b) | ((x - ones * 0x20) & ~x)) & highs;
+		if (hit)
+			return p + (__builtin_ctzll(hit) >> 3); /* little-endian: byte 0 lowest */
+		p += 8;
+	}
+	while (p < e && *p != '"' && *p != '\\' && (uint8_t)*p >= 0x20)
+		p++;
+	return p;
+}
+
 /* A string at s->p (the opening quote). Without escapes the slot points
  * into the record; with them the text is unescaped into d->unesc.
  * Returns 0, 1 (rejected) or <0. */
 static int scan_string(ing_decoder *d, scan *s, slot *out)
 {
 	const char *start = ++s->p;
-	const char *p = start;
-	while (p < s->e && *p != '"' && *p != '\\' && (uint8_t)*p >= 0x20)
-		p++;
+	const char *p = plain_end(start, s->e);
 	if (p < s->e && *p == '"') {
 		out->kind = S_STR;
 		out->p = start;
@@ -279,9 +301,7 @@ static int scan_string(ing_decoder *d, scan *s, slot *out)
 		if (c < 0x20)
 			return bad_json(d, s, "control character in a string");
 		if (c != '\\') {
-			const char *q = p;
-			while (q < s->e && *q != '"' && *q != '\\' && (uint8_t)*q >= 0x20)
-				q++;
+			const char *q = plain_end(p, s->e);
 			if (floe_buf_append(&d->unesc, p, (size_t)(q - p)))
 				return FLOE_ENOMEM;
 			p = q;
