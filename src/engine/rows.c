@@ -71,17 +71,6 @@ static key_kind kind_of(const floe_type *t)
 	}
 }
 
-static uint64_t double_key(double d)
-{
-	if (isnan(d))
-		return UINT64_MAX; /* every NaN equal, after +Infinity */
-	if (d == 0)
-		d = 0.0; /* -0.0 == 0.0 */
-	uint64_t u;
-	memcpy(&u, &d, sizeof u);
-	return (u & SIGN64) ? ~u : (u | SIGN64);
-}
-
 /* The unsigned key of a fixed-width numeric value (not KEY_BYTES/FIXED/DEC128). */
 static uint64_t num_key(key_kind k, const floe_column *c, int64_t row)
 {
@@ -97,9 +86,9 @@ static uint64_t num_key(key_kind k, const floe_column *c, int64_t row)
 	case KEY_U64:
 		return (uint64_t)((const int64_t *)c->values)[row];
 	case KEY_F32:
-		return double_key(((const float *)c->values)[row]);
+		return eng_double_key(((const float *)c->values)[row]);
 	case KEY_F64:
-		return double_key(((const double *)c->values)[row]);
+		return eng_double_key(((const double *)c->values)[row]);
 	default:
 		return 0;
 	}

@@ -189,6 +189,11 @@ static int eng_agg_column(floe_column *out, floe_agg_fn fn, const floe_type *typ
 		/* the row holding the answer, then gather it (any type) */
 		if (!(pick = malloc((size_t)ng * sizeof *pick)))
 			return oom(err);
+		/* doubles and signed longs compared in place, in eng_value_cmp's
+		 * order; other types through it */
+		const double *dv = arg->type.id == FLOE_TYPE_DOUBLE ? arg->values : NULL;
+		const int64_t *lv = arg->type.id == FLOE_TYPE_LONG && !arg->type.is_unsigned
+		                            ? arg->values : NULL;
 		for (int64_t g = 0; g < ng; g++) {
 			int64_t best = -1;
 			for (int64_t r = gs[g]; r < gs[g + 1]; r++) {
@@ -203,7 +208,15 @@ static int eng_agg_column(floe_column *out, floe_agg_fn fn, const floe_type *typ
 				if (fn == FLOE_AGG_LAST)
 					best = r;
 				else {
-					int c = eng_value_cmp(arg, r, arg, best);
+					int c;
+					if (dv) {
+						uint64_t x = eng_double_key(dv[r]), y = eng_double_key(dv[best]);
+						c = (x > y) - (x < y);
+					} else if (lv) {
+						c = (lv[r] > lv[best]) - (lv[r] < lv[best]);
+					} else {
+						c = eng_value_cmp(arg, r, arg, best);
+					}
 					if (fn == FLOE_AGG_MIN ? c < 0 : c > 0)
 						best = r;
 				}

@@ -5,9 +5,11 @@
 #ifndef FLOE_ENGINE_WINDOW_INT_H
 #define FLOE_ENGINE_WINDOW_INT_H
 
+#include <math.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "floe/arena.h"
 #include "floe/batch.h"
@@ -26,6 +28,19 @@ typedef struct eng_sort_key {
  * keys[0..nkeys) (the order of floe_batch_sort). perm is the caller's.
  * Temporaries are malloc'ed and freed. */
 int eng_sort(const eng_sort_key *keys, int nkeys, int64_t n, int32_t *perm, floe_error *err);
+
+/* A double's unsigned key in sort order: every NaN equal and after
+ * +Infinity, -0.0 equal to 0.0 (eng_value_cmp's order of doubles). */
+static inline uint64_t eng_double_key(double d)
+{
+	if (isnan(d))
+		return UINT64_MAX;
+	if (d == 0)
+		d = 0.0;
+	uint64_t u;
+	memcpy(&u, &d, sizeof u);
+	return (u & (UINT64_C(1) << 63)) ? ~u : (u | (UINT64_C(1) << 63));
+}
 
 /* Compare row i of a with row j of b (same type) in the order of
  * floe_batch_sort: <0, 0, >0. NULLs are equal to each other and first. */

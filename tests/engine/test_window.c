@@ -567,6 +567,70 @@ TEST(window_empty_input)
 
 /* NULL prices: first/last/min/max skip them, count(price) does not count
  * them, sums of nothing are NULL, lag() of a NULL is NULL. */
+/* min() and max() of doubles and longs (compared in place) agree with
+ * the general comparison (here: of the same values as float and int):
+ * NaN above +Infinity, -0.0 equal to 0.0 so the first of them stays. */
+TEST(window_min_max_fast_types_match_general_order)
+{
+	floe_arena *a = floe_arena_new(0);
+	floe_schema *s = NULL;
+	floe_error err;
+	REQUIRE_OK(floe_schema_parse(&s, trades_schema, a, &err), &err);
+	enum { N = 16 };
+	/* four windows of four rows, in time order */
+	double pr[N] = { 0.0, -0.0, 1.5, 0.0, -0.0, 0.0, -2.25, -5,
+		         NAN, 3, INFINITY, -INFINITY, -INFINITY, NAN, 1, -1 };
+	int64_t vol[N] = { -5, 7, -9, 7, 0, -1, -1, 2, 3, 3, -3, 1, 9, -9, 9, -9 };
+	trade t[N];
+	memset(t, 0, sizeof t);
+	for (int i = 0; i < N; i++) {
+		snprintf(t[i].id, sizeof t[i].id, "X%02d", i);
+		t[i].symbol = "AAPL";
+		t[i].price = pr[i];
+		t[i].volume = vol[i];
+		t[i].side = "BUY";
+		t[i].exchange = "IEX";
+		t[i].t = T0 + (i / 4) * MIN_US + i % 4;
+	}
+	static const char *names[] = { "lo", "hi", "lof", "hif", "vlo", "vhi", "vloi", "vhii" };
+	static const char *exprs[] = { "min(price)", "max(price)", "min(CAST(price AS float))",
+		                       "max(CAST(price AS float))", "min(volume)", "max(volume)",
+		                       "min(CAST(volume AS int))", "max(CAST(volume AS int))" };
+	floe_window_spec ws = bar_spec(MIN_US, 0);
+	ws.names = names;
+	ws.exprs = exprs;
+	ws.nout = 8;
+	floe_window *w = NULL;
+	REQUIRE_OK(floe_window_new(&w, &ws, s, &err), &err);
+	floe_batch_builder *b = build(s, t, NULL, N);
+	floe_batch out;
+	REQUIRE_OK(floe_window_run(w, floe_batch_builder_view(b), INT64_MIN, INT64_MAX, &out, a, &err),
+	           &err);
+	REQUIRE(out.nrows == 4);
+	for (int64_t r = 0; r < 4; r++) {
+		for (int k = 0; k < 2; k++) {
+			double d = f64(&out, 3 + k, r);
+			double f = ((const float *)out.cols[5 + k].values)[r];
+			/* the same value, and the same zero: bit for bit */
+			if (!(isnan(d) && isnan(f)) && memcmp(&d, &f, sizeof d) != 0)
+				th_fail(__FILE__, __LINE__, "window %lld %s: double %g, float %g", (long long)r,
+				        names[k], d, f);
+		}
+		CHECK_EQ_INT(i64(&out, 7, r), ((const int32_t *)out.cols[9].values)[r]);
+		CHECK_EQ_INT(i64(&out, 8, r), ((const int32_t *)out.cols[10].values)[r]);
+	}
+	/* the order itself: the first zero stays, NaN is the largest */
+	CHECK(f64(&out, 3, 0) == 0 && !signbit(f64(&out, 3, 0)));
+	CHECK(f64(&out, 4, 1) == 0 && signbit(f64(&out, 4, 1)));
+	CHECK(isnan(f64(&out, 4, 2)) && f64(&out, 3, 2) == -INFINITY);
+	CHECK(isnan(f64(&out, 4, 3)) && f64(&out, 3, 3) == -INFINITY);
+	CHECK_EQ_INT(i64(&out, 7, 0), -9);
+	CHECK_EQ_INT(i64(&out, 8, 3), 9);
+	floe_batch_builder_free(b);
+	floe_window_free(w);
+	floe_arena_free(a);
+}
+
 TEST(window_null_arguments)
 {
 	floe_arena *a = floe_arena_new(0);
