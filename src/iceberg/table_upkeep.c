@@ -1105,7 +1105,7 @@ typedef struct rewrite_ctx {
 	ice_manifest_file *list;   /* the new manifest list: new ones first */
 	size_t nlist, caplist;
 	ice_paths written;         /* paths of the manifests written */
-	int64_t replaced, created, kept, entries;
+	ice_mmerge_sink sink;      /* what the plan merged (notes into written) */
 	int64_t snapshot_id;
 	char list_path[PATH_BUF];
 	bool nothing;
@@ -1147,7 +1147,9 @@ static int rewrite_plan(rewrite_ctx *x, const floe_table *t, const ice_table_met
 {
 	int rc = 0;
 	floe_arena_reset(x->arena);
-	x->replaced = x->created = x->kept = x->entries = 0;
+	memset(&x->sink, 0, sizeof x->sink);
+	x->sink.note = ice_paths_note;
+	x->sink.ctx = &x->written;
 	x->list = NULL;
 	x->nlist = 0;
 	x->caplist = 0;
@@ -1185,10 +1187,6 @@ static int rewrite_plan(rewrite_ctx *x, const floe_table *t, const ice_table_met
 				          mf[k].manifest_length < target;
 		i = j;
 	}
-	ice_mmerge_sink sink;
-	memset(&sink, 0, sizeof sink);
-	sink.note = ice_paths_note;
-	sink.ctx = &x->written;
 	const ice_manifest_file **pick = floe_arena_calloc(x->arena, n + 1, sizeof *pick);
 	if (!pick) {
 		rc = oom(err);
@@ -1205,25 +1203,22 @@ static int rewrite_plan(rewrite_ctx *x, const floe_table *t, const ice_table_met
 		ice_manifest_file *made = NULL;
 		size_t nmade = 0;
 		if (npick == 0 ||
-		    (rc = ice_mmerge_write(t, base, pick, npick, target, x->snapshot_id, &sink, x->arena,
+		    (rc = ice_mmerge_write(t, base, pick, npick, target, x->snapshot_id, &x->sink, x->arena,
 		                           &made, &nmade, err)))
 			continue;
 		for (size_t k = 0; k < nmade && !rc; k++)
 			rc = push_list(x, &made[k], err);
 	}
-	x->replaced = sink.replaced;
-	x->created = sink.created;
-	x->entries = sink.entries;
 	if (rc)
 		goto done;
-	if (x->replaced == 0) {
+	if (x->sink.replaced == 0) {
 		x->nothing = true;
 		goto done;
 	}
 	for (size_t i = 0; i < n && !rc; i++)
 		if (!redo[i]) {
 			rc = push_list(x, &mf[i], err);
-			x->kept++;
+			x->sink.kept++;
 		}
 	if (rc)
 		goto done;
@@ -1254,30 +1249,17 @@ static int rewrite_update(void *vctx, const floe_table *t, const ice_table_metad
 		if (x->nothing)
 			return floe_error_set(err, FLOE_EINVALID, "nothing to rewrite");
 	}
-	char s_created[24], s_kept[24], s_replaced[24], s_entries[24];
-	snprintf(s_created, sizeof s_created, "%" PRId64, x->created);
-	snprintf(s_kept, sizeof s_kept, "%" PRId64, x->kept);
-	snprintf(s_replaced, sizeof s_replaced, "%" PRId64, x->replaced);
-	snprintf(s_entries, sizeof s_entries, "%" PRId64, x->entries);
-	ice_kv *extra = floe_arena_calloc(arena, 4, sizeof *extra);
-	if (!extra)
-		return oom(err);
-	/* spec "Optional Snapshot Summary Fields" */
-	extra[0].key = "manifests-created";
-	extra[1].key = "manifests-kept";
-	extra[2].key = "manifests-replaced";
-	extra[3].key = "entries-processed";
-	if (!(extra[0].value = floe_arena_strdup(arena, s_created)) ||
-	    !(extra[1].value = floe_arena_strdup(arena, s_kept)) ||
-	    !(extra[2].value = floe_arena_strdup(arena, s_replaced)) ||
-	    !(extra[3].value = floe_arena_strdup(arena, s_entries)))
-		return oom(err);
+	const ice_kv *extra = NULL;
+	int nextra = 0;
+	int rc = ice_mmerge_summary(&x->sink, arena, &extra, &nextra, err);
+	if (rc)
+		return rc;
 	ice_snapshot_change c;
 	memset(&c, 0, sizeof c);
 	c.operation = "replace";
 	c.snapshot_id = x->snapshot_id;
 	c.extra = extra;
-	c.nextra = 4;
+	c.nextra = nextra;
 	return ice_commit_snapshot(t, base, &c, x->list, x->nlist, attempt, x->list_path,
 	                           sizeof x->list_path, arena, out, err);
 }
@@ -1326,10 +1308,10 @@ int floe_table_rewrite_manifests_ex(floe_table *t, floe_rewrite_result *res, flo
 		goto done;
 	}
 	res->snapshot_id = x.snapshot_id;
-	res->manifests_replaced = x.replaced;
-	res->manifests_created = x.created;
-	res->manifests_kept = x.kept;
-	res->entries = x.entries;
+	res->manifests_replaced = x.sink.replaced;
+	res->manifests_created = x.sink.created;
+	res->manifests_kept = x.sink.kept;
+	res->entries = x.sink.entries;
 	ice_paths_forget(&x.written, false);
 done:
 	floe_arena_free(x.arena);
