@@ -639,10 +639,10 @@ static int eq_new(ice_deletes *d, const ice_data_file *f, const floe_schema *sch
 	return 0;
 }
 
-static bool same_ids(const ice_eq_set *s, const ice_data_file *f)
+/* Do two lists of equality field ids match, in order? */
+static bool same_ids(int na, const int32_t *a, int nb, const int32_t *b)
 {
-	return s->nids == f->nequality_ids &&
-	       memcmp(s->ids, f->equality_ids, (size_t)s->nids * sizeof *s->ids) == 0;
+	return na == nb && memcmp(a, b, (size_t)na * sizeof *a) == 0;
 }
 
 /* The set delete file idx's keys go to: its own, or for a global file the
@@ -657,7 +657,7 @@ static int eq_target(ice_deletes *d, int idx, const floe_schema *schema, floe_er
 	if (!df->global)
 		return eq_new(d, f, schema, &df->eq, err);
 	for (int i = 0; i < d->nshared; i++)
-		if (same_ids(d->shared[i], f)) {
+		if (same_ids(d->shared[i]->nids, d->shared[i]->ids, f->nequality_ids, f->equality_ids)) {
 			df->eq = d->shared[i];
 			return 0;
 		}
@@ -839,8 +839,7 @@ static int apply_equality(const ice_file_deletes *fd, const floe_batch *b, uint8
 	for (int k = 0; !rc && k < fd->neq;) {
 		const ice_eq_set *s = fd->eq[k];
 		int g = k + 1;
-		while (g < fd->neq && fd->eq[g]->nids == s->nids &&
-		       memcmp(fd->eq[g]->ids, s->ids, (size_t)s->nids * sizeof *s->ids) == 0)
+		while (g < fd->neq && same_ids(fd->eq[g]->nids, fd->eq[g]->ids, s->nids, s->ids))
 			g++;
 		const floe_column *cols[64];
 		if (s->nids > 64) {
