@@ -15,6 +15,10 @@ typedef struct floe_buf {
 
 #define FLOE_BUF_INIT { NULL, 0, 0 }
 
+/* Encoders store integers in the host's byte order as little-endian. */
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
+               "floe supports little-endian hosts only");
+
 /* Room for `extra` more bytes past len (the slow path of reserve and
  * append, out of line). 0 or FLOE_ENOMEM (also on overflow). */
 int floe_buf_grow(floe_buf *b, size_t extra);
@@ -47,7 +51,7 @@ static inline int floe_buf_putc(floe_buf *b, uint8_t c)
 	return 0;
 }
 /* Append little-endian integers (the host's order: little-endian hosts
- * only, checked in the build). */
+ * only, the assertion above). */
 static inline int floe_buf_put_u32le(floe_buf *b, uint32_t v)
 {
 	return floe_buf_append(b, &v, 4);
@@ -69,7 +73,7 @@ static inline uint32_t floe_load_u32le(const uint8_t *p)
 {
 	uint32_t v;
 	memcpy(&v, p, 4);
-	return v; /* floe supports little-endian hosts only (checked in build) */
+	return v; /* little-endian hosts only (the assertion above) */
 }
 static inline uint64_t floe_load_u64le(const uint8_t *p)
 {
