@@ -925,8 +925,6 @@ static int field_named(const floe_schema *sc, const char *name)
 	return -1;
 }
 
-/* Aggregate in floe: SQLITE_OK with the rows set, SQLITE_DONE when SQLite
- * must answer instead, or an error. */
 /* The index of column `name` among the scan's columns, added when new
  * (the caller has checked there is room). */
 static int scan_column(const char **cols, int *ncols, const char *name)
@@ -939,6 +937,8 @@ static int scan_column(const char **cols, int *ncols, const char *name)
 	return k;
 }
 
+/* Aggregate in floe: SQLITE_OK with the rows set, SQLITE_DONE when SQLite
+ * must answer instead, or an error. */
 static int run_in_floe(aggtab *v, aggcur *c, sq_plan *p, sqlite3_value **argv)
 {
 	floe_sql *s = v->s;
