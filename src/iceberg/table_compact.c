@@ -410,9 +410,12 @@ int floe_table_compact(floe_table *t, const floe_compact_options *o, floe_compac
 		goto done;
 	}
 	for (size_t g0 = 0; g0 < nfiles && !rc;) {
-		/* one scan for everything, or one per partition when sorting */
-		size_t g1 = nkeys ? g0 + 1 : nfiles;
-		while (nkeys && g1 < nfiles && cmp_partition(&files[g0], &files[g1]) == 0)
+		/* one scan per partition: its files' rows arrive together, so
+		 * they pack into target-sized files (rows of a partition spread
+		 * over a scan of every partition would find its file closed as
+		 * idle and start another) and, with a sort order, sort together */
+		size_t g1 = g0 + 1;
+		while (g1 < nfiles && cmp_partition(&files[g0], &files[g1]) == 0)
 			g1++;
 		group_want gw = { files, g0, g1 };
 		bool any = false;

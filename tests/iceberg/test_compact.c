@@ -319,3 +319,44 @@ TEST(compact_sorts_by_the_sort_order)
 	floe_table_close(t);
 	floe_catalog_close(c);
 }
+
+/* Files of one partition from separate commits, with other partitions'
+ * files between them in the manifests, still pack into one file. */
+TEST(compact_packs_each_partition_whole)
+{
+	floe_catalog *c = NULL;
+	floe_error err;
+	REQUIRE_OK(floe_catalog_open(&c, th_path("wh"), NULL, &err), &err);
+	floe_table *t = make(c, "db.pack");
+	REQUIRE(t);
+	floe_arena *ar = floe_arena_new(0);
+	floe_schema *s;
+	REQUIRE_OK(floe_schema_parse(&s, "id long not null, v int, ts timestamptz", ar, &err), &err);
+	for (int k = 0; k < 2; k++) {
+		floe_batch_builder *b;
+		REQUIRE_OK(floe_batch_builder_new(&b, s, &err), &err);
+		for (int64_t id = k * 600; id < k * 600 + 600; id++) {
+			floe_batch_builder_i64(b, 0, id, &err);
+			floe_batch_builder_i32(b, 1, (int32_t)(id % 97), &err);
+			floe_batch_builder_i64(b, 2, T0 + (id % 6) * 86400000000LL + id, &err);
+		}
+		floe_append *a;
+		REQUIRE_OK(floe_append_begin(&a, t, &err), &err);
+		REQUIRE_OK(floe_append_batch(a, floe_batch_builder_view(b), &err), &err);
+		REQUIRE_OK(floe_append_commit(a, NULL, &err), &err);
+		floe_batch_builder_free(b);
+	}
+	floe_arena_free(ar);
+	CHECK_EQ_INT(count_files(t).data, 12);
+	int64_t want[3], got[3];
+	totals(t, -1, want);
+	floe_compact_result res;
+	REQUIRE_OK(floe_table_compact(t, NULL, &res, &err), &err);
+	CHECK_EQ_INT(res.data_files_rewritten, 12);
+	CHECK_EQ_INT(res.data_files_added, 6);
+	CHECK_EQ_INT(count_files(t).data, 6);
+	totals(t, -1, got);
+	CHECK(memcmp(want, got, sizeof want) == 0);
+	floe_table_close(t);
+	floe_catalog_close(c);
+}
