@@ -412,13 +412,14 @@ static int run_mode(const config *cf, floe_catalog *cat, const char *mode, gen_b
 	       ",\"scan_seconds_before\":%.3f,\"scan_rows_after\":%" PRId64
 	       ",\"scan_seconds_after\":%.3f,\"read_slowdown\":%.2f,\"compact_seconds\":%.3f"
 	       ",\"compact_bytes_read\":%" PRId64 ",\"compact_mb_per_s\":%.1f,\"compact_files\":%" PRId64
-	       ",\"compact_delete_files_dropped\":%" PRId64 ",\"scan_rows_compacted\":%" PRId64
+	       ",\"compact_files_copied\":%" PRId64 ",\"compact_delete_files_dropped\":%" PRId64 ",\"scan_rows_compacted\":%" PRId64
 	       ",\"scan_seconds_compacted\":%.3f,\"read_slowdown_compacted\":%.2f"
 	       ",\"peak_rss_mib\":%.1f}\n",
 	       mode, cf->batches, merged, merge_s, (double)merged / merge_s, written,
 	       (double)written / ((double)merged * bytes_per_row), rewritten, files_before_total, rows,
 	       scan0, rows1, scan1, scan1 / scan0, csecs, cr.bytes_read,
-	       (double)cr.bytes_read / 1e6 / csecs, cr.data_files_rewritten, cr.delete_files_removed,
+	       (double)cr.bytes_read / 1e6 / csecs, cr.data_files_rewritten, cr.data_files_copied,
+	       cr.delete_files_removed,
 	       rows2, scan2, scan2 / scan0, peak_rss_mib());
 	fflush(stdout);
 	/* memory: one MERGE of big_rows into the table, in a child process

@@ -179,6 +179,27 @@ int floe_parquet_reader_describe(char **out, floe_parquet_reader *r, floe_error 
  * "FILE: corrupt at byte N: why", or FLOE_EUNSUPPORTED with the reason. */
 int floe_parquet_reader_verify(floe_parquet_reader *r, floe_error *err);
 
+/* Whether floe_parquet_writer_copy can take the row groups of `r` into a
+ * file written with `schema` and `opts` (NULL = defaults): the same flat
+ * columns (field ids, physical and logical types, nullability, in order),
+ * type-defined column orders, every chunk compressed with opts' codec and
+ * carrying null count and min/max statistics, a Bloom filter in each chunk
+ * of a column opts wants one for, and every row group at least
+ * `min_row_group_bytes` uncompressed. false sets *why (static text). */
+bool floe_parquet_can_copy(const floe_parquet_reader *r, const floe_schema *schema,
+                           const floe_parquet_write_options *opts, int64_t min_row_group_bytes,
+                           const char **why);
+
+/* Append every row group of `r` to the file of `w` as it is: the bytes of
+ * each column chunk (pages not decoded, only their headers walked and
+ * checked against the chunk), its statistics, page index and Bloom filter,
+ * offsets moved. The row group in progress is written first. The file's
+ * min/max (floe_parquet_writer_column_minmax) fold in the copied chunks'
+ * statistics, which may be truncated (still valid bounds). FLOE_EUNSUPPORTED
+ * when floe_parquet_can_copy says no; FLOE_ECORRUPT when a chunk's pages do
+ * not add up (the writer must then be aborted). */
+int floe_parquet_writer_copy(floe_parquet_writer *w, floe_parquet_reader *r, floe_error *err);
+
 /* Comparison predicates for skipping. A scan with predicates skips row
  * groups and pages whose statistics prove no row can match the conjunction
  * of all predicates. By default it does not filter rows (rows of kept pages

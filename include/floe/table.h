@@ -415,6 +415,15 @@ typedef struct floe_compact_options {
 	const char *where;          /* only files the filter may match (by their
 	                               partition values and bounds); NULL = all */
 	int64_t target_file_size;   /* 0 = write.target-file-size-bytes */
+	int64_t copy_min_row_group_bytes; /* a file without deletes whose row
+	                               groups all hold at least this many
+	                               uncompressed bytes is copied row group by
+	                               row group instead of decoded and written
+	                               again (when the table has no sort order
+	                               and the file has the table's schema,
+	                               spec and codec); 0 = a sixteenth of
+	                               write.parquet.row-group-size-bytes */
+	bool rewrite_all;           /* never copy: decode and encode every row */
 } floe_compact_options;
 
 void floe_compact_options_init(floe_compact_options *o);
@@ -423,6 +432,7 @@ typedef struct floe_compact_result {
 	int64_t snapshot_id;        /* the "replace" snapshot, or the current one
 	                               when nothing was worth rewriting */
 	int64_t data_files_rewritten, data_files_added, delete_files_removed;
+	int64_t data_files_copied;  /* of the rewritten, copied row group by row group */
 	int64_t rows;               /* rows written */
 	int64_t bytes_read, bytes_written; /* data file bytes */
 } floe_compact_result;

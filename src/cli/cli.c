@@ -255,6 +255,10 @@ static const floe_cli_opt compact_opts[] = {
 	{ "target-file-size", "BYTES", "size of the files written (default: the table's "
 	  "write.target-file-size-bytes, else 512 MiB); files under 75% of it count as small",
 	  false },
+	{ "copy-min-row-group-bytes", "BYTES", "a file without deletes whose row groups all "
+	  "hold at least BYTES uncompressed is copied row group by row group, not decoded "
+	  "(default: a sixteenth of write.parquet.row-group-size-bytes, 8 MiB by default)", false },
+	{ "rewrite-all", NULL, "decode and write again every row: copy no row group", false },
 	{ NULL, NULL, NULL, false },
 };
 
@@ -497,8 +501,12 @@ static const floe_cli_cmd commands[] = {
 	  "files are read with their deletes applied and written again as files of "
 	  "about the target size (in the current partition spec); delete files that "
 	  "no remaining data file needs are dropped. One \"replace\" snapshot with the "
-	  "same rows; time travel to earlier snapshots still works. Appends meanwhile "
-	  "are kept; a concurrent delete makes it fail cleanly (run it again).",
+	  "same rows; time travel to earlier snapshots still works. A file without "
+	  "deletes whose row groups are already large (see --copy-min-row-group-bytes) "
+	  "has its row groups copied into the new file as they are, without decoding, "
+	  "when it has the table's schema, spec and codec and the table no sort order. "
+	  "Appends meanwhile are kept; a concurrent delete makes it fail cleanly (run "
+	  "it again).",
 	  compact_opts, floe_cli_table_compact },
 	{ "parquet", "inspect", "FILE", 1, 1, "print a Parquet file's metadata as JSON",
 	  "Prints the footer of FILE as one pretty JSON document: schema with field "

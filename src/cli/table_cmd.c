@@ -1425,6 +1425,11 @@ int floe_cli_table_compact(const floe_cli_cmd *cmd, const floe_cli_args *args)
 	if ((v = floe_cli_opt_get(cmd, args, "target-file-size")) &&
 	    (rc = opt_i64(&co.target_file_size, cmd, "target-file-size", v, 1024, INT64_MAX / 2)))
 		return rc;
+	if ((v = floe_cli_opt_get(cmd, args, "copy-min-row-group-bytes")) &&
+	    (rc = opt_i64(&co.copy_min_row_group_bytes, cmd, "copy-min-row-group-bytes", v, 1,
+	                  INT64_MAX / 2)))
+		return rc;
+	co.rewrite_all = floe_cli_opt_get(cmd, args, "rewrite-all") != NULL;
 	if ((rc = open_table(&t, &cat, cmd, args, name)))
 		return rc;
 	floe_compact_result res;
@@ -1437,10 +1442,11 @@ int floe_cli_table_compact(const floe_cli_cmd *cmd, const floe_cli_args *args)
 		       floe_table_name(t));
 	else
 		printf("compacted %s in snapshot %" PRId64 ": %" PRId64 " data files (%" PRId64
-		       " bytes) into %" PRId64 " (%" PRId64 " bytes, %" PRId64 " rows); %" PRId64
-		       " delete file%s dropped\n", floe_table_name(t), res.snapshot_id,
-		       res.data_files_rewritten, res.bytes_read, res.data_files_added, res.bytes_written,
-		       res.rows, res.delete_files_removed, res.delete_files_removed == 1 ? "" : "s");
+		       " bytes; %" PRId64 " copied row group by row group) into %" PRId64 " (%" PRId64
+		       " bytes, %" PRId64 " rows); %" PRId64 " delete file%s dropped\n",
+		       floe_table_name(t), res.snapshot_id, res.data_files_rewritten, res.bytes_read,
+		       res.data_files_copied, res.data_files_added, res.bytes_written, res.rows,
+		       res.delete_files_removed, res.delete_files_removed == 1 ? "" : "s");
 	rc = finish_stdout();
 done:
 	floe_table_close(t);

@@ -1494,6 +1494,121 @@ int ice_append_finish(floe_append *a, const ice_manifest_entry **entries, size_t
 	return rc;
 }
 
+/* ---- whole files copied in (compaction) ---------------------------------- */
+
+/* The input file's metric for field `id` (f->metrics is sorted by id). */
+static const ice_column_metrics *file_metric(const ice_data_file *f, int32_t id)
+{
+	int lo = 0, hi = f->nmetrics - 1;
+	while (lo <= hi) {
+		int mid = (lo + hi) / 2;
+		if (f->metrics[mid].field_id == id)
+			return &f->metrics[mid];
+		if (f->metrics[mid].field_id < id)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
+	}
+	return NULL;
+}
+
+/* A copied file's metrics are the sum of its own: counts for every column,
+ * and bounds for the columns whose bounds are not the Parquet writer's
+ * (those fold in from the copied chunks' statistics). */
+static bool file_metrics_complete(const floe_append *a, const ice_data_file *f)
+{
+	for (int c = 0; c < a->fs->nfields; c++) {
+		const floe_type *t = &a->fs->fields[c].type;
+		const ice_column_metrics *m = file_metric(f, a->fs->fields[c].field_id);
+		bool fp = t->id == FLOE_TYPE_FLOAT || t->id == FLOE_TYPE_DOUBLE;
+		if (!m || m->value_count < 0 || m->null_count < 0 || (fp && m->nan_count < 0))
+			return false;
+		int64_t bounded = m->value_count - m->null_count - (fp ? m->nan_count : 0);
+		if (bounded > 0 && !writer_bounds(t) && (!m->lower || !m->upper))
+			return false;
+	}
+	return true;
+}
+
+static int fold_file_metrics(floe_append *a, part_writer *p, const ice_data_file *f,
+                             floe_error *err)
+{
+	for (int c = 0; c < a->fs->nfields; c++) {
+		const floe_type *t = &a->fs->fields[c].type;
+		const ice_column_metrics *m = file_metric(f, a->fs->fields[c].field_id);
+		col_metrics *cm = &p->cm[c];
+		cm->values += m->value_count;
+		cm->nulls += m->null_count;
+		if (m->nan_count > 0)
+			cm->nans += m->nan_count;
+		if (writer_bounds(t) || !m->lower || !m->upper)
+			continue;
+		floe_value lo, hi;
+		int rc;
+		if ((rc = ice_value_deserialize(&lo, t, m->lower, m->lower_len, a->batch_arena, err)) ||
+		    (rc = ice_value_deserialize(&hi, t, m->upper, m->upper_len, a->batch_arena, err)))
+			return rc;
+		bool lower = !cm->has || ice_value_compare(t, &lo, &cm->min) < 0;
+		bool upper = !cm->has || ice_value_compare(t, &hi, &cm->max) > 0;
+		if (bytes_valued(t)) {
+			if ((lower && set_bytes(&cm->minb, &cm->min, lo.bytes, lo.len)) ||
+			    (upper && set_bytes(&cm->maxb, &cm->max, hi.bytes, hi.len)))
+				return oom(err);
+		} else {
+			if (lower)
+				cm->min = lo;
+			if (upper)
+				cm->max = hi;
+		}
+		cm->has = true;
+	}
+	return 0;
+}
+
+int ice_append_copy_file(floe_append *a, const ice_data_file *f, const char *local,
+                         int64_t min_row_group_bytes, bool *copied, floe_error *err)
+{
+	*copied = false;
+	if (f->spec_id != a->spec->spec_id || f->npartition != a->spec->nfields ||
+	    !file_metrics_complete(a, f))
+		return 0;
+	floe_parquet_reader *r;
+	int rc = floe_parquet_reader_open(&r, local, err);
+	if (rc)
+		return rc;
+	if (!floe_parquet_can_copy(r, a->fs, &a->popt, min_row_group_bytes, NULL))
+		goto done;
+	const ice_datum *key[64];
+	if (a->spec->nfields > 64)
+		goto done;
+	for (int k = 0; k < a->spec->nfields; k++)
+		key[k] = &f->partition[k];
+	int i;
+	if ((rc = find_writer(a, key, 0, &i, err)))
+		goto done;
+	part_writer *p = &a->pw[i];
+	p->last_batch = a->nbatches;
+	if (p->w && p->rows > 0 &&
+	    floe_parquet_writer_bytes(p->w) + f->file_size_in_bytes > a->target_bytes &&
+	    (rc = pw_close(a, p, err)))
+		goto done;
+	if (!p->w && ((rc = make_room(a, err)) || (rc = pw_open(a, p, err))))
+		goto done;
+	if ((rc = floe_parquet_writer_copy(p->w, r, err)) ||
+	    (rc = fold_file_metrics(a, p, f, err))) {
+		pw_discard(p);
+		goto done;
+	}
+	p->rows += f->record_count;
+	a->rows += f->record_count;
+	*copied = true;
+	if (floe_parquet_writer_bytes(p->w) >= a->target_bytes)
+		rc = pw_close(a, p, err);
+done:
+	floe_parquet_reader_free(r);
+	return rc;
+}
+
 void ice_append_set_target(floe_append *a, int64_t bytes)
 {
 	if (bytes > 0)

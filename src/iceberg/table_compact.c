@@ -1,9 +1,11 @@
 /* iceberg/table_compact.c - compaction (Iceberg's rewrite_data_files,
  * bin-pack): per partition, small data files and files that deletes apply
  * to are read (deletes applied) and written again as target-sized files of
- * the current spec; delete files that then apply to no remaining data file
- * are dropped; one "replace" commit that fails cleanly when a concurrent
- * commit added delete files or removed a file it rewrites. */
+ * the current spec (a file without deletes whose row groups are large
+ * enough has them copied as they are, not decoded); delete files that then
+ * apply to no remaining data file are dropped; one "replace" commit that
+ * fails cleanly when a concurrent commit added delete files or removed a
+ * file it rewrites. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +30,7 @@ void floe_compact_options_init(floe_compact_options *o)
 typedef struct cfile {
 	const ice_manifest_entry *e;
 	bool small, has_deletes, chosen;
+	bool copied;             /* its row groups went into a new file as they are */
 } cfile;
 
 static int cmp_partition(const void *a, const void *b)
@@ -227,7 +230,8 @@ static bool want_group(void *ctx, const ice_data_file *f)
 {
 	const group_want *g = ctx;
 	for (size_t i = g->from; i < g->to; i++)
-		if (g->files[i].chosen && strcmp(g->files[i].e->file.file_path, f->file_path) == 0)
+		if (g->files[i].chosen && !g->files[i].copied &&
+		    strcmp(g->files[i].e->file.file_path, f->file_path) == 0)
 			return true;
 	return false;
 }
@@ -401,6 +405,28 @@ int floe_table_compact(floe_table *t, const floe_compact_options *o, floe_compac
 		keys[nkeys].nulls_first = sf->nulls_first;
 		nkeys++;
 	}
+	/* files without deletes whose row groups are large enough go in as they
+	 * are, unless rows must be sorted: no decoding, no encoding */
+	int64_t copy_min = o->copy_min_row_group_bytes > 0
+	                           ? o->copy_min_row_group_bytes
+	                           : ice_table_prop_int(d.m, "write.parquet.row-group-size-bytes",
+	                                                128LL << 20) / 16;
+	for (size_t i = 0; i < nfiles && nkeys == 0 && !o->rewrite_all; i++) {
+		if (!files[i].chosen || files[i].has_deletes)
+			continue;
+		char local[4096];
+		if (!ice_table_local_path(t, files[i].e->file.file_path, local, sizeof local)) {
+			rc = floe_error_set(err, FLOE_EINVALID, "path too long");
+			goto done;
+		}
+		if ((rc = ice_append_copy_file(d.rewrite, &files[i].e->file, local, copy_min,
+		                               &files[i].copied, err)))
+			goto done;
+		if (files[i].copied) {
+			res->data_files_copied++;
+			res->rows += files[i].e->file.record_count;
+		}
+	}
 	sorter so;
 	memset(&so, 0, sizeof so);
 	so.keys = keys;
@@ -420,7 +446,7 @@ int floe_table_compact(floe_table *t, const floe_compact_options *o, floe_compac
 		group_want gw = { files, g0, g1 };
 		bool any = false;
 		for (size_t i = g0; i < g1; i++)
-			any |= files[i].chosen;
+			any |= files[i].chosen && !files[i].copied;
 		g0 = g1;
 		if (!any)
 			continue;

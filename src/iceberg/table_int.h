@@ -135,6 +135,14 @@ int ice_append_finish(floe_append *a, const ice_manifest_entry **entries, size_t
  * copied into `arena`. */
 int ice_append_map(floe_append *a, const floe_batch *b, floe_arena *arena, floe_batch *out,
                    floe_error *err);
+/* Add data file `f` (read at `local`) to the append by copying its row
+ * groups as they are (floe_parquet_writer_copy) into the file being written
+ * for its partition, when it is in the append's spec, its metrics are
+ * complete and floe_parquet_can_copy agrees (row groups of at least
+ * `min_row_group_bytes`); *copied says whether it was. Its rows count as
+ * appended and its metrics are folded into the file's. */
+int ice_append_copy_file(floe_append *a, const ice_data_file *f, const char *local,
+                         int64_t min_row_group_bytes, bool *copied, floe_error *err);
 /* Roll files at `bytes` instead of write.target-file-size-bytes. */
 void ice_append_set_target(floe_append *a, int64_t bytes);
 /* Free `a` keeping its files (they were committed). */

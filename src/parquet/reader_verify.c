@@ -1,6 +1,7 @@
 /* parquet/reader_verify.c - a full-file check: every page of every column
  * chunk, nested leaves included, has its levels and value sections checked
- * against the page headers, the chunk and the row group. */
+ * against the page headers, the chunk and the row group, and the data pages
+ * against the chunk's offset index when it has one. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,7 +33,48 @@ typedef struct vstate {
 	void *chunk;                  /* chunk bytes when the file is not in memory */
 	size_t chunk_cap;
 	int64_t pages;
+	int64_t *locs;                /* per data page of a chunk: offset, size, first row */
+	size_t lcap;
 } vstate;
+
+/* The chunk's offset index lists exactly its `n` data pages (locs). */
+static int check_offset_index(vstate *v, const pq_column_chunk *cc, size_t n, floe_error *err)
+{
+	floe_parquet_reader *r = v->r;
+	if (!cc->has_offset_index)
+		return 0;
+	if (cc->offset_index_offset < 4 || cc->offset_index_length <= 0 ||
+	    (uint64_t)cc->offset_index_offset > r->footer_offset ||
+	    (uint64_t)cc->offset_index_length > r->footer_offset - (uint64_t)cc->offset_index_offset)
+		return floe_error_corrupt(err, r->name, r->footer_offset,
+		                          "offset index at %lld (+%d) outside the data before the footer",
+		                          (long long)cc->offset_index_offset, cc->offset_index_length);
+	uint8_t *buf = malloc((size_t)cc->offset_index_length);
+	if (!buf)
+		return floe_error_set(err, FLOE_ENOMEM, "out of memory");
+	uint64_t at = (uint64_t)cc->offset_index_offset;
+	pq_offset_index oi;
+	floe_arena_reset(v->hdr);
+	int rc = pq_read_at(r, buf, (size_t)cc->offset_index_length, at, err);
+	if (rc == 0)
+		rc = pq_meta_decode_offset_index(&oi, buf, (size_t)cc->offset_index_length, r->name, at,
+		                                 v->hdr, err);
+	if (rc == 0 && oi.num_pages != n)
+		rc = floe_error_corrupt(err, r->name, at, "offset index lists %u pages, the chunk has %zu",
+		                        oi.num_pages, n);
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		const pq_page_location *pl = &oi.pages[i];
+		const int64_t *l = &v->locs[3 * i];
+		if (pl->offset != l[0] || pl->compressed_page_size != l[1] || pl->first_row_index != l[2])
+			rc = floe_error_corrupt(err, r->name, at,
+			                        "offset index page %zu at %lld (+%d, row %lld), the page is "
+			                        "at %lld (+%lld, row %lld)", i, (long long)pl->offset,
+			                        pl->compressed_page_size, (long long)pl->first_row_index,
+			                        (long long)l[0], (long long)l[1], (long long)l[2]);
+	}
+	free(buf);
+	return rc;
+}
 
 static int levels_walk(vstate *v, uint32_t *idx, int *leaf, int depth, int rep, int def,
                        floe_error *err)
@@ -221,7 +263,7 @@ static int verify_chunk(vstate *v, const pq_row_group *rg, const pq_column_chunk
 		cb = v->chunk;
 	}
 	int64_t values = 0, rows = 0, dict_n = -1;
-	size_t pos = 0;
+	size_t pos = 0, ndata = 0;
 	int rc;
 	while (values < cm->num_values) {
 		uint64_t poff = (uint64_t)start + pos;
@@ -268,6 +310,12 @@ static int verify_chunk(vstate *v, const pq_row_group *rg, const pq_column_chunk
 			continue;
 		}
 		v->pages++;
+		if ((rc = grow((void **)&v->locs, &v->lcap, (ndata + 1) * 3 * sizeof(int64_t), err)) < 0)
+			return rc;
+		v->locs[3 * ndata] = (int64_t)poff;
+		v->locs[3 * ndata + 1] = (int64_t)(hl + pn);
+		v->locs[3 * ndata + 2] = rows;
+		ndata++;
 		bool v2 = h.type == PQ_DATA_PAGE_V2;
 		if ((!v2 && !h.has_data) || (v2 && !h.has_data_v2))
 			return floe_error_corrupt(err, r->name, poff, "data page without its header");
@@ -360,7 +408,7 @@ static int verify_chunk(vstate *v, const pq_row_group *rg, const pq_column_chunk
 	if (rows != rg->num_rows)
 		return floe_error_corrupt(err, r->name, (uint64_t)start, "column chunk holds %lld rows, row group has %lld",
 		                          (long long)rows, (long long)rg->num_rows);
-	return 0;
+	return check_offset_index(v, cc, ndata, err);
 }
 
 int pq_reader_verify(floe_parquet_reader *r, int64_t *pages, floe_error *err)
@@ -416,6 +464,7 @@ done:
 	free(v.idx);
 	free(v.page);
 	free(v.chunk);
+	free(v.locs);
 	return rc;
 }
 

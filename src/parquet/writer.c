@@ -1,5 +1,6 @@
 /* parquet/writer.c - the streaming Parquet writer: flat schemas, PLAIN /
- * RLE_DICTIONARY / DELTA_BINARY_PACKED pages, statistics and the page index. */
+ * RLE_DICTIONARY / DELTA_BINARY_PACKED pages, statistics and the page index;
+ * and the row groups of another file copied in as they are (compaction). */
 #define _GNU_SOURCE /* sync_file_range */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,6 +16,7 @@
 #include "parquet/codec.h"
 #include "parquet/encoding.h"
 #include "parquet/meta.h"
+#include "parquet/reader_int.h"
 #include "util/buf.h"
 #include "util/sort.h"
 
@@ -1981,6 +1983,363 @@ void floe_parquet_writer_abort(floe_parquet_writer *w)
 	wr_free(w);
 }
 
+/* ---- row groups copied as they are --------------------------------------- */
+
+static bool wr_same_element(const pq_schema_element *a, const pq_schema_element *b)
+{
+	const pq_logical_type *x = &a->logical, *y = &b->logical;
+	return a->type == b->type && a->type_length == b->type_length &&
+	       a->repetition == b->repetition && a->num_children == 0 && a->has_field_id &&
+	       b->has_field_id && a->field_id == b->field_id && x->kind == y->kind &&
+	       x->scale == y->scale && x->precision == y->precision &&
+	       x->is_adjusted_to_utc == y->is_adjusted_to_utc && x->unit == y->unit &&
+	       x->bit_width == y->bit_width && x->is_signed == y->is_signed;
+}
+
+static bool wr_wants_bloom(const floe_parquet_write_options *o, const char *name)
+{
+	for (int k = 0; k < o->nbloom_columns; k++)
+		if (o->bloom_columns[k] && name && strcmp(o->bloom_columns[k], name) == 0)
+			return true;
+	return false;
+}
+
+/* Where a chunk's bytes start: its dictionary page when it has one (some
+ * writers leave a 0 there, or the data page offset). */
+static int64_t wr_chunk_start(const pq_column_meta *m)
+{
+	if (m->has_dictionary_page_offset && m->dictionary_page_offset > 0 &&
+	    m->dictionary_page_offset < m->data_page_offset)
+		return m->dictionary_page_offset;
+	return m->data_page_offset;
+}
+
+bool floe_parquet_can_copy(const floe_parquet_reader *r, const floe_schema *schema,
+                           const floe_parquet_write_options *opts, int64_t min_row_group_bytes,
+                           const char **why)
+{
+	floe_parquet_write_options dflt;
+	const char *unused;
+	if (!why)
+		why = &unused;
+	if (!opts) {
+		floe_parquet_write_options_init(&dflt);
+		opts = &dflt;
+	}
+	const pq_file_meta *m = &r->meta;
+	int n = schema->nfields;
+	if (r->nchunks != n || r->nleaves != n || m->num_schema != (uint32_t)n + 1) {
+		*why = "its columns are not the table's flat columns";
+		return false;
+	}
+	if (m->num_column_orders != (uint32_t)n) {
+		*why = "it has no column orders, so its min/max statistics are not usable";
+		return false;
+	}
+	for (int i = 0; i < n; i++) {
+		wr_col c;
+		pq_schema_element want;
+		memset(&c, 0, sizeof c);
+		c.field = &schema->fields[i];
+		if (wr_map(&c, c.field, NULL) != 0) {
+			*why = "a column has a type the writer cannot write";
+			return false;
+		}
+		wr_element(&want, &c);
+		if (!wr_same_element(r->leaves[i].elem, &want) || r->leaves[i].chunk != i) {
+			*why = "its schema differs from the table's (field ids, types or nullability)";
+			return false;
+		}
+		if (m->column_orders[i] != 1) {
+			*why = "a column has no type-defined sort order";
+			return false;
+		}
+	}
+	for (uint32_t g = 0; g < m->num_row_groups; g++) {
+		const pq_row_group *rg = &m->row_groups[g];
+		if (rg->total_byte_size < min_row_group_bytes) {
+			*why = "a row group is smaller than the minimum to copy";
+			return false;
+		}
+		for (int i = 0; i < n; i++) {
+			const pq_column_chunk *cc = &rg->columns[i];
+			const pq_column_meta *cm = &cc->meta;
+			if (!cc->has_meta || cc->encrypted || cc->file_path.ptr) {
+				*why = "a column chunk is encrypted or in another file";
+				return false;
+			}
+			if (cm->codec != (int32_t)opts->codec) {
+				*why = "a column chunk has another compression codec than the table's";
+				return false;
+			}
+			const pq_statistics *st = &cm->statistics;
+			if (!cm->has_statistics || !st->has_null_count ||
+			    (st->null_count < cm->num_values && (!st->min_value.ptr || !st->max_value.ptr))) {
+				*why = "a column chunk has no min/max/null statistics";
+				return false;
+			}
+			if (wr_wants_bloom(opts, schema->fields[i].name) &&
+			    !(cm->has_bloom_filter_offset && cm->has_bloom_filter_length &&
+			      cm->bloom_filter_length > 0)) {
+				*why = "a column chunk has no Bloom filter where the table wants one";
+				return false;
+			}
+		}
+	}
+	*why = NULL;
+	return true;
+}
+
+/* The page headers of a chunk's bytes p[0..n) add up: each page fits, the
+ * pages end where the chunk does and hold its num_values. The bodies are
+ * not decompressed: a copy checks the structure it moves. */
+static int wr_walk_chunk(const floe_parquet_reader *r, const uint8_t *p, size_t n,
+                         int64_t at, int64_t num_values, floe_arena *a, floe_error *err)
+{
+	size_t pos = 0;
+	int64_t values = 0;
+	while (pos < n) {
+		pq_page_header h;
+		size_t used;
+		int rc = pq_meta_decode_page_header(&h, &used, p + pos, n - pos, r->name,
+		                                    (uint64_t)at + pos, a, err);
+		if (rc)
+			return rc;
+		if (h.compressed_page_size < 0 || (size_t)h.compressed_page_size > n - pos - used)
+			return floe_error_corrupt(err, r->name, (uint64_t)at + pos,
+			                          "page of %d bytes runs past its column chunk",
+			                          h.compressed_page_size);
+		if (h.has_data)
+			values += h.data.num_values;
+		else if (h.has_data_v2)
+			values += h.data_v2.num_values;
+		pos += used + (size_t)h.compressed_page_size;
+	}
+	if (values != num_values)
+		return floe_error_corrupt(err, r->name, (uint64_t)at,
+		                          "column chunk pages hold %lld values, its metadata says %lld",
+		                          (long long)values, (long long)num_values);
+	return 0;
+}
+
+static int wr_copy_bytes(floe_arena *a, pq_bytes *dst, pq_bytes src)
+{
+	if (!src.ptr)
+		return 0;
+	uint8_t *q = floe_arena_alloc(a, src.len + 1);
+	if (!q)
+		return FLOE_ENOMEM;
+	if (src.len)
+		memcpy(q, src.ptr, src.len);
+	dst->ptr = q;
+	dst->len = src.len;
+	return 0;
+}
+
+/* Chunk metadata of the copy, in the writer's arena, `delta` bytes later. */
+static int wr_copy_meta(floe_parquet_writer *w, const wr_col *c, pq_column_meta *m,
+                        const pq_column_meta *s, int64_t delta)
+{
+	memset(m, 0, sizeof *m);
+	m->type = s->type;
+	m->codec = s->codec;
+	m->num_values = s->num_values;
+	m->total_uncompressed_size = s->total_uncompressed_size;
+	m->total_compressed_size = s->total_compressed_size;
+	m->data_page_offset = s->data_page_offset + delta;
+	if (wr_chunk_start(s) != s->data_page_offset) {
+		m->dictionary_page_offset = s->dictionary_page_offset + delta;
+		m->has_dictionary_page_offset = true;
+	}
+	m->path_len = 1;
+	m->path_in_schema = floe_arena_alloc(w->arena, sizeof(pq_bytes));
+	m->encodings = floe_arena_calloc(w->arena, s->num_encodings + 1, sizeof(int32_t));
+	m->encoding_stats = floe_arena_calloc(w->arena, s->num_encoding_stats + 1,
+	                                      sizeof(pq_page_encoding_stats));
+	if (!m->path_in_schema || !m->encodings || !m->encoding_stats)
+		return FLOE_ENOMEM;
+	m->path_in_schema[0].ptr = (const uint8_t *)c->field->name;
+	m->path_in_schema[0].len = (uint32_t)strlen(c->field->name);
+	if (s->num_encodings)
+		memcpy(m->encodings, s->encodings, s->num_encodings * sizeof(int32_t));
+	m->num_encodings = s->num_encodings;
+	if (s->num_encoding_stats)
+		memcpy(m->encoding_stats, s->encoding_stats,
+		       s->num_encoding_stats * sizeof(pq_page_encoding_stats));
+	m->num_encoding_stats = s->num_encoding_stats;
+	m->has_statistics = true;
+	m->statistics = s->statistics;
+	pq_statistics *st = &m->statistics;
+	st->min = st->max = st->min_value = st->max_value = (pq_bytes){ NULL, 0 };
+	if (wr_copy_bytes(w->arena, &st->min, s->statistics.min) ||
+	    wr_copy_bytes(w->arena, &st->max, s->statistics.max) ||
+	    wr_copy_bytes(w->arena, &st->min_value, s->statistics.min_value) ||
+	    wr_copy_bytes(w->arena, &st->max_value, s->statistics.max_value))
+		return FLOE_ENOMEM;
+	return 0;
+}
+
+/* The file-level min/max folds in a copied chunk's statistics. */
+static int wr_fold_copied(wr_col *c, const pq_statistics *st)
+{
+	wr_stats s;
+	memset(&s, 0, sizeof s);
+	s.nulls = st->null_count;
+	int rc = 0;
+	if (st->min_value.ptr && st->max_value.ptr) {
+		s.has = true;
+		if (wr_set(&s.min, st->min_value.ptr, st->min_value.len) ||
+		    wr_set(&s.max, st->max_value.ptr, st->max_value.len))
+			rc = FLOE_ENOMEM;
+	}
+	if (!rc)
+		rc = wr_stats_merge(&c->fs, c, &s);
+	floe_buf_free(&s.min);
+	floe_buf_free(&s.max);
+	return rc;
+}
+
+/* A chunk's page index, the offsets moved by `delta`, added to the
+ * writer's (positions as wr_index records them; -1 = none). */
+static int wr_copy_index(floe_parquet_writer *w, floe_parquet_reader *r, const pq_column_chunk *cc,
+                         int64_t delta, floe_arena *a, floe_error *err)
+{
+	int64_t pos[4] = { -1, 0, -1, 0 };
+	int rc;
+	if (cc->has_column_index && cc->column_index_length > 0 && w->o.statistics) {
+		size_t at = w->ci_all.len;
+		if (floe_buf_reserve(&w->ci_all, (size_t)cc->column_index_length))
+			return floe_error_set(err, FLOE_ENOMEM, "out of memory");
+		if ((rc = pq_read_at(r, w->ci_all.data + at, (size_t)cc->column_index_length,
+		                     (uint64_t)cc->column_index_offset, err)))
+			return rc;
+		pq_column_index ci;
+		if ((rc = pq_meta_decode_column_index(&ci, w->ci_all.data + at,
+		                                      (size_t)cc->column_index_length, r->name,
+		                                      (uint64_t)cc->column_index_offset, a, err)))
+			return rc;
+		w->ci_all.len = at + (size_t)cc->column_index_length;
+		pos[0] = (int64_t)at;
+		pos[1] = cc->column_index_length;
+	}
+	if (cc->has_offset_index && cc->offset_index_length > 0) {
+		floe_buf_clear(&w->tmp);
+		if (floe_buf_reserve(&w->tmp, (size_t)cc->offset_index_length))
+			return floe_error_set(err, FLOE_ENOMEM, "out of memory");
+		if ((rc = pq_read_at(r, w->tmp.data, (size_t)cc->offset_index_length,
+		                     (uint64_t)cc->offset_index_offset, err)))
+			return rc;
+		pq_offset_index oi;
+		if ((rc = pq_meta_decode_offset_index(&oi, w->tmp.data, (size_t)cc->offset_index_length,
+		                                      r->name, (uint64_t)cc->offset_index_offset, a, err)))
+			return rc;
+		for (uint32_t i = 0; i < oi.num_pages; i++)
+			oi.pages[i].offset += delta;
+		pos[2] = (int64_t)w->oi_all.len;
+		if (pq_meta_encode_offset_index(&w->oi_all, &oi))
+			return floe_error_set(err, FLOE_ENOMEM, "out of memory");
+		pos[3] = (int64_t)w->oi_all.len - pos[2];
+	}
+	return floe_buf_append(&w->ci_pos, pos, sizeof pos)
+		       ? floe_error_set(err, FLOE_ENOMEM, "out of memory") : 0;
+}
+
+int floe_parquet_writer_copy(floe_parquet_writer *w, floe_parquet_reader *r, floe_error *err)
+{
+	const char *why;
+	if (!floe_parquet_can_copy(r, &w->schema, &w->o, 0, &why))
+		return floe_error_set(err, FLOE_EUNSUPPORTED, "%s: row groups cannot be copied into %s: %s",
+		                      r->name, w->path, why);
+	int rc = wr_row_group(w, err);
+	if (rc)
+		return rc;
+	floe_arena *a = floe_arena_new(16 * 1024);
+	if (!a)
+		return floe_error_set(err, FLOE_ENOMEM, "out of memory");
+	const pq_file_meta *fm = &r->meta;
+	for (uint32_t g = 0; g < fm->num_row_groups && !rc; g++) {
+		const pq_row_group *src = &fm->row_groups[g];
+		pq_row_group rg;
+		memset(&rg, 0, sizeof rg);
+		rg.num_rows = src->num_rows;
+		rg.num_columns = (uint32_t)w->ncols;
+		rg.columns = floe_arena_calloc(w->arena, (size_t)w->ncols, sizeof *rg.columns);
+		if (!rg.columns) {
+			rc = floe_error_set(err, FLOE_ENOMEM, "out of memory");
+			break;
+		}
+		rg.file_offset = w->file_pos;
+		rg.has_file_offset = true;
+		rg.ordinal = (int16_t)(w->rgs.len / sizeof rg);
+		rg.has_ordinal = w->rgs.len / sizeof rg < 32768;
+		rg.has_total_compressed_size = true;
+		for (int i = 0; i < w->ncols && !rc; i++) {
+			wr_col *c = &w->cols[i];
+			const pq_column_chunk *sc = &src->columns[i];
+			const pq_column_meta *sm = &sc->meta;
+			int64_t start = wr_chunk_start(sm), len = sm->total_compressed_size;
+			if (start < 4 || len <= 0 || (uint64_t)start > r->footer_offset ||
+			    (uint64_t)len > r->footer_offset - (uint64_t)start) {
+				rc = floe_error_corrupt(err, r->name, (uint64_t)(start > 0 ? start : 0),
+				                        "column chunk of %lld bytes does not fit before the footer",
+				                        (long long)len);
+				break;
+			}
+			floe_buf_clear(&w->scratch);
+			if (floe_buf_reserve(&w->scratch, (size_t)len)) {
+				rc = floe_error_set(err, FLOE_ENOMEM, "out of memory");
+				break;
+			}
+			floe_arena_reset(a);
+			if ((rc = pq_read_at(r, w->scratch.data, (size_t)len, (uint64_t)start, err)) ||
+			    (rc = wr_walk_chunk(r, w->scratch.data, (size_t)len, start, sm->num_values, a, err)))
+				break;
+			int64_t at = w->file_pos, delta = at - start;
+			if ((rc = wr_emit(w, w->scratch.data, (size_t)len, err)))
+				break;
+			pq_column_chunk *cc = &rg.columns[i];
+			cc->has_meta = true;
+			cc->file_offset = at;
+			if (wr_copy_meta(w, c, &cc->meta, sm, delta) ||
+			    (w->o.statistics && wr_fold_copied(c, &sm->statistics))) {
+				rc = floe_error_set(err, FLOE_ENOMEM, "out of memory");
+				break;
+			}
+			rg.total_byte_size += sm->total_uncompressed_size;
+			rg.total_compressed_size += sm->total_compressed_size;
+			if (w->o.page_index)
+				rc = wr_copy_index(w, r, sc, delta, a, err);
+		}
+		/* Bloom filters after the chunks, as the writer places them */
+		for (int i = 0; i < w->ncols && !rc; i++) {
+			const pq_column_meta *sm = &src->columns[i].meta;
+			if (!w->cols[i].bloom)
+				continue;
+			size_t blen = (size_t)sm->bloom_filter_length;
+			floe_buf_clear(&w->scratch);
+			if (floe_buf_reserve(&w->scratch, blen)) {
+				rc = floe_error_set(err, FLOE_ENOMEM, "out of memory");
+				break;
+			}
+			int64_t at = w->file_pos;
+			if ((rc = pq_read_at(r, w->scratch.data, blen, (uint64_t)sm->bloom_filter_offset, err)) ||
+			    (rc = wr_emit(w, w->scratch.data, blen, err)))
+				break;
+			pq_column_meta *m = &rg.columns[i].meta;
+			m->bloom_filter_offset = at;
+			m->has_bloom_filter_offset = true;
+			m->bloom_filter_length = sm->bloom_filter_length;
+			m->has_bloom_filter_length = true;
+		}
+		if (!rc && floe_buf_append(&w->rgs, &rg, sizeof rg))
+			rc = floe_error_set(err, FLOE_ENOMEM, "out of memory");
+		if (!rc)
+			w->total_rows += src->num_rows;
+	}
+	floe_arena_free(a);
+	return rc;
+}
+
 int floe_parquet_writer_close(floe_parquet_writer *w, floe_parquet_file_info *info,
                               floe_error *err)
 {
@@ -2010,6 +2369,8 @@ int floe_parquet_writer_close(floe_parquet_writer *w, floe_parquet_file_info *in
 					cc->column_index_length = (int32_t)pos[4 * k + 1];
 					cc->has_column_index = true;
 				}
+				if (pos[4 * k + 2] < 0)
+					continue; /* a copied chunk without one */
 				cc->offset_index_offset = oi_base + pos[4 * k + 2];
 				cc->offset_index_length = (int32_t)pos[4 * k + 3];
 				cc->has_offset_index = true;
