@@ -458,6 +458,7 @@ int floe_table_compact(floe_table *t, const floe_compact_options *o, floe_compac
 		memset(&ex, 0, sizeof ex);
 		ex.want_file = want_group;
 		ex.ctx = &gw;
+		ex.deletes = dels; /* loaded once for every partition's scan */
 		ex.current_schema = true;
 		floe_scan_free(scan);
 		scan = NULL;

@@ -226,6 +226,8 @@ int ice_mmerge_summary(const ice_mmerge_sink *sink, floe_arena *arena, const ice
 /* Scans for row-level operations (DELETE, UPDATE, MERGE): batches never
  * span two data files, and the positions, file and filter result of each
  * returned row are available. */
+typedef struct ice_deletes ice_deletes; /* iceberg/deletes.h */
+
 typedef struct ice_scan_ex {
 	bool all_rows;     /* return every live row of the files the filter may
 	                      match (the filter prunes files only) and report
@@ -234,6 +236,10 @@ typedef struct ice_scan_ex {
 	/* read only the data files this accepts (NULL = all) */
 	bool (*want_file)(void *ctx, const ice_data_file *f);
 	void *ctx;
+	/* the snapshot's delete files, already added (borrowed, NULL = the
+	 * scan finds its own): delete files loaded by one scan stay loaded
+	 * for the next scan given the same set */
+	ice_deletes *deletes;
 } ice_scan_ex;
 
 /* Like floe_scan_open, with `ex`. Row groups and pages are never skipped

@@ -178,7 +178,8 @@ void floe_scan_free(floe_scan *s)
 		return;
 	close_file(s);
 	drop_kept(s);
-	ice_deletes_free(s->dels);
+	if (!s->ex.deletes)
+		ice_deletes_free(s->dels);
 	free(s->tasks);
 	ice_mcache_drop(s->mhold);
 	floe_arena_free(s->arena);
@@ -366,7 +367,8 @@ static int plan(floe_scan *s, floe_error *err)
 		if (!ice_table_local_path(s->t, mf->manifest_path, local, sizeof local))
 			return floe_error_set(err, FLOE_EINVALID, "path too long: %s", mf->manifest_path);
 		if (mf->content != ICE_CONTENT_DATA) {
-			if (mf->added_files_count == 0 && mf->existing_files_count == 0)
+			if ((mf->added_files_count == 0 && mf->existing_files_count == 0) ||
+			    s->ex.deletes)
 				continue;
 			ice_manifest_entry *ents;
 			size_t ne;
@@ -500,6 +502,7 @@ int ice_scan_open_ex(floe_scan **out, floe_table *t, const floe_scan_options *o,
 	if (ex) {
 		s->ex = *ex;
 		s->rowops = true;
+		s->dels = ex->deletes;
 	}
 	floe_scan *old = o ? o->reuse : NULL;
 	if (old && old->t == t) {
