@@ -1,11 +1,15 @@
 /* avro/reader.c - hardened Avro object container file reader (Avro 1.11
  * "Object Container Files", "Binary Encoding"): header, blocks, codecs,
- * records decoded into floe_avro_value trees. */
+ * records decoded into floe_avro_value trees. Parsed writer schemas are
+ * shared between readers of files with the same schema text. */
+#include <pthread.h>
 #include <snappy-c.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
+
+#include <xxhash.h>
 
 #include "floe/avro.h"
 #include "util/buf.h"
@@ -16,6 +20,90 @@
 #define AVRO_MAX_META 4096                  /* header metadata entries */
 #define AVRO_FREE_BASE ((size_t)1 << 20)    /* zero-byte values per block, plus */
 #define AVRO_FREE_PER_BYTE 256              /* this many per block byte */
+
+#define SCHEMA_CACHE 16                     /* parsed schemas kept for reuse */
+
+/* A parsed writer schema, shared by the readers of files whose schema text
+ * is the same (every manifest of a table with one partition spec and
+ * schema): JSON parsing was a sizable part of opening each manifest. refs
+ * counts the readers holding it plus one while the cache keeps it. */
+typedef struct schema_ent {
+	uint64_t hash;
+	char *json;
+	size_t len;
+	floe_arena *arena;
+	const floe_avro_schema *schema;
+	int refs;
+} schema_ent;
+
+static pthread_mutex_t schema_lock = PTHREAD_MUTEX_INITIALIZER;
+static schema_ent *schema_cache[SCHEMA_CACHE];
+static unsigned schema_next; /* the slot replaced next (round robin) */
+
+static void schema_unref_locked(schema_ent *e)
+{
+	if (--e->refs == 0) {
+		floe_arena_free(e->arena);
+		free(e->json);
+		free(e);
+	}
+}
+
+static void schema_release(schema_ent *e)
+{
+	if (!e)
+		return;
+	pthread_mutex_lock(&schema_lock);
+	schema_unref_locked(e);
+	pthread_mutex_unlock(&schema_lock);
+}
+
+/* The parsed schema of `json`, from the cache or parsed now and added; the
+ * caller holds a reference (schema_release). Errors are the parser's. */
+static int schema_get(schema_ent **out, const char *json, size_t len, floe_error *err)
+{
+	*out = NULL;
+	uint64_t h = XXH3_64bits(json, len);
+	pthread_mutex_lock(&schema_lock);
+	for (int i = 0; i < SCHEMA_CACHE; i++) {
+		schema_ent *e = schema_cache[i];
+		if (e && e->hash == h && e->len == len && memcmp(e->json, json, len) == 0) {
+			e->refs++;
+			*out = e;
+			pthread_mutex_unlock(&schema_lock);
+			return 0;
+		}
+	}
+	pthread_mutex_unlock(&schema_lock);
+	schema_ent *e = calloc(1, sizeof *e);
+	if (!e || !(e->json = malloc(len + 1)) || !(e->arena = floe_arena_new(0))) {
+		if (e)
+			free(e->json);
+		free(e);
+		return floe_error_set(err, FLOE_ENOMEM, "out of memory");
+	}
+	memcpy(e->json, json, len);
+	e->json[len] = 0;
+	e->len = len;
+	e->hash = h;
+	e->refs = 1;
+	int rc = floe_avro_schema_parse(&e->schema, e->arena, e->json, len, err);
+	if (rc) {
+		floe_arena_free(e->arena);
+		free(e->json);
+		free(e);
+		return rc;
+	}
+	pthread_mutex_lock(&schema_lock);
+	schema_ent **slot = &schema_cache[schema_next++ % SCHEMA_CACHE];
+	if (*slot)
+		schema_unref_locked(*slot);
+	*slot = e;
+	e->refs++;
+	pthread_mutex_unlock(&schema_lock);
+	*out = e;
+	return 0;
+}
 
 typedef struct meta_entry {
 	char *key;
@@ -33,7 +121,7 @@ struct floe_avro_reader {
 	int codec;              /* 0 null, 1 deflate, 2 snappy */
 	meta_entry *meta;
 	size_t nmeta;
-	floe_arena *schema_arena;
+	schema_ent *shared;     /* the parsed schema (held) */
 	const floe_avro_schema *schema;
 	const char *schema_json;
 	size_t schema_len;
@@ -405,15 +493,14 @@ static int read_header(floe_avro_reader *r, floe_error *err)
 		return floe_error_corrupt(err, r->name, 4, "no avro.schema in the header");
 	r->schema_json = (const char *)sj;
 	r->schema_len = n;
-	if (!(r->schema_arena = floe_arena_new(0)))
-		return floe_error_set(err, FLOE_ENOMEM, "out of memory");
-	if ((rc = floe_avro_schema_parse(&r->schema, r->schema_arena, r->schema_json, n, err))) {
+	if ((rc = schema_get(&r->shared, r->schema_json, n, err))) {
 		if (rc == FLOE_ENOMEM)
 			return rc;
 		if (err)
 			err->code = FLOE_ECORRUPT;
 		return floe_error_locate(err, r->name, 4); /* the schema is in the header map */
 	}
+	r->schema = r->shared->schema;
 	return 0;
 }
 
@@ -666,7 +753,7 @@ void floe_avro_reader_free(floe_avro_reader *r)
 		free(r->meta[k].value);
 	}
 	free(r->meta);
-	floe_arena_free(r->schema_arena);
+	schema_release(r->shared);
 	floe_buf_free(&r->inflated);
 	free(r->owned);
 	free(r->name);

@@ -864,3 +864,85 @@ TEST(avro_v1_manifest_fields_by_id)
 	floe_avro_reader_free(r);
 	floe_arena_free(a);
 }
+
+/* One file of `nrec` longs under a record schema named `name`. */
+static floe_avro_writer *write_longs(const char *name, int nrec, const uint8_t **data, size_t *len)
+{
+	floe_error err;
+	char schema[160];
+	snprintf(schema, sizeof schema,
+	         "{\"type\":\"record\",\"name\":\"%s\",\"fields\":[{\"name\":\"x\",\"type\":\"long\"}]}",
+	         name);
+	floe_avro_writer *w = NULL;
+	if (floe_avro_writer_new(&w, schema, strlen(schema), NULL, 0, NULL, &err))
+		th_fail(__FILE__, __LINE__, "writer: %s", err.msg);
+	for (int i = 0; i < nrec; i++) {
+		floe_avro_value x = { .kind = FLOE_AVRO_LONG, .i = i * 7 };
+		floe_avro_value rec = { .kind = FLOE_AVRO_RECORD, .n = 1, .items = &x };
+		if (floe_avro_writer_append(w, &rec, &err))
+			th_fail(__FILE__, __LINE__, "append: %s", err.msg);
+	}
+	if (floe_avro_writer_finish(w, data, len, &err))
+		th_fail(__FILE__, __LINE__, "finish: %s", err.msg);
+	return w;
+}
+
+/* Sum of the x of every record; -1 on a read error. */
+static int64_t sum_longs(floe_avro_reader *r)
+{
+	floe_error err;
+	floe_arena *a = floe_arena_new(0);
+	const floe_avro_value *v;
+	int64_t sum = 0;
+	int rc;
+	while ((rc = floe_avro_reader_next(r, a, &v, &err)) == 1)
+		sum += v->items[0].i;
+	floe_arena_free(a);
+	return rc == 0 ? sum : -1;
+}
+
+/* Readers of files with the same schema text share one parsed schema; a
+ * reader keeps its schema alive after the other readers are gone and after
+ * more schemas than the cache holds came and went. */
+TEST(avro_readers_share_parsed_schemas)
+{
+	floe_error err;
+	const uint8_t *d1, *d2, *d3;
+	size_t l1, l2, l3;
+	floe_avro_writer *w1 = write_longs("same", 10, &d1, &l1);
+	floe_avro_writer *w2 = write_longs("same", 20, &d2, &l2);
+	floe_avro_writer *w3 = write_longs("other", 5, &d3, &l3);
+	floe_avro_reader *r1, *r2, *r3;
+	REQUIRE_OK(floe_avro_reader_open_mem(&r1, d1, l1, "one", &err), &err);
+	REQUIRE_OK(floe_avro_reader_open_mem(&r2, d2, l2, "two", &err), &err);
+	REQUIRE_OK(floe_avro_reader_open_mem(&r3, d3, l3, "three", &err), &err);
+	CHECK(floe_avro_reader_schema(r1) == floe_avro_reader_schema(r2));
+	CHECK(floe_avro_reader_schema(r1) != floe_avro_reader_schema(r3));
+	floe_avro_reader_free(r1);
+	/* forty other schemas push "same" out of the cache while r2 holds it */
+	for (int k = 0; k < 40; k++) {
+		char name[32];
+		snprintf(name, sizeof name, "churn%d", k);
+		const uint8_t *d;
+		size_t l;
+		floe_avro_writer *w = write_longs(name, 1, &d, &l);
+		floe_avro_reader *r;
+		REQUIRE_OK(floe_avro_reader_open_mem(&r, d, l, name, &err), &err);
+		CHECK_EQ_INT(sum_longs(r), 0);
+		floe_avro_reader_free(r);
+		floe_avro_writer_free(w);
+	}
+	CHECK_EQ_INT(sum_longs(r2), 7 * (19 * 20 / 2));
+	CHECK_EQ_INT(sum_longs(r3), 7 * (4 * 5 / 2));
+	const floe_avro_field *f = floe_avro_field_by_name(floe_avro_reader_schema(r2), "x", NULL);
+	CHECK(f != NULL);
+	floe_avro_reader_free(r2);
+	floe_avro_reader_free(r3);
+	/* parsed again once nobody holds it: still right */
+	REQUIRE_OK(floe_avro_reader_open_mem(&r1, d1, l1, "one", &err), &err);
+	CHECK_EQ_INT(sum_longs(r1), 7 * (9 * 10 / 2));
+	floe_avro_reader_free(r1);
+	floe_avro_writer_free(w1);
+	floe_avro_writer_free(w2);
+	floe_avro_writer_free(w3);
+}
