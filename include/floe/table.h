@@ -343,6 +343,9 @@ typedef struct floe_merge_result {
 	int64_t inserted, updated, deleted; /* copy-on-write; -1 for a blind
 	                               merge-on-read upsert, which does not read
 	                               the table */
+	int64_t unchanged;          /* copy-on-write: matched rows equal to their
+	                               source row in every column, in files no
+	                               other change touched: not written again */
 	int64_t data_files_added, data_files_removed, delete_files_added;
 	int64_t data_files_skipped_by_bloom; /* copy-on-write: files whose key
 	                               bounds overlap the source but whose Bloom

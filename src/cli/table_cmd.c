@@ -1399,10 +1399,10 @@ int floe_cli_table_merge(const floe_cli_cmd *cmd, const floe_cli_args *args)
 		       floe_table_name(t), res.snapshot_id, res.upserted);
 	else
 		printf("merged %" PRId64 " rows into %s in snapshot %" PRId64 " (copy-on-write: %" PRId64
-		       " inserted, %" PRId64 " updated, %" PRId64 " deleted; %" PRId64 " data file%s "
-		       "rewritten)\n", res.source_rows, floe_table_name(t), res.snapshot_id, res.inserted,
-		       res.updated, res.deleted, res.data_files_removed,
-		       res.data_files_removed == 1 ? "" : "s");
+		       " inserted, %" PRId64 " updated, %" PRId64 " deleted, %" PRId64 " unchanged; %"
+		       PRId64 " data file%s rewritten)\n", res.source_rows, floe_table_name(t),
+		       res.snapshot_id, res.inserted, res.updated, res.deleted, res.unchanged,
+		       res.data_files_removed, res.data_files_removed == 1 ? "" : "s");
 	rc = finish_stdout();
 done:
 	floe_merge_abort(m);

@@ -28,6 +28,8 @@ typedef struct src_key {
 	size_t off, len;         /* key bytes in m->keys */
 	uint32_t batch, row;
 	bool matched;            /* a target row has this key */
+	bool noop;               /* copy-on-write: its one target row equals it */
+	uint32_t hits;           /* target rows with this key (up to 2) */
 } src_key;
 
 struct floe_merge {
@@ -278,6 +280,8 @@ static int key_add(floe_merge *m, uint64_t h, uint32_t batch, uint32_t row)
 	e->batch = batch;
 	e->row = row;
 	e->matched = false;
+	e->noop = false;
+	e->hits = 0;
 	if (floe_buf_append(&m->keys, m->kbuf.data, m->kbuf.len))
 		return FLOE_ENOMEM;
 	slot_put(m->slots, m->nslots, h, m->nents++);
@@ -483,9 +487,92 @@ static bool scan_wants(void *ctx, const ice_data_file *f)
 	return may_hold_keys(ctx, f) && bloom_may_hold(ctx, f);
 }
 
+#define NOOP_HOLD_BYTES (64LL << 20)
+
+/* The copy-on-write rewrite of one data file while it may still be a
+ * no-op: the rows it keeps (batches in `arena`) and the source keys of
+ * its matched rows, each found equal so far. */
+typedef struct noop_file {
+	const ice_data_file *f;
+	bool same;
+	floe_arena *arena;
+	floe_buf held;           /* floe_batch */
+	floe_buf keys;           /* src_key * */
+} noop_file;
+
+/* Whether row r of scanned batch b (table column c at cmap[c]) equals row
+ * sr of source batch sb, every column, NULLs alike, values bit for bit. */
+static bool same_row(const floe_merge *m, const floe_batch *b, const int *cmap, int64_t r,
+                     const floe_batch *sb, int64_t sr)
+{
+	for (int c = 0; c < m->fs->nfields; c++) {
+		const floe_column *x = &b->cols[cmap[c]], *y = &sb->cols[c];
+		bool vx = floe_column_is_valid(x, r), vy = floe_column_is_valid(y, sr);
+		if (vx != vy)
+			return false;
+		if (!vx)
+			continue;
+		if (floe_type_is_variable(&y->type)) {
+			int64_t lx = x->offsets[r + 1] - x->offsets[r], ly = y->offsets[sr + 1] - y->offsets[sr];
+			if (lx != ly || (lx && memcmp(x->data + x->offsets[r], y->data + y->offsets[sr],
+			                              (size_t)lx) != 0))
+				return false;
+			continue;
+		}
+		if (y->type.id == FLOE_TYPE_BOOLEAN) {
+			if ((((const uint8_t *)x->values)[r] != 0) != (((const uint8_t *)y->values)[sr] != 0))
+				return false;
+			continue;
+		}
+		size_t w = (size_t)floe_type_value_width(&y->type);
+		if (x->type.id != y->type.id ||
+		    memcmp((const uint8_t *)x->values + (size_t)r * w,
+		           (const uint8_t *)y->values + (size_t)sr * w, w) != 0)
+			return false;
+	}
+	return true;
+}
+
+/* The file turned out to change: its held rows go to the rewrite. */
+static int noop_flush(floe_merge *m, noop_file *nf, floe_error *err)
+{
+	const floe_batch *v = (const floe_batch *)nf->held.data;
+	size_t n = nf->held.len / sizeof *v;
+	int rc = 0;
+	for (size_t i = 0; i < n && !rc; i++)
+		rc = floe_append_batch(m->ins, &v[i], err);
+	floe_buf_clear(&nf->held);
+	floe_buf_clear(&nf->keys);
+	floe_arena_reset(nf->arena);
+	return rc;
+}
+
+/* The end of a file's rows: unchanged, it stays in the table and its
+ * matched keys are no-ops; else whatever it still holds is written. */
+static int noop_end(floe_merge *m, noop_file *nf, floe_error *err)
+{
+	if (!nf->f)
+		return 0;
+	if (!nf->same)
+		return noop_flush(m, nf, err);
+	ice_hit *h = ice_rowdelta_find(&m->d, nf->f->file_path);
+	if (h) {
+		h->remove = false;
+		h->matched = 0;
+	}
+	src_key *const *k = (src_key *const *)nf->keys.data;
+	for (size_t i = 0; i < nf->keys.len / sizeof *k; i++)
+		k[i]->noop = true;
+	floe_buf_clear(&nf->held);
+	floe_buf_clear(&nf->keys);
+	floe_arena_reset(nf->arena);
+	nf->f = NULL;
+	return 0;
+}
+
 /* copy-on-write: find the files holding source keys (key columns only),
  * then rewrite them without the rows of those keys. */
-static int cow_rewrite(floe_merge *m, floe_error *err)
+static int cow_rewrite(floe_merge *m, uint8_t *const *del, floe_error *err)
 {
 	const char *names[MERGE_MAX_KEYS];
 	for (int i = 0; i < m->nkeys; i++)
@@ -522,6 +609,8 @@ static int cow_rewrite(floe_merge *m, floe_error *err)
 			if (!e)
 				continue;
 			e->matched = true;
+			if (e->hits < 2)
+				e->hits++;
 			const ice_partition_spec *spec;
 			bool has_del;
 			const ice_data_file *f = ice_scan_file(s, NULL, &spec, &has_del);
@@ -540,7 +629,10 @@ static int cow_rewrite(floe_merge *m, floe_error *err)
 	if (m->d.nhits == 0)
 		goto done;
 	/* the rewrite: every live row of those files whose key the source
-	 * does not carry */
+	 * does not carry. A file whose matched rows all equal their source
+	 * rows bit for bit would be written again unchanged: its rows are held
+	 * until one differs, and if none does the file stays and its keys are
+	 * no-ops (as long as the held rows fit NOOP_HOLD_BYTES) */
 	floe_scan *s2 = NULL;
 	floe_scan_options so2;
 	floe_scan_options_init(&so2);
@@ -551,11 +643,21 @@ static int cow_rewrite(floe_merge *m, floe_error *err)
 	ex2.all_rows = true;
 	ex2.want_file = ice_rowdelta_want_hit;
 	ex2.ctx = &m->d;
+	noop_file nf;
+	memset(&nf, 0, sizeof nf);
 	floe_arena *ga = floe_arena_new(1 << 20);
-	rc = ga ? ice_scan_open_ex(&s2, m->t, &so2, &ex2, err) : oom(err);
+	nf.arena = floe_arena_new(1 << 20);
+	rc = ga && nf.arena ? ice_scan_open_ex(&s2, m->t, &so2, &ex2, err) : oom(err);
 	while (!rc && (rc = floe_scan_next(s2, &b, err)) == 1) {
 		rc = 0;
 		floe_arena_reset(ga);
+		const ice_data_file *f = ice_scan_file(s2, NULL, NULL, NULL);
+		if (f != nf.f) {
+			if ((rc = noop_end(m, &nf, err)))
+				break;
+			nf.f = f;
+			nf.same = true;
+		}
 		const floe_schema *os = floe_scan_schema(s2);
 		const floe_column *kc[MERGE_MAX_KEYS];
 		for (int i = 0; i < m->nkeys; i++) {
@@ -566,6 +668,10 @@ static int cow_rewrite(floe_merge *m, floe_error *err)
 			}
 			kc[i] = &b->cols[c];
 		}
+		int cmap[256];
+		for (int c = 0; !rc && c < m->fs->nfields; c++)
+			if (c >= 256 || (cmap[c] = floe_schema_find_id(os, m->fs->fields[c].field_id)) < 0)
+				nf.same = false; /* a column the file lacks: not comparable */
 		int32_t *idx = rc ? NULL : floe_arena_alloc(ga, (size_t)b->nrows * 4 + 4);
 		if (!rc && !idx)
 			rc = oom(err);
@@ -575,18 +681,45 @@ static int cow_rewrite(floe_merge *m, floe_error *err)
 				rc = oom(err);
 				break;
 			}
-			if (!key_find(m, m->kbuf.data, m->kbuf.len, XXH3_64bits(m->kbuf.data, m->kbuf.len)))
+			src_key *e = key_find(m, m->kbuf.data, m->kbuf.len,
+			                      XXH3_64bits(m->kbuf.data, m->kbuf.len));
+			if (!e) {
 				idx[k++] = (int32_t)r;
+				continue;
+			}
+			if (!nf.same)
+				continue;
+			if (e->hits != 1 || del[e->batch][e->row] ||
+			    !same_row(m, b, cmap, r, &m->src[e->batch], e->row))
+				nf.same = false;
+			else if (floe_buf_append(&nf.keys, &e, sizeof e))
+				rc = oom(err);
 		}
+		if (rc)
+			break;
+		if (nf.same && floe_arena_footprint(nf.arena) > NOOP_HOLD_BYTES)
+			nf.same = false;
+		if (!nf.same && (rc = noop_flush(m, &nf, err)))
+			break;
 		floe_batch keep;
-		if (!rc && k > 0 &&
-		    !(rc = ice_batch_gather(ga, b, idx, k, &keep, err)))
+		if (k == 0)
+			continue;
+		if ((rc = ice_batch_gather(nf.same ? nf.arena : ga, b, idx, k, &keep, err)))
+			break;
+		if (nf.same)
+			rc = floe_buf_append(&nf.held, &keep, sizeof keep) ? oom(err) : 0;
+		else
 			rc = floe_append_batch(m->ins, &keep, err);
 	}
 	if (rc > 0)
 		rc = 0;
+	if (!rc)
+		rc = noop_end(m, &nf, err);
 	floe_scan_free(s2);
 	floe_arena_free(ga);
+	floe_arena_free(nf.arena);
+	floe_buf_free(&nf.held);
+	floe_buf_free(&nf.keys);
 done:
 	return rc;
 }
@@ -666,18 +799,21 @@ int floe_merge_commit(floe_merge *m, floe_merge_result *res, floe_error *err)
 		const ice_snapshot *cur = ice_metadata_current_snapshot(m->d.m);
 		m->d.base_id = cur ? cur->snapshot_id : -1;
 	} else {
-		if ((rc = cow_rewrite(m, err)))
+		if ((rc = cow_rewrite(m, del, err)))
 			goto done;
 		m->d.conflicts = may_hold_keys;
 		m->d.cctx = m;
 	}
-	int64_t inserted = 0, updated = 0, deleted = 0, dropped = 0;
+	int64_t inserted = 0, updated = 0, deleted = 0, dropped = 0, unchanged = 0;
 	for (size_t i = 0; i < m->nents; i++) {
 		const src_key *e = &m->ents[i];
 		bool d = del[e->batch][e->row] != 0;
 		if (m->d.mor)
 			continue;
-		if (e->matched && d)
+		if (e->noop) {
+			unchanged++;
+			win[e->batch][e->row] = 0; /* the table holds it already */
+		} else if (e->matched && d)
 			deleted++;
 		else if (e->matched)
 			updated++;
@@ -718,6 +854,7 @@ int floe_merge_commit(floe_merge *m, floe_merge_result *res, floe_error *err)
 		res->updated = updated;
 		res->deleted = deleted;
 		res->upserted = inserted + updated;
+		res->unchanged = unchanged;
 	}
 	(void)dropped;
 done:

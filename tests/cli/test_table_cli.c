@@ -820,7 +820,8 @@ TEST(cli_table_merge_both_modes)
 		char *o = OK("merge", name, up, "--on", "id", "--delete-when", "status = 'cancelled'");
 		CHECK(strncmp(o, "merged 3 rows into ", 19) == 0);
 		CHECK(strstr(o, m ? "merge-on-read: 2 upserted" : "copy-on-write: 1 inserted, 1 updated, "
-		                                                  "1 deleted; 2 data files rewritten"));
+		                                                  "1 deleted, 0 unchanged; 2 data files "
+		                                                  "rewritten"));
 		free(o);
 		o = OK("scan", name, "--columns", "id,status,qty", "--format", "csv");
 		CHECK_SORTED(o, "id,status,qty\n1,open,1\n2,filled,20\n4,open,4\n");

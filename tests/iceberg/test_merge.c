@@ -745,3 +745,143 @@ TEST(merge_on_read_keys_on_different_columns_apply_apart)
 	floe_table_close(t);
 	floe_catalog_close(c);
 }
+
+/* Change rows between the current snapshot's parent and it (-1 when they
+ * cannot be read). */
+static int64_t last_changes(floe_table *t)
+{
+	floe_error err;
+	const floe_snapshot_info *si;
+	int ns;
+	if (floe_table_snapshots(t, &si, &ns, &err) || ns < 2)
+		return -1;
+	floe_changes *ch;
+	if (floe_changes_open(&ch, t, si[ns - 2].snapshot_id, -1, &err))
+		return -1;
+	const floe_batch *b;
+	int64_t n = 0;
+	int rc;
+	while ((rc = floe_changes_next(ch, &b, &err)) == 1)
+		n += b->nrows;
+	floe_changes_free(ch);
+	return rc == 0 ? n : -1;
+}
+
+/* copy-on-write: a file whose matched rows all equal their source rows (a
+ * replayed duplicate) is not written again; one real change, a NULL that
+ * becomes a value, a delete condition or a key held twice in the table
+ * rewrites the file as before. */
+TEST(merge_copy_on_write_leaves_files_whose_rows_do_not_change)
+{
+	floe_catalog *c = NULL;
+	floe_error err;
+	REQUIRE_OK(floe_catalog_open(&c, th_path("wh"), NULL, &err), &err);
+	floe_table *t = make_table(c, "db.same", "copy-on-write");
+	REQUIRE(t);
+	floe_arena *ar = floe_arena_new(0);
+	/* five days, one file each; notes "n<id>", NULL for ids ending in 0 */
+	int64_t ids[5000];
+	int32_t vols[5000];
+	char notes_buf[5000][16];
+	const char *notes[5000];
+	for (int i = 0; i < 5000; i++) {
+		ids[i] = i;
+		vols[i] = i;
+		snprintf(notes_buf[i], sizeof notes_buf[i], "n%d", i);
+		notes[i] = i % 10 ? notes_buf[i] : NULL;
+	}
+	floe_batch_builder *b = rows(ids, vols, notes, 5000, ar);
+	floe_append *a;
+	REQUIRE_OK(floe_append_begin(&a, t, &err), &err);
+	REQUIRE_OK(floe_append_batch(a, floe_batch_builder_view(b), &err), &err);
+	REQUIRE_OK(floe_append_commit(a, NULL, &err), &err);
+	floe_batch_builder_free(b);
+	fcount fc = { 0, 0 };
+	REQUIRE_OK(floe_table_files(t, NULL, count_files, &fc, &err), &err);
+	CHECK_EQ_INT(fc.data, 5);
+	int32_t *got = malloc(MAXID * sizeof *got);
+	REQUIRE(got);
+	floe_merge_result res;
+	/* replayed rows of days 1 and 2 (one with a NULL note) and a new key */
+	{
+		int64_t u[4] = { 1501, 1510, 2501, 20000 };
+		int32_t v[4] = { 1501, 1510, 2501, 7 };
+		const char *n[4] = { "n1501", NULL, "n2501", "new" };
+		b = rows(u, v, n, 4, ar);
+		REQUIRE_OK(do_merge(t, b, NULL, NULL, &res, &err), &err);
+		floe_batch_builder_free(b);
+		CHECK_EQ_INT(res.data_files_removed, 0);
+		CHECK_EQ_INT(res.unchanged, 3);
+		CHECK_EQ_INT(res.updated, 0);
+		CHECK_EQ_INT(res.inserted, 1);
+		CHECK_EQ_INT(res.upserted, 1);
+		CHECK_EQ_INT(res.data_files_added, 1);
+		CHECK_EQ_INT(last_changes(t), 1);
+		fc.data = 0;
+		REQUIRE_OK(floe_table_files(t, NULL, count_files, &fc, &err), &err);
+		CHECK_EQ_INT(fc.data, 6);
+	}
+	/* a replayed row and a changed one in day 3: the file is rewritten */
+	{
+		int64_t u[2] = { 3501, 3600 };
+		int32_t v[2] = { 3501, -36 };
+		const char *n[2] = { "n3501", NULL };
+		b = rows(u, v, n, 2, ar);
+		REQUIRE_OK(do_merge(t, b, NULL, NULL, &res, &err), &err);
+		floe_batch_builder_free(b);
+		CHECK_EQ_INT(res.data_files_removed, 1);
+		CHECK_EQ_INT(res.unchanged, 0);
+		CHECK_EQ_INT(res.updated, 2);
+		CHECK_EQ_INT(last_changes(t), 2); /* id 3600: update images */
+	}
+	/* a NULL that becomes a value is a change */
+	{
+		int64_t u[1] = { 4010 };
+		int32_t v[1] = { 4010 };
+		const char *n[1] = { "now set" };
+		b = rows(u, v, n, 1, ar);
+		REQUIRE_OK(do_merge(t, b, NULL, NULL, &res, &err), &err);
+		floe_batch_builder_free(b);
+		CHECK_EQ_INT(res.data_files_removed, 1);
+		CHECK_EQ_INT(res.updated, 1);
+		CHECK_EQ_INT(res.unchanged, 0);
+	}
+	/* an equal row the delete condition picks is deleted */
+	{
+		int64_t u[1] = { 1201 };
+		int32_t v[1] = { 1201 };
+		const char *n[1] = { "n1201" };
+		b = rows(u, v, n, 1, ar);
+		REQUIRE_OK(do_merge(t, b, NULL, "volume = 1201", &res, &err), &err);
+		floe_batch_builder_free(b);
+		CHECK_EQ_INT(res.data_files_removed, 1);
+		CHECK_EQ_INT(res.deleted, 1);
+		CHECK_EQ_INT(res.unchanged, 0);
+	}
+	/* a key the table holds twice: the merge leaves one row */
+	{
+		int64_t u[1] = { 501 };
+		int32_t v[1] = { 501 };
+		const char *n[1] = { "n501" };
+		b = rows(u, v, n, 1, ar);
+		REQUIRE_OK(floe_append_begin(&a, t, &err), &err);
+		REQUIRE_OK(floe_append_batch(a, floe_batch_builder_view(b), &err), &err);
+		REQUIRE_OK(floe_append_commit(a, NULL, &err), &err);
+		CHECK_EQ_INT(scan_model(t, NULL, got, &err), -1); /* id 501 twice */
+		REQUIRE_OK(do_merge(t, b, NULL, NULL, &res, &err), &err);
+		floe_batch_builder_free(b);
+		CHECK_EQ_INT(res.unchanged, 0);
+		CHECK_EQ_INT(res.updated, 1);
+		CHECK(res.data_files_removed >= 1);
+	}
+	CHECK_EQ_INT(scan_model(t, NULL, got, &err), 5000);
+	CHECK_EQ_INT(got[1501], 1501);
+	CHECK_EQ_INT(got[3600], -36);
+	CHECK_EQ_INT(got[1201], ABSENT);
+	CHECK_EQ_INT(got[20000], 7);
+	CHECK_EQ_INT(got[501], 501);
+	free(got);
+	floe_arena_free(ar);
+	floe_table_close(t);
+	floe_catalog_close(c);
+}
