@@ -675,9 +675,63 @@ static int compare_literal(const floe_expr *e, ex_ctx *c, floe_column *out)
 	return 0;
 }
 
+#define IN_MAX_LITERALS 64
+
+/* x IN ('a', 'b', ...) over strings, which the parser makes an OR tree of
+ * x = literal sharing the node x: one pass over x, each value's length
+ * checked against the literals' before its bytes, instead of a pass and a
+ * boolean column per literal and per OR. The answers of the OR tree (NULL
+ * where x is NULL: no literal is NULL here). 1 when the tree is not of
+ * that shape. */
+static int in_strings(const floe_expr *e, ex_ctx *c, floe_column *out)
+{
+	const floe_expr *lits[IN_MAX_LITERALS], *stack[IN_MAX_LITERALS + 1], *x = NULL;
+	int nl = 0, sp = 0, rc;
+	stack[sp++] = e;
+	while (sp) {
+		const floe_expr *q = stack[--sp];
+		if (q->k == EX_BIN && q->op == EB_OR) {
+			if (sp + 2 > IN_MAX_LITERALS)
+				return 1;
+			stack[sp++] = q->args[1];
+			stack[sp++] = q->args[0];
+			continue;
+		}
+		if (q->k != EX_BIN || q->op != EB_EQ || nl == IN_MAX_LITERALS)
+			return 1;
+		const floe_expr *a = q->args[0], *l = q->args[1];
+		if (l->k != EX_LIT || l->lnull || lit_kind(&l->type, true) != 's' ||
+		    (x ? a != x : a->k == EX_LIT || lit_kind(&a->type, false) != 's'))
+			return 1;
+		x = a;
+		lits[nl++] = l;
+	}
+	floe_column xc;
+	uint8_t *vb;
+	if ((rc = ex_eval(x, c, &xc)) || (rc = ex_both_valid(c, &xc, NULL, &vb)) ||
+	    (rc = ex_alloc_fixed(c, out, ex_ty(FLOE_TYPE_BOOLEAN))))
+		return rc;
+	out->validity = vb;
+	uint8_t *v = out->values;
+	for (int64_t r = 0; r < c->n; r++) {
+		if (!ex_live(c, r) || (vb && !((vb[r >> 3] >> (r & 7)) & 1)))
+			continue;
+		size_t la;
+		const uint8_t *pa = ex_str(&xc, r, &la);
+		uint8_t hit = 0;
+		for (int i = 0; i < nl && !hit; i++)
+			hit = la == lits[i]->lslen && (la == 0 || memcmp(pa, lits[i]->ls, la) == 0);
+		v[r] = hit;
+	}
+	ex_finish_nulls(out, c->n);
+	return 0;
+}
+
 static int eval_bin(const floe_expr *e, ex_ctx *c, floe_column *out)
 {
 	int op = e->op, rc;
+	if (op == EB_OR && (rc = in_strings(e, c, out)) <= 0)
+		return rc;
 	if (op == EB_AND || op == EB_OR)
 		return eval_logic(e, c, out);
 	if (op >= EB_EQ && op <= EB_GE && (rc = compare_literal(e, c, out)) <= 0)

@@ -336,6 +336,64 @@ TEST(expr_literal_comparisons_match_column_comparisons)
 	tb_free(&t);
 }
 
+/* x IN (string literals) takes one pass over x; the same list written as
+ * an OR of equalities on separate column nodes takes the general path:
+ * both agree on every row, NULLs, empty strings and prefixes included,
+ * also negated and under an AND that evaluates it for some rows only. */
+TEST(expr_in_string_list_matches_or_of_equalities)
+{
+	tb t;
+	REQUIRE(mk(&t, "s string, g long",
+	           "{\"s\":\"BUY\",\"g\":1}\n{\"s\":\"BU\",\"g\":0}\n{\"s\":\"\",\"g\":1}\n"
+	           "{\"g\":1}\n{\"s\":\"SELL\",\"g\":0}\n{\"s\":\"BUYS\",\"g\":1}\n"
+	           "{\"s\":\"NYSE\",\"g\":1}\n{\"s\":\"h\xc3\xa9\",\"g\":1}\n"));
+	static const char *const fast[] = {
+		"s IN ('BUY', 'SELL')",
+		"s IN ('', 'BU', 'h\xc3\xa9')",
+		"s NOT IN ('BUY', 'NYSE')",
+		"g = 1 AND s IN ('BUY', 'BUYS', '')",
+		"g = 0 OR s IN ('NYSE', 'SELL')",
+		"s IN ('BUY', NULL)",
+	};
+	static const char *const slow[] = {
+		"s = 'BUY' OR s = 'SELL'",
+		"s = '' OR s = 'BU' OR s = 'h\xc3\xa9'",
+		"NOT (s = 'BUY' OR s = 'NYSE')",
+		"g = 1 AND (s = 'BUY' OR s = 'BUYS' OR s = '')",
+		"g = 0 OR (s = 'NYSE' OR s = 'SELL')",
+		"s = 'BUY' OR s = NULL",
+	};
+	for (size_t k = 0; k < sizeof fast / sizeof *fast; k++) {
+		floe_column a, b;
+		REQUIRE(ev(&t, fast[k], &a) && ev(&t, slow[k], &b));
+		for (int r = 0; r < 8; r++)
+			if (bv(&a, r) != bv(&b, r))
+				th_fail(__FILE__, __LINE__, "row %d: %s gives %d, %s gives %d", r, fast[k],
+				        bv(&a, r), slow[k], bv(&b, r));
+	}
+	floe_column c;
+	REQUIRE(ev(&t, "s IN ('BUY', 'SELL')", &c));
+	CHECK(bv(&c, 0) == 1 && bv(&c, 1) == 0 && bv(&c, 3) == -1 && bv(&c, 4) == 1 && bv(&c, 5) == 0);
+	/* more literals than one pass takes: the general path, same answers */
+	char *list = malloc(4000), *ors = malloc(8000);
+	REQUIRE(list && ors);
+	size_t at = (size_t)snprintf(list, 4000, "s IN ("), ot = 0;
+	for (int i = 0; i < 80; i++) {
+		at += (size_t)snprintf(list + at, 4000 - at, "'v%d', ", i);
+		ot += (size_t)snprintf(ors + ot, 8000 - ot, "s = 'v%d' OR ", i);
+	}
+	snprintf(list + at, 4000 - at, "'NYSE')");
+	snprintf(ors + ot, 8000 - ot, "s = 'NYSE'");
+	floe_column a, b;
+	REQUIRE(ev(&t, list, &a) && ev(&t, ors, &b));
+	for (int r = 0; r < 8; r++)
+		CHECK_EQ_INT(bv(&a, r), bv(&b, r));
+	CHECK(bv(&a, 6) == 1 && bv(&a, 0) == 0);
+	free(list);
+	free(ors);
+	tb_free(&t);
+}
+
 TEST(expr_comparisons_across_types)
 {
 	tb t;
