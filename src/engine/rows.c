@@ -142,13 +142,74 @@ int eng_value_cmp(const floe_column *a, int64_t i, const floe_column *b, int64_t
 
 /* ---- radix sort of (key, index) pairs ------------------------------------------- */
 
+static int radix_pairs(uint64_t *key, int32_t *idx, uint64_t *tk, int32_t *ti, int64_t n,
+                       floe_error *err);
+
+/* Keys that are sorted but for a few (events by time with some late ones;
+ * window starts once the rows are in time order): the keys below the
+ * running maximum are taken out, sorted on their own and merged back.
+ * Stable: a key taken out is preceded in the input by every kept key
+ * equal to it (a later kept key is at least the running maximum, which
+ * is above it), so on a tie the kept key goes first. 1 when more than
+ * n / NEARLY_OUT keys are out of order (the caller radix sorts). */
+#define NEARLY_OUT 16
+
+static int nearly_sorted(uint64_t *key, int32_t *idx, uint64_t *tk, int32_t *ti, int64_t n,
+                         floe_error *err)
+{
+	uint64_t mx = key[0];
+	int64_t nout = 0;
+	for (int64_t i = 1; i < n; i++) {
+		if (key[i] < mx)
+			nout++;
+		else
+			mx = key[i];
+	}
+	if (nout == 0)
+		return 0;
+	if (nout > n / NEARLY_OUT)
+		return 1;
+	/* kept keys to the front of key/idx, the others to tk/ti */
+	int64_t nk = 1, no = 0;
+	mx = key[0];
+	for (int64_t i = 1; i < n; i++) {
+		if (key[i] < mx) {
+			tk[no] = key[i];
+			ti[no++] = idx[i];
+		} else {
+			mx = key[i];
+			key[nk] = key[i];
+			idx[nk++] = idx[i];
+		}
+	}
+	/* nout <= n / 16: the rest of tk/ti is scratch enough */
+	int rc = radix_pairs(tk, ti, tk + no, ti + no, no, err);
+	if (rc)
+		return rc;
+	/* merge from the back: on a tie the key taken out goes last */
+	int64_t i = nk - 1, j = no - 1, k = n - 1;
+	while (j >= 0) {
+		if (i >= 0 && key[i] > tk[j]) {
+			key[k] = key[i];
+			idx[k--] = idx[i--];
+		} else {
+			key[k] = tk[j];
+			idx[k--] = ti[j--];
+		}
+	}
+	return 0;
+}
+
 /* Sort key[0..n) with idx[] alongside, stably, by unsigned key. tk/ti are
- * scratch of n entries; the result ends in key/idx. */
+ * scratch of n entries; the result (keys unchanged) ends in key/idx. */
 static int radix_pairs(uint64_t *key, int32_t *idx, uint64_t *tk, int32_t *ti, int64_t n,
                        floe_error *err)
 {
 	if (n < 2)
 		return 0;
+	int nrc = nearly_sorted(key, idx, tk, ti, n, err);
+	if (nrc <= 0)
+		return nrc;
 	uint64_t lo = key[0], hi = key[0];
 	for (int64_t i = 1; i < n; i++) {
 		if (key[i] < lo)
@@ -169,7 +230,6 @@ static int radix_pairs(uint64_t *key, int32_t *idx, uint64_t *tk, int32_t *ti, i
 	uint64_t mask = nb - 1;
 	for (int64_t i = 0; i < n; i++) {
 		uint64_t v = key[i] - lo;
-		key[i] = v;
 		for (int p = 0; p < npass; p++)
 			hist[(size_t)p * nb + ((v >> (p * w)) & mask)]++;
 	}
@@ -178,7 +238,7 @@ static int radix_pairs(uint64_t *key, int32_t *idx, uint64_t *tk, int32_t *ti, i
 	for (int p = 0; p < npass; p++) {
 		uint32_t *h = hist + (size_t)p * nb;
 		int shift = p * w;
-		if (h[(sk[0] >> shift) & mask] == (uint64_t)n)
+		if (h[((sk[0] - lo) >> shift) & mask] == (uint64_t)n)
 			continue; /* every key has this digit */
 		uint32_t sum = 0;
 		for (size_t d = 0; d < nb; d++) {
@@ -187,7 +247,7 @@ static int radix_pairs(uint64_t *key, int32_t *idx, uint64_t *tk, int32_t *ti, i
 			sum += c;
 		}
 		for (int64_t i = 0; i < n; i++) {
-			uint32_t pos = h[(sk[i] >> shift) & mask]++;
+			uint32_t pos = h[((sk[i] - lo) >> shift) & mask]++;
 			dk[pos] = sk[i];
 			di[pos] = si[i];
 		}
