@@ -21,6 +21,7 @@
 #include "floe/parquet.h"
 
 #define MERGE_MAX_KEYS 16
+#define MERGE_CHUNK 32   /* source keys hashed and prefetched together */
 
 /* One distinct source key and the row that carries it. */
 typedef struct src_key {
@@ -52,6 +53,7 @@ struct floe_merge {
 	                            above index + 1 (0 = empty) */
 	size_t nslots;
 	floe_buf kbuf;
+	floe_buf cbuf;           /* the keys of a chunk of source rows */
 	int64_t source_rows;
 	/* key bounds of the source, per key column (for file skipping) */
 	bool has_bounds;
@@ -81,6 +83,7 @@ void floe_merge_abort(floe_merge *m)
 	floe_arena_free(m->src_arena);
 	floe_buf_free(&m->keys);
 	floe_buf_free(&m->kbuf);
+	floe_buf_free(&m->cbuf);
 	free(m->ents);
 	free(m->slots);
 	free(m->src);
@@ -250,12 +253,16 @@ static void slot_put(uint64_t *slots, size_t nslots, uint64_t h, size_t idx)
 	slots[j] = SLOT_TAG(h) | (uint64_t)(idx + 1);
 }
 
-static int key_add(floe_merge *m, uint64_t h, uint32_t batch, uint32_t row)
+/* Room for `want` keys in all: the slots at most half full, the entries
+ * allocated (doubling, so that the keys are placed again rarely). */
+static int key_reserve(floe_merge *m, size_t want)
 {
-	if (m->nents >= UINT32_MAX - 1)
+	if (want >= UINT32_MAX - 1)
 		return FLOE_ENOMEM; /* slots keep the index in 32 bits */
-	if ((m->nents + 1) * 2 > m->nslots) {
-		size_t ns = m->nslots ? m->nslots * 2 : 4096;
+	if (want * 2 > m->nslots) {
+		size_t ns = m->nslots ? m->nslots : 4096;
+		while (want * 2 > ns)
+			ns *= 2;
 		uint64_t *v = calloc(ns, sizeof *v);
 		if (!v)
 			return FLOE_ENOMEM;
@@ -265,14 +272,25 @@ static int key_add(floe_merge *m, uint64_t h, uint32_t batch, uint32_t row)
 		m->slots = v;
 		m->nslots = ns;
 	}
-	if (m->nents == m->capents) {
-		size_t cap = m->capents ? m->capents * 2 : 4096;
+	if (want > m->capents) {
+		size_t cap = m->capents ? m->capents : 4096;
+		while (want > cap)
+			cap *= 2;
 		src_key *v = realloc(m->ents, cap * sizeof *v);
 		if (!v)
 			return FLOE_ENOMEM;
 		m->ents = v;
 		m->capents = cap;
 	}
+	return 0;
+}
+
+/* Add the key in m->kbuf (hash h) for source row (batch, row). */
+static int key_add(floe_merge *m, uint64_t h, uint32_t batch, uint32_t row)
+{
+	int rc = key_reserve(m, m->nents + 1);
+	if (rc)
+		return rc;
 	src_key *e = &m->ents[m->nents];
 	e->hash = h;
 	e->off = m->keys.len;
@@ -292,6 +310,32 @@ int floe_merge_set_summary(floe_merge *m, const char *key, const char *value,
                            floe_error *err)
 {
 	return ice_summary_extra_set(m->src_arena, &m->d.extra, &m->d.nextra, key, value, err);
+}
+
+/* Source row r of batch bi (in sb), key k[0..len) with hash h: a new key,
+ * or a duplicate that the precombine column decides. */
+static int source_row(floe_merge *m, const floe_batch *sb, uint32_t bi, int64_t r,
+                      const uint8_t *k, size_t len, uint64_t h, floe_error *err)
+{
+	src_key *e = key_find(m, k, len, h);
+	if (!e) {
+		floe_buf_clear(&m->kbuf);
+		if (floe_buf_append(&m->kbuf, k, len) || key_add(m, h, bi, (uint32_t)r))
+			return oom(err);
+		return 0;
+	}
+	if (m->pcol < 0)
+		return floe_error_set(err, FLOE_EINVALID, "merge source row %" PRId64 ": its key "
+		                      "appears twice in the source; give a precombine column to pick "
+		                      "the row that wins", m->source_rows + r + 1);
+	/* the larger precombine value wins; on a tie the later row */
+	const floe_column *pc = &sb->cols[m->pcol];
+	const floe_column *oc = &m->src[e->batch].cols[m->pcol];
+	if (ice_cell_cmp(pc, r, oc, e->row) >= 0) {
+		e->batch = bi;
+		e->row = (uint32_t)r;
+	}
+	return 0;
 }
 
 int floe_merge_batch(floe_merge *m, const floe_batch *b, floe_error *err)
@@ -316,36 +360,42 @@ int floe_merge_batch(floe_merge *m, const floe_batch *b, floe_error *err)
 	const floe_column *kc[MERGE_MAX_KEYS];
 	for (int i = 0; i < m->nkeys; i++)
 		kc[i] = &sb->cols[m->kcol[i]];
-	for (int64_t r = 0; r < sb->nrows; r++) {
-		for (int i = 0; i < m->nkeys; i++)
-			if (!floe_column_is_valid(kc[i], r))
-				return floe_error_set(err, FLOE_EINVALID, "merge source row %" PRId64 ": key "
-				                      "column '%s' is NULL", m->source_rows + r + 1,
-				                      m->fs->fields[m->kcol[i]].name);
-		if (ice_key_of(&m->kbuf, kc, m->nkeys, r))
-			return oom(err);
-		uint64_t h = XXH3_64bits(m->kbuf.data, m->kbuf.len);
-		src_key *e = key_find(m, m->kbuf.data, m->kbuf.len, h);
-		if (!e) {
-			if (key_add(m, h, bi, (uint32_t)r))
+	/* room for every row's key up front; then by chunks: the keys and
+	 * hashes of a chunk first, their slots prefetched, then looked up
+	 * (each lookup was a wait on memory) */
+	if (key_reserve(m, m->nents + (size_t)sb->nrows))
+		return oom(err);
+	size_t koff[MERGE_CHUNK + 1];
+	uint64_t hs[MERGE_CHUNK];
+	for (int64_t r0 = 0; r0 < sb->nrows; r0 += MERGE_CHUNK) {
+		int64_t nc = sb->nrows - r0 < MERGE_CHUNK ? sb->nrows - r0 : MERGE_CHUNK;
+		floe_buf_clear(&m->cbuf);
+		for (int64_t j = 0; j < nc; j++) {
+			int64_t r = r0 + j;
+			for (int i = 0; i < m->nkeys; i++)
+				if (!floe_column_is_valid(kc[i], r))
+					return floe_error_set(err, FLOE_EINVALID, "merge source row %" PRId64
+					                      ": key column '%s' is NULL", m->source_rows + r + 1,
+					                      m->fs->fields[m->kcol[i]].name);
+			if (ice_key_of(&m->kbuf, kc, m->nkeys, r))
 				return oom(err);
-			continue;
+			koff[j] = m->cbuf.len;
+			if (floe_buf_append(&m->cbuf, m->kbuf.data, m->kbuf.len))
+				return oom(err);
+			hs[j] = XXH3_64bits(m->kbuf.data, m->kbuf.len);
+			if (m->nslots)
+				__builtin_prefetch(&m->slots[hs[j] & (m->nslots - 1)]);
 		}
-		if (m->pcol < 0)
-			return floe_error_set(err, FLOE_EINVALID, "merge source row %" PRId64 ": its key "
-			                      "appears twice in the source; give a precombine column to pick "
-			                      "the row that wins", m->source_rows + r + 1);
-		/* the larger precombine value wins; on a tie the later row */
-		const floe_column *pc = &sb->cols[m->pcol];
-		const floe_column *oc = &m->src[e->batch].cols[m->pcol];
-		if (ice_cell_cmp(pc, r, oc, e->row) >= 0) {
-			e->batch = bi;
-			e->row = (uint32_t)r;
-		}
+		koff[nc] = m->cbuf.len;
+		for (int64_t j = 0; j < nc; j++)
+			if ((rc = source_row(m, sb, bi, r0 + j, m->cbuf.data + koff[j],
+			                     koff[j + 1] - koff[j], hs[j], err)))
+				return rc;
 	}
 	m->source_rows += sb->nrows;
 	return 0;
 }
+
 
 /* ---- commit --------------------------------------------------------------------- */
 
