@@ -949,14 +949,21 @@ int ice_batch_gather(floe_arena *arena, const floe_batch *src, const int32_t *id
 			d->data = floe_arena_alloc(arena, (size_t)total + 1);
 			if (!d->offsets || !d->data)
 				return oom(err);
+			/* runs of consecutive source rows (most of a selection that
+			 * keeps most rows) are one copy of their bytes */
 			int64_t pos = 0;
 			d->offsets[0] = 0;
-			for (int64_t r = 0; r < n; r++) {
-				int64_t len = s->offsets[idx[r] + 1] - s->offsets[idx[r]];
-				if (len > 0)
-					memcpy(d->data + pos, s->data + s->offsets[idx[r]], (size_t)len);
-				pos += len;
-				d->offsets[r + 1] = pos;
+			for (int64_t r = 0; r < n;) {
+				int64_t e = r + 1;
+				while (e < n && idx[e] == idx[e - 1] + 1)
+					e++;
+				int64_t from = s->offsets[idx[r]], to = s->offsets[idx[e - 1] + 1];
+				if (to > from)
+					memcpy(d->data + pos, s->data + from, (size_t)(to - from));
+				for (int64_t k = r; k < e; k++)
+					d->offsets[k + 1] = pos + s->offsets[idx[k] + 1] - from;
+				pos += to - from;
+				r = e;
 			}
 		} else {
 			size_t w = (size_t)floe_type_value_width(&s->type);
@@ -964,11 +971,12 @@ int ice_batch_gather(floe_arena *arena, const floe_batch *src, const int32_t *id
 			if (!v)
 				return oom(err);
 			const uint8_t *sv = s->values;
-			switch (w) {
-			case 1: for (int64_t r = 0; r < n; r++) v[r] = sv[idx[r]]; break;
-			case 4: for (int64_t r = 0; r < n; r++) memcpy(v + r * 4, sv + (size_t)idx[r] * 4, 4); break;
-			case 8: for (int64_t r = 0; r < n; r++) memcpy(v + r * 8, sv + (size_t)idx[r] * 8, 8); break;
-			default: for (int64_t r = 0; r < n; r++) memcpy(v + (size_t)r * w, sv + (size_t)idx[r] * w, w);
+			for (int64_t r = 0; r < n;) {
+				int64_t e = r + 1;
+				while (e < n && idx[e] == idx[e - 1] + 1)
+					e++;
+				memcpy(v + (size_t)r * w, sv + (size_t)idx[r] * w, (size_t)(e - r) * w);
+				r = e;
 			}
 			d->values = v;
 		}

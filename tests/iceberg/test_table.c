@@ -17,6 +17,7 @@
 #include "floe/catalog.h"
 #include "floe/table.h"
 #include "harness.h"
+#include "iceberg/table_int.h"
 #include "util/fs.h"
 
 #define DAY_US 86400000000LL
@@ -1125,4 +1126,69 @@ TEST(table_manifest_cache_plans_without_reading_and_stays_true)
 	}
 	floe_table_close(t);
 	floe_catalog_close(c);
+}
+
+/* ice_batch_gather: rows by index, runs of consecutive rows copied at once,
+ * other orders, repeats and NULLs row by row: the same values either way. */
+TEST(table_batch_gather_runs_and_single_rows)
+{
+	floe_error err;
+	floe_arena *ar = floe_arena_new(0);
+	floe_schema *s;
+	REQUIRE_OK(floe_schema_parse(&s, "id long, name string, n int, ok boolean", ar, &err), &err);
+	floe_batch_builder *b;
+	REQUIRE_OK(floe_batch_builder_new(&b, s, &err), &err);
+	const int N = 500;
+	for (int r = 0; r < N; r++) {
+		char txt[32];
+		int len = snprintf(txt, sizeof txt, "%.*s", r % 9, "name-abcdefgh");
+		if (r % 13 == 0)
+			floe_batch_builder_null(b, 0, &err);
+		else
+			floe_batch_builder_i64(b, 0, r * 1000003LL, &err);
+		if (r % 17 == 0)
+			floe_batch_builder_null(b, 1, &err);
+		else
+			floe_batch_builder_bytes(b, 1, txt, len, &err);
+		floe_batch_builder_i32(b, 2, -r, &err);
+		REQUIRE_OK(floe_batch_builder_bool(b, 3, r % 3 == 0, &err), &err);
+	}
+	const floe_batch *src = floe_batch_builder_view(b);
+	/* a long run, a gap, single rows backwards, a repeat, a run to the end */
+	int32_t idx[700];
+	int64_t n = 0;
+	for (int r = 10; r < 200; r++)
+		idx[n++] = r;
+	for (int r = 150; r > 120; r -= 3)
+		idx[n++] = r;
+	idx[n++] = 7;
+	idx[n++] = 7;
+	idx[n++] = 8;
+	for (int r = 420; r < N; r++)
+		idx[n++] = r;
+	idx[n++] = 0;
+	floe_batch out;
+	REQUIRE_OK(ice_batch_gather(ar, src, idx, n, &out, &err), &err);
+	CHECK_EQ_INT(out.nrows, n);
+	for (int64_t k = 0; k < n; k++) {
+		int64_t r = idx[k];
+		for (int c = 0; c < 4; c++)
+			if (floe_column_is_valid(&out.cols[c], k) != floe_column_is_valid(&src->cols[c], r))
+				th_fail(__FILE__, __LINE__, "row %lld column %d: validity differs", (long long)k, c);
+		if (floe_column_is_valid(&src->cols[0], r))
+			CHECK_EQ_INT(((const int64_t *)out.cols[0].values)[k], r * 1000003LL);
+		const floe_column *sc = &src->cols[1], *dc = &out.cols[1];
+		int64_t sl = sc->offsets[r + 1] - sc->offsets[r], dl = dc->offsets[k + 1] - dc->offsets[k];
+		if (sl != dl || (sl && memcmp(sc->data + sc->offsets[r], dc->data + dc->offsets[k],
+		                              (size_t)sl) != 0))
+			th_fail(__FILE__, __LINE__, "row %lld: string differs", (long long)k);
+		CHECK_EQ_INT(((const int32_t *)out.cols[2].values)[k], -r);
+		CHECK_EQ_INT(((const uint8_t *)out.cols[3].values)[k] != 0, r % 3 == 0);
+	}
+	int64_t nulls = 0;
+	for (int64_t k = 0; k < n; k++)
+		nulls += idx[k] % 17 == 0;
+	CHECK_EQ_INT(out.cols[1].null_count, nulls);
+	floe_batch_builder_free(b);
+	floe_arena_free(ar);
 }
