@@ -3,15 +3,17 @@
  * fields, nested values kept as JSON text, strings unescaped only when they
  * hold escapes); CSV rows by RFC 4180 with each file's header naming the
  * columns. A record is converted whole before it is added, so a bad field
- * never leaves half a row; the spec's checks then run vectorized over
- * chunks of rows. Every reject carries a one-line reason. */
+ * never leaves half a row; good rows go straight into Bronze's columns,
+ * kept here in floe_batch_builder's layout without its per-value checks.
+ * The spec's checks then run vectorized over chunks of rows, and the rows
+ * failing them are moved out in place. Every reject carries a one-line
+ * reason. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ingest/ingest_int.h"
-#include "iceberg/table_int.h"
 #include "util/text.h"
 
 typedef enum slot_kind {
@@ -32,11 +34,36 @@ typedef struct slot {
 	bool quoted;  /* CSV: the field was quoted */
 } slot;
 
+/* A column of the pending good rows, laid out as floe_batch_builder lays
+ * its columns out (floe/batch.h): fixed-width values, or int64 offsets +
+ * data; the validity bitmap absent (len 0) until the column's first NULL,
+ * its bits past the last row clear. Rows are added whole, so every column
+ * holds d->nrows values. */
+typedef enum ing_col_kind {
+	ING_C_BYTES = 0, /* variable width: value.bytes/len */
+	ING_C_FIXED,     /* fixed-width bytes (uuid, fixed, wide decimal) */
+	ING_C_BOOL,
+	ING_C_I32,
+	ING_C_I64,
+	ING_C_F32,
+	ING_C_F64
+} ing_col_kind;
+
+typedef struct ing_col {
+	floe_buf values, offsets, data, validity;
+	int width; /* bytes per fixed-width value */
+	ing_col_kind kind;
+} ing_col;
+
 struct ing_decoder {
 	const floe_record_spec *spec;
 	ing_format fmt;
 	int nf;
-	floe_batch_builder *good, *bad;
+	floe_batch_builder *bad;
+	ing_col *cols;         /* the good rows: Bronze's columns */
+	floe_column *view_cols;
+	floe_batch view;
+	int64_t nrows;
 	slot *slots;
 	floe_value *vals;
 	bool *isnull;
@@ -53,13 +80,54 @@ struct ing_decoder {
 	/* take */
 	uint8_t *keep, *pass;
 	int *why;
-	int32_t *idx;
 	size_t cap;
-	floe_arena *arena;
-	floe_batch taken;
 };
 
 /* ---- set-up ------------------------------------------------------------- */
+
+static ing_col_kind col_kind(const floe_type *t)
+{
+	switch (t->id) {
+	case FLOE_TYPE_BOOLEAN: return ING_C_BOOL;
+	case FLOE_TYPE_INT:
+	case FLOE_TYPE_DATE: return ING_C_I32;
+	case FLOE_TYPE_FLOAT: return ING_C_F32;
+	case FLOE_TYPE_DOUBLE: return ING_C_F64;
+	case FLOE_TYPE_DECIMAL: return t->precision <= 18 ? ING_C_I64 : ING_C_FIXED;
+	case FLOE_TYPE_LONG:
+	case FLOE_TYPE_TIME:
+	case FLOE_TYPE_TIMESTAMP:
+	case FLOE_TYPE_TIMESTAMPTZ:
+	case FLOE_TYPE_TIMESTAMP_NS:
+	case FLOE_TYPE_TIMESTAMPTZ_NS: return ING_C_I64;
+	case FLOE_TYPE_UUID:
+	case FLOE_TYPE_FIXED: return ING_C_FIXED;
+	default: return ING_C_BYTES;
+	}
+}
+
+/* The columns of the Bronze schema, empty. */
+static int cols_new(ing_decoder *d, floe_error *err)
+{
+	const floe_schema *s = d->spec->bronze;
+	size_t n = s->nfields > 0 ? (size_t)s->nfields : 1;
+	d->cols = calloc(n, sizeof *d->cols);
+	d->view_cols = calloc(n, sizeof *d->view_cols);
+	if (!d->cols || !d->view_cols)
+		return floe_error_set(err, FLOE_ENOMEM, "out of memory");
+	for (int i = 0; i < s->nfields; i++) {
+		ing_col *c = &d->cols[i];
+		const floe_type *t = &s->fields[i].type;
+		c->kind = col_kind(t);
+		c->width = floe_type_value_width(t);
+		if (c->kind != ING_C_BYTES && c->width <= 0)
+			return floe_error_set(err, FLOE_EINVALID, "column '%s' has no storage width",
+			                      s->fields[i].name);
+		if (c->kind == ING_C_BYTES && floe_buf_append(&c->offsets, &(int64_t){ 0 }, 8))
+			return floe_error_set(err, FLOE_ENOMEM, "out of memory");
+	}
+	return 0;
+}
 
 int ing_decoder_new(ing_decoder **out, const floe_record_spec *spec, ing_format fmt,
                     floe_error *err)
@@ -76,11 +144,10 @@ int ing_decoder_new(ing_decoder **out, const floe_record_spec *spec, ing_format 
 	d->isnull = calloc((size_t)d->nf, sizeof *d->isnull);
 	d->scratch = calloc((size_t)d->nf, sizeof *d->scratch);
 	d->name_len = calloc((size_t)d->nf, sizeof *d->name_len);
-	d->arena = floe_arena_new(0);
-	if (!d->slots || !d->vals || !d->isnull || !d->scratch || !d->name_len || !d->arena)
+	if (!d->slots || !d->vals || !d->isnull || !d->scratch || !d->name_len)
 		rc = floe_error_set(err, FLOE_ENOMEM, "out of memory");
 	if (!rc)
-		rc = floe_batch_builder_new(&d->good, spec->bronze, err);
+		rc = cols_new(d, err);
 	if (!rc)
 		rc = floe_batch_builder_new(&d->bad, spec->quarantine, err);
 	if (rc) {
@@ -97,8 +164,16 @@ void ing_decoder_free(ing_decoder *d)
 {
 	if (!d)
 		return;
-	floe_batch_builder_free(d->good);
 	floe_batch_builder_free(d->bad);
+	if (d->cols)
+		for (int i = 0; i < d->spec->bronze->nfields; i++) {
+			floe_buf_free(&d->cols[i].values);
+			floe_buf_free(&d->cols[i].offsets);
+			floe_buf_free(&d->cols[i].data);
+			floe_buf_free(&d->cols[i].validity);
+		}
+	free(d->cols);
+	free(d->view_cols);
 	if (d->scratch)
 		for (int i = 0; i < d->nf; i++)
 			floe_buf_free(&d->scratch[i]);
@@ -112,8 +187,6 @@ void ing_decoder_free(ing_decoder *d)
 	free(d->keep);
 	free(d->pass);
 	free(d->why);
-	free(d->idx);
-	floe_arena_free(d->arena);
 	free(d);
 }
 
@@ -853,33 +926,207 @@ static int convert(ing_decoder *d, int i)
 	return 0;
 }
 
+/* ---- the pending good rows ---------------------------------------------- */
+
+/* Row r's validity bit in c. No bitmap while every row is valid; the first
+ * NULL makes one with the earlier rows' bits set. */
+static int col_bit(ing_col *c, int64_t r, bool valid)
+{
+	if (c->validity.len == 0 && valid)
+		return 0;
+	size_t need = (size_t)(r >> 3) + 1;
+	if (c->validity.len < need) {
+		bool fresh = c->validity.len == 0;
+		size_t add = need - c->validity.len;
+		if (floe_buf_reserve(&c->validity, add))
+			return FLOE_ENOMEM;
+		memset(floe_buf_extend(&c->validity, add), fresh ? 0xff : 0, add);
+		if (fresh)
+			c->validity.data[need - 1] = (uint8_t)((1u << (r & 7)) - 1);
+	}
+	floe_bitmap_set(c->validity.data, r, valid);
+	return 0;
+}
+
+static inline int col_put_fixed(ing_col *c, int64_t r, const void *p, size_t n)
+{
+	if (c->validity.len && col_bit(c, r, true))
+		return FLOE_ENOMEM;
+	return floe_buf_append(&c->values, p, n);
+}
+
+static inline int col_put_bytes(ing_col *c, int64_t r, const void *p, size_t n)
+{
+	if (c->validity.len && col_bit(c, r, true))
+		return FLOE_ENOMEM;
+	if (floe_buf_append(&c->data, p, n))
+		return FLOE_ENOMEM;
+	int64_t off = (int64_t)c->data.len;
+	return floe_buf_append(&c->offsets, &off, sizeof off);
+}
+
+/* A NULL: no bytes, or a zeroed fixed-width value. */
+static int col_put_null(ing_col *c, int64_t r)
+{
+	if (col_bit(c, r, false))
+		return FLOE_ENOMEM;
+	if (c->kind == ING_C_BYTES) {
+		int64_t off = (int64_t)c->data.len;
+		return floe_buf_append(&c->offsets, &off, sizeof off);
+	}
+	if (floe_buf_reserve(&c->values, (size_t)c->width))
+		return FLOE_ENOMEM;
+	memset(floe_buf_extend(&c->values, (size_t)c->width), 0, (size_t)c->width);
+	return 0;
+}
+
+/* A value as floe_text_parse leaves it, stored as floe_text_append stores
+ * it. FLOE_EINVALID: fixed-width bytes of another length. */
+static inline int col_put_value(ing_col *c, int64_t r, const floe_value *v)
+{
+	switch (c->kind) {
+	case ING_C_BYTES:
+		return col_put_bytes(c, r, v->bytes, (size_t)v->len);
+	case ING_C_FIXED:
+		if (v->len != c->width)
+			return FLOE_EINVALID;
+		return col_put_fixed(c, r, v->bytes, (size_t)v->len);
+	case ING_C_BOOL:
+		return col_put_fixed(c, r, &(uint8_t){ v->b ? 1 : 0 }, 1);
+	case ING_C_I32:
+		return col_put_fixed(c, r, &(int32_t){ (int32_t)v->i }, 4);
+	case ING_C_I64:
+		return col_put_fixed(c, r, &v->i, 8);
+	case ING_C_F32:
+		return col_put_fixed(c, r, &(float){ (float)v->d }, 4);
+	case ING_C_F64:
+		return col_put_fixed(c, r, &v->d, 8);
+	}
+	return FLOE_EINVALID;
+}
+
+/* Every column back to `rows` rows (a row that failed half-way). */
+static void cols_truncate(ing_decoder *d, int64_t rows)
+{
+	for (int i = 0; i < d->spec->bronze->nfields; i++) {
+		ing_col *c = &d->cols[i];
+		if (c->kind == ING_C_BYTES) {
+			c->offsets.len = (size_t)(rows + 1) * 8;
+			c->data.len = (size_t)((const int64_t *)(void *)c->offsets.data)[rows];
+		} else {
+			c->values.len = (size_t)rows * (size_t)c->width;
+		}
+		if (c->validity.len > (size_t)(rows >> 3))
+			floe_bitmap_set(c->validity.data, rows, false);
+	}
+}
+
 static int add_row(ing_decoder *d, const char *data, size_t len, const ing_meta *m,
                    floe_error *err)
 {
-	const floe_field *f = d->spec->fields->fields;
-	floe_batch_builder *b = d->good;
+	int64_t r = d->nrows;
+	ing_col *c = d->cols;
 	int rc = 0;
 	for (int i = 0; i < d->nf && !rc; i++)
-		rc = d->isnull[i] ? floe_batch_builder_null(b, i, err)
-		                  : floe_text_append(b, i, &f[i].type, &d->vals[i], err);
-	int c = d->nf;
-	if (!rc)
-		rc = floe_batch_builder_bytes(b, c + ING_META_RAW, data, (int64_t)len, err);
+		rc = d->isnull[i] ? col_put_null(&c[i], r) : col_put_value(&c[i], r, &d->vals[i]);
+	c += d->nf;
 	if (m->source != d->src) {
 		d->src = m->source;
 		d->src_len = strlen(m->source);
 	}
 	if (!rc)
-		rc = floe_batch_builder_bytes(b, c + ING_META_SOURCE, m->source, (int64_t)d->src_len,
-		                              err);
+		rc = col_put_bytes(&c[ING_META_RAW], r, data, len);
 	if (!rc)
-		rc = m->partition < 0 ? floe_batch_builder_null(b, c + ING_META_PARTITION, err)
-		                      : floe_batch_builder_i32(b, c + ING_META_PARTITION, m->partition, err);
+		rc = col_put_bytes(&c[ING_META_SOURCE], r, m->source, d->src_len);
 	if (!rc)
-		rc = floe_batch_builder_i64(b, c + ING_META_OFFSET, m->offset, err);
+		rc = m->partition < 0 ? col_put_null(&c[ING_META_PARTITION], r)
+		                      : col_put_fixed(&c[ING_META_PARTITION], r, &m->partition, 4);
 	if (!rc)
-		rc = floe_batch_builder_i64(b, c + ING_META_INGEST_TIME, m->ingest_us, err);
-	return rc;
+		rc = col_put_fixed(&c[ING_META_OFFSET], r, &m->offset, 8);
+	if (!rc)
+		rc = col_put_fixed(&c[ING_META_INGEST_TIME], r, &m->ingest_us, 8);
+	if (rc) {
+		cols_truncate(d, r);
+		return rc == FLOE_ENOMEM ? floe_error_set(err, rc, "out of memory")
+		                         : floe_error_set(err, rc, "a fixed-width value of the "
+		                                          "wrong length");
+	}
+	d->nrows++;
+	return 0;
+}
+
+/* The pending rows as a batch (valid until the next change). */
+static const floe_batch *good_view(ing_decoder *d)
+{
+	const floe_schema *s = d->spec->bronze;
+	for (int i = 0; i < s->nfields; i++) {
+		const ing_col *c = &d->cols[i];
+		floe_column *vc = &d->view_cols[i];
+		memset(vc, 0, sizeof *vc);
+		vc->type = s->fields[i].type;
+		if (c->validity.len) {
+			int64_t valid = 0; /* the bits past the last row are clear */
+			for (size_t k = 0; k < c->validity.len; k++)
+				valid += __builtin_popcount(c->validity.data[k]);
+			vc->validity = c->validity.data;
+			vc->null_count = d->nrows - valid;
+		}
+		if (c->kind == ING_C_BYTES) {
+			vc->offsets = (int64_t *)(void *)c->offsets.data;
+			vc->data = c->data.data ? c->data.data : (uint8_t *)"";
+		} else {
+			vc->values = c->values.data;
+		}
+	}
+	d->view.nrows = d->nrows;
+	d->view.ncols = s->nfields;
+	d->view.cols = d->view_cols;
+	d->view.schema = s;
+	return &d->view;
+}
+
+/* Keep the rows of c that keep[] flags, in order: n rows, the first
+ * dropped one at `first`, nk kept. Runs of kept rows move down whole. */
+static void col_compact(ing_col *c, const uint8_t *keep, int64_t n, int64_t first, int64_t nk)
+{
+	int64_t *off = (int64_t *)(void *)c->offsets.data;
+	size_t w = (size_t)c->width;
+	int64_t k = first;
+	for (int64_t r = first; r < n;) {
+		if (!keep[r]) {
+			r++;
+			continue;
+		}
+		int64_t e = r;
+		while (e < n && keep[e])
+			e++;
+		if (c->kind == ING_C_BYTES) {
+			int64_t from = off[r], to = off[k];
+			memmove(c->data.data + to, c->data.data + from, (size_t)(off[e] - from));
+			for (int64_t j = r; j < e; j++)
+				off[k + (j - r) + 1] = off[j + 1] - from + to;
+		} else {
+			memmove(c->values.data + (size_t)k * w, c->values.data + (size_t)r * w,
+			        (size_t)(e - r) * w);
+		}
+		if (c->validity.len)
+			for (int64_t j = r; j < e; j++)
+				floe_bitmap_set(c->validity.data, k + (j - r),
+				                (c->validity.data[j >> 3] >> (j & 7)) & 1);
+		k += e - r;
+		r = e;
+	}
+	if (c->kind == ING_C_BYTES) {
+		c->offsets.len = (size_t)(nk + 1) * 8;
+		c->data.len = (size_t)off[nk];
+	} else {
+		c->values.len = (size_t)nk * w;
+	}
+	if (c->validity.len) { /* clear the bits past the last row */
+		size_t b = (size_t)(nk >> 3);
+		c->validity.data[b] &= (uint8_t)((1u << (nk & 7)) - 1);
+		memset(c->validity.data + b + 1, 0, c->validity.len - b - 1);
+	}
 }
 
 static int add_reject(ing_decoder *d, const void *data, size_t len, const char *reason,
@@ -950,7 +1197,7 @@ int ing_decoder_reject(ing_decoder *d, const char *data, size_t len, const char 
 
 int64_t ing_decoder_pending(const ing_decoder *d)
 {
-	return floe_batch_builder_rows(d->good);
+	return d->nrows;
 }
 
 static int grow(ing_decoder *d, size_t n)
@@ -966,10 +1213,7 @@ static int grow(ing_decoder *d, size_t n)
 	int *w = realloc(d->why, cap * sizeof *w);
 	if (w)
 		d->why = w;
-	int32_t *x = realloc(d->idx, cap * sizeof *x);
-	if (x)
-		d->idx = x;
-	if (!k || !p || !w || !x)
+	if (!k || !p || !w)
 		return FLOE_ENOMEM;
 	d->cap = cap;
 	return 0;
@@ -984,7 +1228,7 @@ static const uint8_t *col_bytes(const floe_column *c, int64_t r, size_t *n)
 int ing_decoder_take(ing_decoder *d, const ing_pos *qpos, const floe_batch **out,
                      const int64_t **event_us, floe_error *err)
 {
-	const floe_batch *v = floe_batch_builder_view(d->good);
+	const floe_batch *v = good_view(d);
 	int64_t n = v->nrows;
 	*out = v;
 	*event_us = NULL;
@@ -1006,12 +1250,14 @@ int ing_decoder_take(ing_decoder *d, const ing_pos *qpos, const floe_batch **out
 					d->why[r] = c;
 				}
 		}
-		int64_t nk = 0;
+		int64_t nk = 0, first = -1;
 		for (int64_t r = 0; r < n; r++) {
 			if (d->keep[r]) {
-				d->idx[nk++] = (int32_t)r;
+				nk++;
 				continue;
 			}
+			if (first < 0)
+				first = r;
 			const floe_column *cols = v->cols + d->nf;
 			size_t rawn, srcn;
 			const uint8_t *raw = col_bytes(&cols[ING_META_RAW], r, &rawn);
@@ -1039,13 +1285,11 @@ int ing_decoder_take(ing_decoder *d, const ing_pos *qpos, const floe_batch **out
 			if (rc)
 				return rc;
 		}
-		if (nk < n) {
-			floe_arena_reset(d->arena);
-			int rc = ice_batch_gather(d->arena, v, d->idx, nk, &d->taken, err);
-			if (rc)
-				return rc;
-			d->taken.schema = v->schema;
-			*out = &d->taken;
+		if (nk < n) { /* the failing rows out, in place */
+			for (int i = 0; i < v->ncols; i++)
+				col_compact(&d->cols[i], d->keep, n, first, nk);
+			d->nrows = nk;
+			*out = good_view(d);
 		}
 	}
 	if (sp->event_col >= 0)
@@ -1055,8 +1299,15 @@ int ing_decoder_take(ing_decoder *d, const ing_pos *qpos, const floe_batch **out
 
 void ing_decoder_release(ing_decoder *d)
 {
-	floe_batch_builder_clear(d->good);
-	floe_arena_reset(d->arena);
+	for (int i = 0; i < d->spec->bronze->nfields; i++) {
+		ing_col *c = &d->cols[i];
+		c->values.len = 0;
+		c->data.len = 0;
+		c->validity.len = 0;
+		if (c->kind == ING_C_BYTES)
+			c->offsets.len = 8; /* the first offset, 0 */
+	}
+	d->nrows = 0;
 }
 
 const floe_batch *ing_decoder_rejects(ing_decoder *d)

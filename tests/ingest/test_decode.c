@@ -1,14 +1,19 @@
-/* tests/ingest/test_decode.c - the NDJSON decoder's strings: every length
- * around the decoder's eight-byte scanning, with a quote, a backslash
- * escape, a \u escape, raw UTF-8 or a raw control character at every
- * position, decoded to the expected text or rejected. */
+/* tests/ingest/test_decode.c - the NDJSON decoder: its strings at every
+ * length around the eight-byte scanning, with a quote, a backslash escape,
+ * a \u escape, raw UTF-8 or a raw control character at every position,
+ * decoded to the expected text or rejected; and the columns it builds the
+ * good rows in, compared with what floe_text_parse, floe_text_append and a
+ * floe_batch_builder make of the same values (then ice_batch_gather for the
+ * rows the checks keep), over fields of every type, NULLs and rejects. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "floe/ingest.h"
 #include "harness.h"
+#include "iceberg/table_int.h"
 #include "ingest/ingest_int.h"
+#include "util/text.h"
 
 /* What goes into the record at position i (JSON text) and what the
  * decoded value then holds there; NULL json: a raw byte that rejects. */
@@ -74,6 +79,217 @@ TEST(ingest_decode_strings_at_every_position)
 	}
 	for (int i = 0; i < nwant; i++)
 		free(want[i]);
+	ing_decoder_free(d);
+	floe_record_spec_free(spec);
+}
+
+/* ---- the good rows' columns ------------------------------------------------ */
+
+/* Two batches hold the same rows: the same validity bits (also the unused
+ * ones of the last byte), NULL counts, values and bytes. */
+static void check_same_batch(const floe_batch *got, const floe_batch *want, int round)
+{
+	CHECK_EQ_INT(got->nrows, want->nrows);
+	CHECK_EQ_INT(got->ncols, want->ncols);
+	if (got->nrows != want->nrows || got->ncols != want->ncols)
+		return;
+	int64_t n = got->nrows;
+	for (int c = 0; c < got->ncols; c++) {
+		const floe_column *g = &got->cols[c], *w = &want->cols[c];
+		const char *name = want->schema->fields[c].name;
+		if (g->type.id != w->type.id || g->null_count != w->null_count ||
+		    !g->validity != !w->validity) {
+			th_fail(__FILE__, __LINE__, "round %d column %s: type %d/%d, nulls %lld/%lld, "
+			        "bitmap %d/%d", round, name, g->type.id, w->type.id,
+			        (long long)g->null_count, (long long)w->null_count, !!g->validity,
+			        !!w->validity);
+			continue;
+		}
+		if (g->validity && n > 0 && memcmp(g->validity, w->validity, (size_t)(n + 7) / 8))
+			th_fail(__FILE__, __LINE__, "round %d column %s: validity differs", round, name);
+		if (w->offsets) {
+			if (!g->offsets || memcmp(g->offsets, w->offsets, (size_t)(n + 1) * 8) ||
+			    memcmp(g->data, w->data, (size_t)w->offsets[n]))
+				th_fail(__FILE__, __LINE__, "round %d column %s: bytes differ", round, name);
+			continue;
+		}
+		size_t width = (size_t)floe_type_value_width(&w->type);
+		if (n > 0 && memcmp(g->values, w->values, (size_t)n * width))
+			th_fail(__FILE__, __LINE__, "round %d column %s: values differ", round, name);
+	}
+}
+
+/* JSON text of a field's value and the text floe_text_parse gets for it
+ * (NULL: the JSON text itself). */
+typedef struct val {
+	const char *json, *text;
+} val;
+
+typedef struct field_vals {
+	const char *name;
+	val v[4];
+} field_vals;
+
+/* Per field of col_spec, in its order: values that decode. */
+static const field_vals col_vals[] = {
+	{ "s", { { "\"a\"", "a" }, { "\"\"", "" }, { "\"drop\"", "drop" }, { "\"h\\u00e9\"", "h\xc3\xa9" } } },
+	{ "l", { { "0", NULL }, { "-12", NULL }, { "9223372036854775807", NULL }, { "\"42\"", "42" } } },
+	{ "d", { { "1.5", NULL }, { "-0.25", NULL }, { "1e300", NULL }, { "3", NULL } } },
+	{ "f", { { "2.5", NULL }, { "-1", NULL } } },
+	{ "i", { { "7", NULL }, { "-2147483648", NULL } } },
+	{ "b", { { "true", NULL }, { "false", NULL } } },
+	{ "dt", { { "\"2026-11-20\"", "2026-11-20" } } },
+	{ "tm", { { "\"12:34:56.123456\"", "12:34:56.123456" } } },
+	{ "t", { { "\"2026-11-20T14:30:00.000355\"", "2026-11-20T14:30:00.000355" } } },
+	{ "tz", { { "\"2026-11-20T14:30:00.000355Z\"", "2026-11-20T14:30:00.000355Z" },
+	          { "\"2026-11-29T14:30:00+02:00\"", "2026-11-29T14:30:00+02:00" } } },
+	{ "tn", { { "\"2026-11-20T14:30:00.123456789\"", "2026-11-20T14:30:00.123456789" } } },
+	{ "dc", { { "12.34", NULL }, { "\"-0.5\"", "-0.5" } } },
+	{ "dw", { { "123456789012345678901234.567", NULL } } },
+	{ "u", { { "\"123e4567-e89b-12d3-a456-426614174000\"", "123e4567-e89b-12d3-a456-426614174000" } } },
+	{ "x", { { "\"AQIDBA==\"", "AQIDBA==" } } },
+	{ "bn", { { "\"aGVsbG8=\"", "aGVsbG8=" }, { "\"\"", "" } } },
+};
+
+static const char col_spec[] =
+	"{\"name\":\"all\",\"event_time\":\"tz\",\"fields\":\"s string not null, l long, "
+	"d double, f float, i int, b boolean, dt date, tm time, t timestamp, "
+	"tz timestamptz not null, tn timestamp_ns, dc decimal(10,2), dw decimal(30,3), "
+	"u uuid, x fixed[4], bn binary\","
+	"\"checks\":[{\"check\":\"s != 'drop'\",\"reason\":\"dropped\"}]}";
+
+static uint32_t col_rand(uint32_t *st)
+{
+	*st = *st * 1103515245u + 12345u;
+	return *st >> 8;
+}
+
+TEST(ingest_decode_columns_match_the_builder)
+{
+	enum { NF = sizeof col_vals / sizeof *col_vals, ROUNDS = 6, ROWS = 300, MAXROWS = 512 };
+	floe_record_spec *spec = NULL;
+	floe_error err;
+	REQUIRE_OK(floe_record_spec_parse(&spec, col_spec, "all.json", &err), &err);
+	REQUIRE(spec->fields->nfields == NF);
+	ing_decoder *d = NULL;
+	floe_batch_builder *ref = NULL;
+	floe_arena *arena = floe_arena_new(0);
+	floe_buf scratch = { 0 };
+	uint8_t *pass = malloc(MAXROWS);
+	int32_t *idx = malloc(MAXROWS * sizeof *idx);
+	REQUIRE(arena && pass && idx);
+	REQUIRE_OK(ing_decoder_new(&d, spec, ING_NDJSON, &err), &err);
+	REQUIRE_OK(floe_batch_builder_new(&ref, spec->bronze, &err), &err);
+	uint32_t st = 7;
+	int64_t want_rejects = 0;
+	char src_a[] = "a.ndjson", src_b[] = "b.ndjson";
+	for (int round = 0; round < ROUNDS; round++) {
+		/* rounds 0 and 4: rejects, NULLs and rows the check drops; 1: no
+		 * NULLs (the bitmaps absent again); 2: none dropped and a row
+		 * count no multiple of 8; 3: every row dropped; 5: as 2 with NULLs
+		 * in the last rows only (the first in the last bitmap byte) */
+		int rows = round == 2 ? 301 : round == 5 ? 299 : ROWS;
+		for (int row = 0; row < rows; row++) {
+			char rec[2048];
+			size_t n = 0;
+			int pick[NF];
+			bool bad = (round == 0 || round == 4) && col_rand(&st) % 23 == 0;
+			bool nulls = round != 1 && (round != 5 || row >= 297);
+			rec[n++] = '{';
+			for (int f = 0; f < NF; f++) {
+				int nv = 0;
+				while (nv < 4 && col_vals[f].v[nv].json)
+					nv++;
+				uint32_t r = col_rand(&st) % (uint32_t)(nv + 3);
+				pick[f] = r < (uint32_t)nv ? (int)r : r == (uint32_t)nv ? -1 : -2;
+				if (!nulls || f == 0 || f == 9) /* s, tz: not null */
+					pick[f] = (int)(r % (uint32_t)nv);
+				if (f == 0 && (round == 2 || round == 5) && pick[f] == 2)
+					pick[f] = 0;
+				if (f == 0 && round == 3)
+					pick[f] = 2;
+				if (pick[f] == -2)
+					continue; /* absent */
+				n += (size_t)snprintf(rec + n, sizeof rec - n, "%s\"%s\":%s", n > 1 ? "," : "",
+				                      col_vals[f].name,
+				                      pick[f] < 0 ? "null" : col_vals[f].v[pick[f]].json);
+			}
+			if (bad) /* a long that is not one */
+				n += (size_t)snprintf(rec + n, sizeof rec - n, ",\"l\":\"x\"");
+			rec[n++] = '}';
+			ing_meta m = { row % 50 < 25 ? src_a : src_b, row % 3 ? (int32_t)(row % 4) : -1,
+				       round * ROWS + row, 1000 + row };
+			int rc = ing_decoder_add(d, rec, n, false, &m, false, &err);
+			REQUIRE(rc >= 0);
+			CHECK_EQ_INT(rc, bad ? 1 : 0);
+			if (rc) {
+				want_rejects++;
+				continue;
+			}
+			for (int f = 0; f < NF; f++) {
+				const floe_field *fd = &spec->fields->fields[f];
+				if (pick[f] < 0) {
+					REQUIRE_OK(floe_batch_builder_null(ref, f, &err), &err);
+					continue;
+				}
+				const val *v = &col_vals[f].v[pick[f]];
+				const char *t = v->text ? v->text : v->json;
+				floe_value fv;
+				REQUIRE_OK(floe_text_parse(&fv, &fd->type, t, strlen(t), &scratch, &err), &err);
+				REQUIRE_OK(floe_text_append(ref, f, &fd->type, &fv, &err), &err);
+			}
+			REQUIRE_OK(floe_batch_builder_bytes(ref, NF + ING_META_RAW, rec, (int64_t)n, &err),
+			           &err);
+			REQUIRE_OK(floe_batch_builder_bytes(ref, NF + ING_META_SOURCE, m.source,
+			                                    (int64_t)strlen(m.source), &err), &err);
+			if (m.partition < 0)
+				REQUIRE_OK(floe_batch_builder_null(ref, NF + ING_META_PARTITION, &err), &err);
+			else
+				REQUIRE_OK(floe_batch_builder_i32(ref, NF + ING_META_PARTITION, m.partition,
+				                                  &err), &err);
+			REQUIRE_OK(floe_batch_builder_i64(ref, NF + ING_META_OFFSET, m.offset, &err), &err);
+			REQUIRE_OK(floe_batch_builder_i64(ref, NF + ING_META_INGEST_TIME, m.ingest_us, &err),
+			           &err);
+		}
+		const floe_batch *want = floe_batch_builder_view(ref), *got;
+		int64_t nk = 0;
+		REQUIRE_OK(ice_expr_eval_batch(spec->checks[0].bound, want, pass, &err), &err);
+		for (int64_t r = 0; r < want->nrows; r++)
+			if (pass[r])
+				idx[nk++] = (int32_t)r;
+		floe_batch gathered;
+		if (nk < want->nrows) {
+			floe_arena_reset(arena);
+			REQUIRE_OK(ice_batch_gather(arena, want, idx, nk, &gathered, &err), &err);
+			gathered.schema = want->schema;
+			want = &gathered;
+		}
+		const int64_t *ev;
+		int rc = ing_decoder_take(d, NULL, &got, &ev, &err);
+		REQUIRE(rc >= 0);
+		want_rejects += rc;
+		CHECK_EQ_INT(nk, want->nrows);
+		if (round == 2 || round == 5) {
+			CHECK_EQ_INT(rc, 0);
+			CHECK(nk % 8 != 0);
+		}
+		if (round == 3)
+			CHECK_EQ_INT(nk, 0);
+		check_same_batch(got, want, round);
+		REQUIRE(ev != NULL);
+		if (got->nrows == want->nrows && nk > 0)
+			CHECK(memcmp(ev, want->cols[9].values, (size_t)nk * 8) == 0);
+		CHECK_EQ_INT(ing_decoder_pending(d), nk);
+		ing_decoder_release(d);
+		CHECK_EQ_INT(ing_decoder_pending(d), 0);
+		floe_batch_builder_clear(ref);
+	}
+	CHECK_EQ_INT(ing_decoder_rejects(d)->nrows, want_rejects);
+	free(pass);
+	free(idx);
+	floe_buf_free(&scratch);
+	floe_arena_free(arena);
+	floe_batch_builder_free(ref);
 	ing_decoder_free(d);
 	floe_record_spec_free(spec);
 }
