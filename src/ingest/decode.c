@@ -1,6 +1,7 @@
 /* ingest/decode.c - raw records to Bronze rows or rejects. NDJSON is read
  * by a scanner of its own (one pass, no tree: keys matched to the spec's
- * fields, nested values kept as JSON text, strings unescaped only when they
+ * fields, the next field's usual `"key":` compared as bytes before any
+ * lookup, nested values kept as JSON text, strings unescaped only when they
  * hold escapes); CSV rows by RFC 4180 with each file's header naming the
  * columns. A record is converted whole before it is added, so a bad field
  * never leaves half a row; good rows go straight into Bronze's columns,
@@ -55,6 +56,18 @@ typedef struct ing_col {
 	ing_col_kind kind;
 } ing_col;
 
+/* A field's key with its quotes and colon, `"name":`, matched against the
+ * record's bytes where the next field's key usually is: bytes that equal it
+ * are that key, no escape or space in it. n 0: the name holds a quote, a
+ * backslash or a control character, or is empty (keys of such names are
+ * always looked up). The first and last eight bytes as words for the keys
+ * of 8 to 16 bytes. */
+typedef struct ing_key {
+	char *text;
+	size_t n;
+	uint64_t head, tail;
+} ing_key;
+
 struct ing_decoder {
 	const floe_record_spec *spec;
 	ing_format fmt;
@@ -68,6 +81,8 @@ struct ing_decoder {
 	floe_value *vals;
 	bool *isnull;
 	size_t *name_len;      /* of each field's name */
+	ing_key *keys;         /* each field's key as records usually write it */
+	bool general;          /* no fast paths (ing_decoder_set_general) */
 	const char *src;       /* the last ing_meta source and its length */
 	size_t src_len;
 	floe_buf *scratch;     /* one per field (floe_text_parse) */
@@ -129,6 +144,35 @@ static int cols_new(ing_decoder *d, floe_error *err)
 	return 0;
 }
 
+static int keys_new(ing_decoder *d, floe_error *err)
+{
+	d->keys = calloc((size_t)d->nf + 1, sizeof *d->keys);
+	if (!d->keys)
+		return floe_error_set(err, FLOE_ENOMEM, "out of memory");
+	for (int i = 0; i < d->nf; i++) {
+		const char *name = d->spec->fields->fields[i].name;
+		size_t n = d->name_len[i];
+		bool plain = n > 0;
+		for (size_t k = 0; k < n; k++)
+			if (name[k] == '"' || name[k] == '\\' || (uint8_t)name[k] < 0x20)
+				plain = false;
+		if (!plain)
+			continue;
+		ing_key *k = &d->keys[i];
+		if (!(k->text = malloc(n + 3)))
+			return floe_error_set(err, FLOE_ENOMEM, "out of memory");
+		k->text[0] = '"';
+		memcpy(k->text + 1, name, n);
+		memcpy(k->text + n + 1, "\":", 2);
+		k->n = n + 3;
+		if (k->n >= 8) {
+			memcpy(&k->head, k->text, 8);
+			memcpy(&k->tail, k->text + k->n - 8, 8);
+		}
+	}
+	return 0;
+}
+
 int ing_decoder_new(ing_decoder **out, const floe_record_spec *spec, ing_format fmt,
                     floe_error *err)
 {
@@ -156,8 +200,17 @@ int ing_decoder_new(ing_decoder **out, const floe_record_spec *spec, ing_format 
 	}
 	for (int i = 0; i < d->nf; i++)
 		d->name_len[i] = strlen(spec->fields->fields[i].name);
+	if ((rc = keys_new(d, err))) {
+		ing_decoder_free(d);
+		return rc;
+	}
 	*out = d;
 	return 0;
+}
+
+void ing_decoder_set_general(ing_decoder *d, bool on)
+{
+	d->general = on;
 }
 
 void ing_decoder_free(ing_decoder *d)
@@ -182,6 +235,10 @@ void ing_decoder_free(ing_decoder *d)
 	free(d->vals);
 	free(d->isnull);
 	free(d->name_len);
+	if (d->keys)
+		for (int i = 0; i < d->nf; i++)
+			free(d->keys[i].text);
+	free(d->keys);
 	free(d->csv_map);
 	floe_buf_free(&d->unesc);
 	free(d->keep);
@@ -581,6 +638,19 @@ static int find_field(const ing_decoder *d, const char *k, size_t n, int hint)
 	return -1;
 }
 
+/* Do the bytes at p (before e) start with key k? */
+static inline bool key_at(const ing_key *k, const char *p, const char *e)
+{
+	if (k->n == 0 || (size_t)(e - p) < k->n)
+		return false;
+	if (k->n < 8 || k->n > 16)
+		return memcmp(p, k->text, k->n) == 0;
+	uint64_t head, tail;
+	memcpy(&head, p, 8);
+	memcpy(&tail, p + k->n - 8, 8);
+	return head == k->head && tail == k->tail;
+}
+
 static int parse_ndjson(ing_decoder *d, const char *data, size_t len)
 {
 	scan s = { data, data, data + len };
@@ -594,21 +664,25 @@ static int parse_ndjson(ing_decoder *d, const char *data, size_t len)
 	} else {
 		int hint = 0;
 		for (;;) {
-			slot key = { 0 };
-			int rc;
+			int rc, f;
 			skip_ws(&s);
-			if (s.p >= s.e || *s.p != '"')
-				return bad_json(d, &s, "expected a key");
-			size_t mark = d->unesc.len;
-			if ((rc = scan_string(d, &s, &key)))
-				return rc;
-			const char *kp = slot_text(d, &key);
-			int f = find_field(d, kp, key.n, hint);
-			d->unesc.len = mark;
-			skip_ws(&s);
-			if (s.p >= s.e || *s.p != ':')
-				return bad_json(d, &s, "expected ':'");
-			s.p++;
+			if (hint < d->nf && !d->general && key_at(&d->keys[hint], s.p, s.e)) {
+				f = hint;
+				s.p += d->keys[hint].n;
+			} else {
+				slot key = { 0 };
+				if (s.p >= s.e || *s.p != '"')
+					return bad_json(d, &s, "expected a key");
+				size_t mark = d->unesc.len;
+				if ((rc = scan_string(d, &s, &key)))
+					return rc;
+				f = find_field(d, slot_text(d, &key), key.n, hint);
+				d->unesc.len = mark;
+				skip_ws(&s);
+				if (s.p >= s.e || *s.p != ':')
+					return bad_json(d, &s, "expected ':'");
+				s.p++;
+			}
 			skip_ws(&s);
 			slot v = { 0 };
 			if ((rc = scan_value(d, &s, &v, 1)))

@@ -4,7 +4,11 @@
  * decoded to the expected text or rejected; and the columns it builds the
  * good rows in, compared with what floe_text_parse, floe_text_append and a
  * floe_batch_builder make of the same values (then ice_batch_gather for the
- * rows the checks keep), over fields of every type, NULLs and rejects. */
+ * rows the checks keep), over fields of every type, NULLs and rejects; and
+ * records whose keys the fast path matches or passes to the lookup (out of
+ * order, missing, repeated, unknown, escaped, spaced, cut short) decoded
+ * alike on the fast and the general paths. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -292,4 +296,163 @@ TEST(ingest_decode_columns_match_the_builder)
 	floe_batch_builder_free(ref);
 	ing_decoder_free(d);
 	floe_record_spec_free(spec);
+}
+
+/* ---- the fast paths against the general ones ------------------------------- */
+
+/* A field of a record as written: its key (JSON string text, without the
+ * quotes) and value (JSON text). */
+typedef struct kv {
+	const char *key, *value;
+} kv;
+
+/* Keys where a record's next field usually is, that are none of the
+ * spec's: prefixes, extensions, other case, empty, an escaped NUL. */
+static const char *const unknown_keys[] = { "pric", "prices", "xprice", "Price", "", "a2",
+	                                    "bbb", "ccc\\u0000" };
+/* Values of every kind, good and bad, for any field. */
+static const char *const odd_values[] = { "null", "\"x\"", "1.", "-", "01", "1e", "+1", ".5",
+	                                  "{\"a\":1}", "\"A\\u0042\"", "tru", "[1,2" };
+
+static void put(char *out, size_t *n, size_t cap, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void put(char *out, size_t *n, size_t cap, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int w = vsnprintf(out + *n, cap - *n, fmt, ap);
+	va_end(ap);
+	if (w > 0 && (size_t)w < cap - *n)
+		*n += (size_t)w;
+}
+
+/* Variant v of the record of fields f (k: the field it changes, u: which
+ * unknown key or odd value): the fields in order, rotated, reversed,
+ * one left out or repeated, an unknown key before one, one's key escaped,
+ * renamed (its first, middle or last byte another), spaced, or one's
+ * value replaced. */
+enum { V_PLAIN, V_ROTATE, V_REVERSE, V_DROP, V_DUP_END, V_DUP_NEXT, V_UNKNOWN, V_ESCAPED,
+       V_RENAMED, V_SPACED, V_SPACED_VALUE, V_TAB_KEY, V_NEWLINE_COLON, V_VALUE, NV };
+
+static size_t variant(char *out, size_t cap, const kv *f, int nf, int v, int k, int u)
+{
+	size_t n = 0;
+	put(out, &n, cap, "{");
+	int first = 1;
+	for (int j = 0; j < nf; j++) {
+		int i = v == V_ROTATE ? (j + k) % nf : v == V_REVERSE ? nf - 1 - j : j;
+		if (v == V_DROP && i == k)
+			continue;
+		const char *sep = first ? "" : ",";
+		first = 0;
+		const char *key = f[i].key, *value = f[i].value;
+		if (v == V_UNKNOWN && i == k) {
+			put(out, &n, cap, "%s\"%s\":1", sep, unknown_keys[u]);
+			sep = ",";
+		}
+		if (i != k || v < V_ESCAPED) {
+			put(out, &n, cap, "%s\"%s\":%s", sep, key, value);
+		} else if (v == V_ESCAPED) {
+			put(out, &n, cap, "%s\"\\u%04x%s\":%s", sep, (unsigned)(uint8_t)key[0], key + 1, value);
+		} else if (v == V_RENAMED) {
+			char other[64];
+			size_t kn = strlen(key);
+			snprintf(other, sizeof other, "%s", key);
+			other[u == 0 ? 0 : u == 1 ? kn / 2 : kn - 1] = 'X';
+			put(out, &n, cap, "%s\"%s\":%s", sep, other, value);
+		} else if (v == V_SPACED) {
+			put(out, &n, cap, "%s \"%s\" : %s", sep, key, value);
+		} else if (v == V_SPACED_VALUE) {
+			put(out, &n, cap, "%s\"%s\":  %s", sep, key, value);
+		} else if (v == V_TAB_KEY) {
+			put(out, &n, cap, "%s\t\"%s\":%s", sep, key, value);
+		} else if (v == V_NEWLINE_COLON) {
+			put(out, &n, cap, "%s\"%s\"\n:%s", sep, key, value);
+		} else { /* V_VALUE */
+			put(out, &n, cap, "%s\"%s\":%s", sep, key, odd_values[u]);
+		}
+		if (v == V_DUP_NEXT && i == k)
+			put(out, &n, cap, ",\"%s\":%s", key, value);
+	}
+	if (v == V_DUP_END)
+		put(out, &n, cap, ",\"%s\":%s", f[k].key, f[(k + 1) % nf].value);
+	put(out, &n, cap, "}");
+	return n;
+}
+
+/* Every variant of the record `base`, and every prefix of two of them
+ * (the rest of the record still in the buffer), decoded by a decoder on
+ * the fast paths and by one on the general paths: the same accepted,
+ * the same rows, the same rejects with the same reasons. */
+static void fast_and_general_agree(const char *spec_json, const kv *base, int nf)
+{
+	floe_record_spec *spec = NULL;
+	floe_error err;
+	REQUIRE_OK(floe_record_spec_parse(&spec, spec_json, "s.json", &err), &err);
+	ing_decoder *fast = NULL, *gen = NULL;
+	REQUIRE_OK(ing_decoder_new(&fast, spec, ING_NDJSON, &err), &err);
+	REQUIRE_OK(ing_decoder_new(&gen, spec, ING_NDJSON, &err), &err);
+	ing_decoder_set_general(gen, true);
+	char rec[2048];
+	int64_t off = 0, accepted = 0;
+	for (int pass = 0; pass < 2; pass++)
+		for (int v = 0; v < NV; v++)
+			for (int k = 0; k < nf; k++) {
+				int nu = v == V_UNKNOWN ? (int)(sizeof unknown_keys / sizeof *unknown_keys)
+				       : v == V_VALUE ? (int)(sizeof odd_values / sizeof *odd_values)
+				       : v == V_RENAMED ? 3 : 1;
+				for (int u = 0; u < nu; u++) {
+					size_t n = variant(rec, sizeof rec, base, nf, v, k, u);
+					size_t from = n;
+					if (pass == 1 && v != V_PLAIN && v != V_SPACED)
+						continue;
+					if (pass == 1) /* every prefix */
+						from = 0;
+					for (size_t len = from; len <= n; len++) {
+						ing_meta m = { "t", -1, off++, 0 };
+						int a = ing_decoder_add(fast, rec, len, false, &m, false, &err);
+						int b = ing_decoder_add(gen, rec, len, false, &m, false, &err);
+						if (a != b)
+							th_fail(__FILE__, __LINE__, "'%.*s': fast %d, general %d",
+							        (int)len, rec, a, b);
+						accepted += a == 0;
+					}
+				}
+			}
+	CHECK(accepted > 50);
+	const floe_batch *bf, *bg;
+	const int64_t *ef, *eg;
+	int rf = ing_decoder_take(fast, NULL, &bf, &ef, &err);
+	int rg = ing_decoder_take(gen, NULL, &bg, &eg, &err);
+	CHECK_EQ_INT(rf, rg);
+	check_same_batch(bf, bg, -1);
+	const floe_batch *jf = ing_decoder_rejects(fast), *jg = ing_decoder_rejects(gen);
+	CHECK(jf->nrows > 100);
+	check_same_batch(jf, jg, -1);
+	ing_decoder_free(fast);
+	ing_decoder_free(gen);
+	floe_record_spec_free(spec);
+}
+
+TEST(ingest_decode_key_fast_path_matches_lookup)
+{
+	/* keys of 8 to 16 bytes with quotes and colon (the word compare) */
+	static const kv trade[] = {
+		{ "trade_id", "\"T1\"" }, { "symbol", "\"AAPL\"" }, { "price", "141.5" },
+		{ "volume", "300" }, { "timestamp", "\"2026-11-20T14:30:00.000355Z\"" },
+		{ "trade_type", "\"BUY\"" }, { "exchange", "\"IEX\"" },
+	};
+	fast_and_general_agree("{\"name\":\"trades\",\"event_time\":\"timestamp\",\"fields\":"
+	                       "\"trade_id string not null, symbol string not null, price double "
+	                       "not null, volume long not null, timestamp timestamptz not null, "
+	                       "trade_type string not null, exchange string\",\"checks\":"
+	                       "[{\"check\":\"price > 0\"}]}",
+	                       trade, (int)(sizeof trade / sizeof *trade));
+	/* shorter and longer keys (the byte compare) */
+	static const kv other[] = {
+		{ "a", "1" }, { "bb", "\"x\"" }, { "a_rather_long_name", "\"y\"" }, { "ccc", "-7" },
+	};
+	fast_and_general_agree("{\"name\":\"k\",\"fields\":\"a long, bb string, "
+	                       "a_rather_long_name string, ccc long not null\"}",
+	                       other, (int)(sizeof other / sizeof *other));
 }
