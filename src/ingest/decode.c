@@ -684,15 +684,16 @@ static int parse_ndjson(ing_decoder *d, const char *data, size_t len)
 				s.p++;
 			}
 			skip_ws(&s);
-			slot v = { 0 };
-			if ((rc = scan_value(d, &s, &v, 1)))
+			/* scanned in place: a slot stored whole after its fields were
+			 * written one by one would wait for the stores to land */
+			slot other, *v = f >= 0 ? &d->slots[f] : &other;
+			*v = (slot){ 0 }; /* a repeated key: the last one wins */
+			if ((rc = scan_value(d, &s, v, 1)))
 				return rc;
-			if (f >= 0) {
-				d->slots[f] = v; /* a repeated key: the last one wins */
+			if (f >= 0)
 				hint = f + 1;
-			} else if (v.kind == S_ESC) {
-				d->unesc.len = v.off; /* an unknown key's value is not kept */
-			}
+			else if (v->kind == S_ESC)
+				d->unesc.len = v->off; /* an unknown key's value is not kept */
 			skip_ws(&s);
 			if (s.p < s.e && *s.p == ',') {
 				s.p++;
