@@ -83,6 +83,8 @@ struct ing_decoder {
 	size_t *name_len;      /* of each field's name */
 	ing_key *keys;         /* each field's key as records usually write it */
 	bool general;          /* no fast paths (ing_decoder_set_general) */
+	int32_t ts_date;       /* fast_ts: the last date, YYYYMMDD, and its day */
+	int64_t ts_days;
 	const char *src;       /* the last ing_meta source and its length */
 	size_t src_len;
 	floe_buf *scratch;     /* one per field (floe_text_parse) */
@@ -182,6 +184,7 @@ int ing_decoder_new(ing_decoder **out, const floe_record_spec *spec, ing_format 
 	d->spec = spec;
 	d->fmt = fmt;
 	d->nf = spec->fields->nfields;
+	d->ts_date = -1;
 	int rc = 0;
 	d->slots = calloc((size_t)d->nf, sizeof *d->slots);
 	d->vals = calloc((size_t)d->nf, sizeof *d->vals);
@@ -895,33 +898,46 @@ static bool to_long(const char *p, size_t n, int64_t *out)
 	return true;
 }
 
-static inline int dd(const char *p)
-{
-	return (p[0] - '0') * 10 + (p[1] - '0');
-}
-
 /* The common case of a timestamptz, "YYYY-MM-DDTHH:MM:SS.ffffffZ" with a
  * day of month up to 28, parsed directly; false for anything else (the
- * general parser then decides, with its error messages). */
-static bool fast_ts(const char *p, size_t n, int64_t *us)
+ * general parser then decides, with its error messages). Eight bytes at a
+ * time: xor with the pattern's bytes turns a digit into its value (0..9
+ * exactly for '0'..'9') and a separator that matches into 0. The day
+ * number of the last date is kept: records come in time order. */
+static bool fast_ts(ing_decoder *d, const char *p, size_t n, int64_t *us)
 {
-	if (n != 27 || p[4] != '-' || p[7] != '-' || p[10] != 'T' || p[13] != ':' ||
-	    p[16] != ':' || p[19] != '.' || p[26] != 'Z')
+	static const char pattern[32] = "0000-00-00T00:00:00.000000Z";
+	/* 0xff at the separators (bytes 4, 7, 10, 13, 16, 19, 26) */
+	static const uint64_t sep[4] = { UINT64_C(0xff0000ff00000000), UINT64_C(0x0000ff0000ff0000),
+		                         UINT64_C(0x00000000ff0000ff), UINT64_C(0xff000000000000ff) };
+	const uint64_t highs = UINT64_C(0x8080808080808080), nines = UINT64_C(0x7676767676767676);
+	if (n != 27)
 		return false;
-	static const uint8_t digit_at[] = { 0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18,
-		                            20, 21, 22, 23, 24, 25 };
-	for (size_t i = 0; i < sizeof digit_at; i++)
-		if (!is_digit(p[digit_at[i]]))
-			return false;
-	int y = dd(p) * 100 + dd(p + 2), mo = dd(p + 5), d = dd(p + 8);
-	int h = dd(p + 11), mi = dd(p + 14), sec = dd(p + 17);
-	if (mo < 1 || mo > 12 || d < 1 || d > 28 || h > 23 || mi > 59 || sec > 59)
+	uint8_t v[32];
+	uint64_t bad = 0;
+	for (int w = 0; w < 4; w++) {
+		size_t at = w < 3 ? (size_t)w * 8 : 19; /* the last word: bytes 19..26 */
+		uint64_t x, t;
+		memcpy(&x, p + at, 8);
+		memcpy(&t, pattern + at, 8);
+		t ^= x;
+		bad |= (((t + nines) | t) & highs) | (t & sep[w]); /* a byte above 9, a separator */
+		memcpy(v + at, &t, 8);
+	}
+	if (bad)
 		return false;
-	int64_t frac = 0;
-	for (int i = 20; i < 26; i++)
-		frac = frac * 10 + (p[i] - '0');
-	int64_t days = floe_days_from_civil(y, (unsigned)mo, (unsigned)d);
-	*us = ((days * 86400 + h * 3600 + mi * 60 + sec) * 1000000) + frac;
+	int y = v[0] * 1000 + v[1] * 100 + v[2] * 10 + v[3], mo = v[5] * 10 + v[6];
+	int day = v[8] * 10 + v[9], h = v[11] * 10 + v[12], mi = v[14] * 10 + v[15];
+	int sec = v[17] * 10 + v[18];
+	if (mo < 1 || mo > 12 || day < 1 || day > 28 || h > 23 || mi > 59 || sec > 59)
+		return false;
+	int64_t frac = ((((v[20] * 10 + v[21]) * 10 + v[22]) * 10 + v[23]) * 10 + v[24]) * 10 + v[25];
+	int32_t date = (y * 100 + mo) * 100 + day;
+	if (date != d->ts_date) {
+		d->ts_date = date;
+		d->ts_days = floe_days_from_civil(y, (unsigned)mo, (unsigned)day);
+	}
+	*us = ((d->ts_days * 86400 + h * 3600 + mi * 60 + sec) * 1000000) + frac;
 	return true;
 }
 
@@ -986,7 +1002,7 @@ static int convert(ing_decoder *d, int i)
 		if (v->kind != S_STR && v->kind != S_ESC)
 			return reject(d, "field '%s': expected a timestamp string, got %s", f->name,
 			              kind_name(v->kind));
-		if (f->type.id == FLOE_TYPE_TIMESTAMPTZ && fast_ts(p, n, &out->i))
+		if (f->type.id == FLOE_TYPE_TIMESTAMPTZ && !d->general && fast_ts(d, p, n, &out->i))
 			return 0;
 		break;
 	default:

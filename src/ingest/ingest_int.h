@@ -48,8 +48,9 @@ int ing_decoder_new(ing_decoder **out, const floe_record_spec *spec, ing_format 
                     floe_error *err);
 void ing_decoder_free(ing_decoder *d);
 
-/* Decode by the general paths only, every key looked up (for tests that
- * compare the fast paths with them). */
+/* Decode by the general paths only: every key looked up, every timestamp
+ * parsed by floe_text_parse (for tests that compare the fast paths with
+ * them). */
 void ing_decoder_set_general(ing_decoder *d, bool on);
 
 /* Where the records come from, for the metadata columns. */

@@ -456,3 +456,70 @@ TEST(ingest_decode_key_fast_path_matches_lookup)
 	                       "a_rather_long_name string, ccc long not null\"}",
 	                       other, (int)(sizeof other / sizeof *other));
 }
+
+/* Timestamps decoded on the fast path and by floe_text_parse: every byte
+ * of a canonical one replaced by digits, separators and others; the
+ * bounds of every part; other lengths and forms; dates back and forth
+ * (the last date's day number is kept). */
+TEST(ingest_decode_timestamp_fast_path_matches_parser)
+{
+	static const char base[] = "2026-11-20T14:30:00.000355Z";
+	/* 'S', ',' and '9' xor with 'T' and 'Z', '-' and '.', ':' to at most 9:
+	 * only the separator test stops them */
+	static const char subst[] = "/:a -T:.Z\x7f" "059S,";
+	static const char *const whole[] = {
+		"2026-00-20T14:30:00.000355Z", "2026-01-20T14:30:00.000355Z",
+		"2026-12-20T14:30:00.000355Z", "2026-13-20T14:30:00.000355Z",
+		"2026-11-00T14:30:00.000355Z", "2026-11-01T14:30:00.000355Z",
+		"2026-11-28T14:30:00.000355Z", "2026-11-29T14:30:00.000355Z",
+		"2026-11-31T14:30:00.000355Z", "2026-02-29T14:30:00.000355Z",
+		"2024-02-29T14:30:00.000355Z", "2026-11-20T23:59:59.999999Z",
+		"2026-11-20T24:00:00.000000Z", "2026-11-20T14:60:00.000355Z",
+		"2026-11-20T14:30:60.000355Z", "0000-01-01T00:00:00.000000Z",
+		"1969-12-28T23:59:59.999999Z", "1970-01-01T00:00:00.000000Z",
+		"9999-12-28T23:59:59.999999Z", "2026-11-20T14:30:00.000355",
+		"2026-11-20T14:30:00.0003551Z", "2026-11-20T14:30:00.000355z",
+		"2026-11-20T14:30:00.000355+00:00", "2026-11-20 14:30:00.000355Z",
+		"2026-11-20T14:30:00Z", "2026-11-21T00:00:00.000000Z",
+		"2026-11-20T14:30:00.000355Z", "2026-12-01T01:02:03.000004Z",
+		"2027-12-01T01:02:03.000004Z", "2026-12-02T01:02:03.000004Z",
+		"2026-11-20T14:30:00.000355Z", "",
+	};
+	floe_record_spec *spec = NULL;
+	floe_error err;
+	REQUIRE_OK(floe_record_spec_parse(&spec, "{\"name\":\"t\",\"fields\":\"ts timestamptz\"}",
+	                                  "t.json", &err), &err);
+	ing_decoder *fast = NULL, *gen = NULL;
+	REQUIRE_OK(ing_decoder_new(&fast, spec, ING_NDJSON, &err), &err);
+	REQUIRE_OK(ing_decoder_new(&gen, spec, ING_NDJSON, &err), &err);
+	ing_decoder_set_general(gen, true);
+	size_t nsub = sizeof subst - 1, nwhole = sizeof whole / sizeof *whole;
+	int64_t accepted = 0;
+	for (size_t k = 0; k < 27 * nsub + nwhole; k++) {
+		char ts[40], rec[80];
+		if (k < 27 * nsub) {
+			memcpy(ts, base, sizeof base);
+			ts[k / nsub] = subst[k % nsub];
+		} else {
+			snprintf(ts, sizeof ts, "%s", whole[k - 27 * nsub]);
+		}
+		int n = snprintf(rec, sizeof rec, "{\"ts\":\"%s\"}", ts);
+		ing_meta m = { "t", -1, (int64_t)k, 0 };
+		int a = ing_decoder_add(fast, rec, (size_t)n, false, &m, false, &err);
+		int b = ing_decoder_add(gen, rec, (size_t)n, false, &m, false, &err);
+		if (a != b)
+			th_fail(__FILE__, __LINE__, "'%s': fast %d, general %d", ts, a, b);
+		accepted += a == 0;
+	}
+	CHECK(accepted > 60);
+	const floe_batch *bf, *bg;
+	const int64_t *ef, *eg;
+	CHECK_EQ_INT(ing_decoder_take(fast, NULL, &bf, &ef, &err), 0);
+	CHECK_EQ_INT(ing_decoder_take(gen, NULL, &bg, &eg, &err), 0);
+	check_same_batch(bf, bg, -1);
+	CHECK(ing_decoder_rejects(fast)->nrows > 200);
+	check_same_batch(ing_decoder_rejects(fast), ing_decoder_rejects(gen), -1);
+	ing_decoder_free(fast);
+	ing_decoder_free(gen);
+	floe_record_spec_free(spec);
+}
