@@ -276,6 +276,14 @@ static size_t utf8_check(const uint8_t *s, size_t n)
 {
 	size_t i = 0;
 	while (i < n) {
+		if (i + 32 <= n) { /* ASCII runs: 32 bytes at a time */
+			uint64_t w[4];
+			memcpy(w, s + i, 32);
+			if (!((w[0] | w[1] | w[2] | w[3]) & 0x8080808080808080ull)) {
+				i += 32;
+				continue;
+			}
+		}
 		if (i + 8 <= n) {
 			uint64_t w;
 			memcpy(&w, s + i, 8);
@@ -324,8 +332,10 @@ typedef struct scan {
 	const char *b, *p, *e; /* record start, cursor, end */
 } scan;
 
-static void skip_ws(scan *s)
+static inline void skip_ws(scan *s)
 {
+	if (s->p < s->e && (uint8_t)*s->p > ' ')
+		return; /* the usual case: no space at all */
 	while (s->p < s->e && (*s->p == ' ' || *s->p == '\t' || *s->p == '\r' || *s->p == '\n'))
 		s->p++;
 }
@@ -1065,9 +1075,11 @@ static int col_put_null(ing_col *c, int64_t r)
 		int64_t off = (int64_t)c->data.len;
 		return floe_buf_append(&c->offsets, &off, sizeof off);
 	}
-	if (floe_buf_reserve(&c->values, (size_t)c->width))
+	size_t w = (size_t)c->width;
+	if (floe_buf_reserve(&c->values, w))
 		return FLOE_ENOMEM;
-	memset(floe_buf_extend(&c->values, (size_t)c->width), 0, (size_t)c->width);
+	memset(c->values.data + c->values.len, 0, w);
+	c->values.len += w;
 	return 0;
 }
 

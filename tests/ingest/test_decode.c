@@ -7,7 +7,9 @@
  * rows the checks keep), over fields of every type, NULLs and rejects; and
  * records whose keys the fast path matches or passes to the lookup (out of
  * order, missing, repeated, unknown, escaped, spaced, cut short) decoded
- * alike on the fast and the general paths. */
+ * alike on the fast and the general paths, and timestamps alike on the
+ * fast path and by floe_text_parse; UTF-8 good and bad at every position
+ * of a long string; whitespace between every two tokens. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -521,5 +523,130 @@ TEST(ingest_decode_timestamp_fast_path_matches_parser)
 	check_same_batch(ing_decoder_rejects(fast), ing_decoder_rejects(gen), -1);
 	ing_decoder_free(fast);
 	ing_decoder_free(gen);
+	floe_record_spec_free(spec);
+}
+
+/* A record's UTF-8 check (32 ASCII bytes at a time, then 8, then one):
+ * good and bad sequences at every position of a long string, each
+ * accepted or rejected at its first byte. */
+TEST(ingest_decode_utf8_at_every_position)
+{
+	static const struct {
+		const char *bytes;
+		bool ok;
+	} seqs[] = {
+		{ "\xff", false },             { "\xc3\xa9", true },
+		{ "\xe2\x82x", false },        /* cut short */
+		{ "\xed\xa0\x80", false },     /* a surrogate */
+		{ "\xf0\x9f\x98\x80", true },  { "\xc0\xaf", false }, /* overlong */
+		{ "\x80", false },
+	};
+	static const char text[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	                           "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMN";
+	floe_record_spec *spec = NULL;
+	floe_error err;
+	REQUIRE_OK(floe_record_spec_parse(&spec, "{\"name\":\"u\",\"fields\":\"s string\"}",
+	                                  "u.json", &err), &err);
+	ing_decoder *d = NULL;
+	REQUIRE_OK(ing_decoder_new(&d, spec, ING_NDJSON, &err), &err);
+	ing_meta m = { "u", -1, 0, 0 };
+	char want[64][FLOE_ERROR_MSG_MAX];
+	int nbad = 0, ngood = 0, len = (int)sizeof text - 1;
+	for (int tl = 0; tl <= len; tl++) { /* ASCII only, every length, no byte past the end read */
+		char rec[256];
+		int n = snprintf(rec, sizeof rec, "{\"s\":\"%.*s\"}", tl, text);
+		char *exact = malloc((size_t)n);
+		REQUIRE(exact);
+		memcpy(exact, rec, (size_t)n);
+		CHECK_EQ_INT(ing_decoder_add(d, exact, (size_t)n, false, &m, false, &err), 0);
+		free(exact);
+		ngood++;
+	}
+	for (size_t q = 0; q < sizeof seqs / sizeof *seqs; q++)
+		for (int at = 0; at <= len; at++) {
+			char rec[256];
+			int n = snprintf(rec, sizeof rec, "{\"s\":\"%.*s%s%s\"}", at, text, seqs[q].bytes,
+			                 text + at);
+			char *exact = malloc((size_t)n);
+			REQUIRE(exact);
+			memcpy(exact, rec, (size_t)n);
+			int rc = ing_decoder_add(d, exact, (size_t)n, false, &m, false, &err);
+			free(exact);
+			REQUIRE(rc >= 0);
+			CHECK_EQ_INT(rc, seqs[q].ok ? 0 : 1);
+			ngood += rc == 0;
+			if (rc == 1) {
+				if (nbad < 64)
+					snprintf(want[nbad], sizeof want[0], "not valid UTF-8 at byte %d", 6 + at);
+				nbad++;
+			}
+			if (nbad == 64 || (q + 1 == sizeof seqs / sizeof *seqs && at == len)) {
+				const floe_batch *rj = ing_decoder_rejects(d);
+				const floe_column *rc_reason = &rj->cols[ING_Q_REASON];
+				for (int64_t r = 0; r < rj->nrows && r < 64; r++) {
+					const char *got = (const char *)rc_reason->data + rc_reason->offsets[r];
+					size_t gl = (size_t)(rc_reason->offsets[r + 1] - rc_reason->offsets[r]);
+					if (gl != strlen(want[r]) || memcmp(got, want[r], gl) != 0)
+						th_fail(__FILE__, __LINE__, "got '%.*s', want '%s'", (int)gl, got,
+						        want[r]);
+				}
+				ing_decoder_clear_rejects(d);
+				nbad = 0;
+			}
+		}
+	CHECK_EQ_INT(ing_decoder_pending(d), ngood);
+	ing_decoder_free(d);
+	floe_record_spec_free(spec);
+}
+
+/* Space, tab, CR, LF and a run of all four between every two tokens of a
+ * record (skip_ws returns at once on a byte above ' '): the same fields
+ * as the record without; a control character there is rejected. */
+TEST(ingest_decode_spaces_between_tokens)
+{
+	static const char *const parts[] = { "{", "\"a\"", ":", "1", ",", "\"b\"", ":", "\"x y\"",
+		                             ",", "\"e\"", ":", "[1, {\"f\": 2}]", ",", "\"d\"",
+		                             ":", "null", "}" };
+	static const char *const spaces[] = { " ", "\t", "\r", "\n", " \t\r\n ", "\x01", "\x1f" };
+	enum { NP = sizeof parts / sizeof *parts, NS = sizeof spaces / sizeof *spaces };
+	floe_record_spec *spec = NULL;
+	floe_error err;
+	REQUIRE_OK(floe_record_spec_parse(&spec, "{\"name\":\"w\",\"fields\":\"a long, b string, "
+	                                  "c string, d long\"}", "w.json", &err), &err);
+	ing_decoder *plain = NULL, *spaced = NULL;
+	REQUIRE_OK(ing_decoder_new(&plain, spec, ING_NDJSON, &err), &err);
+	REQUIRE_OK(ing_decoder_new(&spaced, spec, ING_NDJSON, &err), &err);
+	ing_meta m = { "w", -1, 0, 0 };
+	for (int at = 0; at <= NP; at++)
+		for (int k = 0; k < NS; k++) {
+			char rec[256];
+			size_t n = 0;
+			for (int i = 0; i <= NP; i++) {
+				if (i == at)
+					n += (size_t)snprintf(rec + n, sizeof rec - n, "%s", spaces[k]);
+				if (i < NP)
+					n += (size_t)snprintf(rec + n, sizeof rec - n, "%s", parts[i]);
+			}
+			bool control = spaces[k][0] == '\x01' || spaces[k][0] == '\x1f';
+			int rc = ing_decoder_add(spaced, rec, n, false, &m, false, &err);
+			if (rc != (control ? 1 : 0))
+				th_fail(__FILE__, __LINE__, "'%s': %d", rec, rc);
+			if (control)
+				continue;
+			n = 0;
+			for (int i = 0; i < NP; i++)
+				n += (size_t)snprintf(rec + n, sizeof rec - n, "%s", parts[i]);
+			CHECK_EQ_INT(ing_decoder_add(plain, rec, n, false, &m, false, &err), 0);
+		}
+	const floe_batch *bp, *bs;
+	const int64_t *ep, *es;
+	CHECK_EQ_INT(ing_decoder_take(plain, NULL, &bp, &ep, &err), 0);
+	CHECK_EQ_INT(ing_decoder_take(spaced, NULL, &bs, &es, &err), 0);
+	CHECK(bp->nrows > 50);
+	floe_batch fp = *bp, fs = *bs; /* the fields, not the raw records */
+	fp.ncols = fs.ncols = spec->fields->nfields;
+	check_same_batch(&fs, &fp, -1);
+	ing_decoder_free(plain);
+	ing_decoder_free(spaced);
 	floe_record_spec_free(spec);
 }
