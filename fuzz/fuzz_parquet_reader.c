@@ -1,9 +1,12 @@
 /* fuzz_parquet_reader - libFuzzer target for the Parquet reader: open from
- * memory, describe, scan every column without and with predicates. */
+ * memory, describe, scan every column without and with predicates, probe
+ * the Bloom filters, copy the row groups into a new file. */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "floe/parquet.h"
 
@@ -134,6 +137,29 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				(void)floe_parquet_bloom_check(bits, nb, "m", 1);
 			free(bits);
 		}
+	/* the row groups copied as they are into a file of the reader's own
+	 * schema, under the first codec the copy accepts (hostile offsets,
+	 * page headers and indexes must be clean errors) */
+	static const floe_parquet_codec codecs[] = { FLOE_PARQUET_ZSTD, FLOE_PARQUET_SNAPPY,
+		                                     FLOE_PARQUET_UNCOMPRESSED };
+	for (size_t k = 0; sc && sc->nfields > 0 && k < sizeof codecs / sizeof *codecs; k++) {
+		floe_parquet_write_options wo;
+		floe_parquet_write_options_init(&wo);
+		wo.codec = codecs[k];
+		wo.fsync = false;
+		if (!floe_parquet_can_copy(r, sc, &wo, 0, NULL))
+			continue;
+		char path[64];
+		snprintf(path, sizeof path, "/tmp/fuzz-parquet-copy-%d.parquet", (int)getpid());
+		floe_parquet_writer *w = NULL;
+		if (floe_parquet_writer_open(&w, path, sc, &wo, &err) == 0) {
+			if (floe_parquet_writer_copy(w, r, &err) != 0)
+				floe_parquet_writer_abort(w);
+			else if (floe_parquet_writer_close(w, NULL, &err) == 0)
+				unlink(path);
+		}
+		break;
+	}
 	floe_parquet_reader_free(r);
 	return 0;
 }
