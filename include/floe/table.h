@@ -445,7 +445,9 @@ typedef struct floe_compact_result {
  * with two or more small files (under 75% of the target size) or a file
  * that deletes apply to, those files are read with their deletes applied
  * and written again as files of about the target size in the current
- * spec; delete files no remaining data file needs are dropped. One
+ * spec, one partition at a time (a file without deletes whose row groups
+ * are large has them copied as they are: copy_min_row_group_bytes);
+ * delete files no remaining data file needs are dropped. One
  * "replace" commit; appends meanwhile do not conflict; a concurrent commit
  * that added delete files or removed a rewritten file makes it fail with
  * FLOE_ECONFLICT, leaving nothing behind. */
