@@ -937,6 +937,14 @@ const char *pq_converted_name(int ct)
 	return NAME(n, ct);
 }
 
+int64_t pq_chunk_start(const pq_column_meta *m)
+{
+	if (m->has_dictionary_page_offset && m->dictionary_page_offset > 0 &&
+	    m->dictionary_page_offset < m->data_page_offset)
+		return m->dictionary_page_offset;
+	return m->data_page_offset;
+}
+
 const char *pq_codec_name(int codec)
 {
 	static const char *const n[] = { "UNCOMPRESSED", "SNAPPY", "GZIP", "LZO", "BROTLI",

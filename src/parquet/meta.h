@@ -263,6 +263,11 @@ int pq_meta_encode_page_header(floe_buf *out, const pq_page_header *h);
 int pq_meta_encode_column_index(floe_buf *out, const pq_column_index *ci);
 int pq_meta_encode_offset_index(floe_buf *out, const pq_offset_index *oi);
 
+/* Where a column chunk's bytes start: its dictionary page when it has one
+ * before the data pages (some writers leave dictionary_page_offset at 0 or
+ * equal to data_page_offset), else its first data page. */
+int64_t pq_chunk_start(const pq_column_meta *m);
+
 /* Names for inspect output: "INT64", "OPTIONAL", "ZSTD", "RLE_DICTIONARY",
  * "DATA_PAGE_V2", "TIMESTAMP_MICROS"; "UNKNOWN(n)" style never (returns
  * "?" for out-of-range values). */

@@ -1192,10 +1192,7 @@ static int open_chunk(floe_parquet_scan *s, scan_col *c, const pq_row_group *rg,
 		                          cm->type, lf->phys);
 	if (cm->codec == FLOE_PARQUET_LZO)
 		return floe_error_set(err, FLOE_EUNSUPPORTED, "%s: LZO compression is not supported", r->name);
-	int64_t start = cm->data_page_offset;
-	if (cm->has_dictionary_page_offset && cm->dictionary_page_offset > 0 &&
-	    cm->dictionary_page_offset < start)
-		start = cm->dictionary_page_offset;
+	int64_t start = pq_chunk_start(cm);
 	int64_t len = cm->total_compressed_size;
 	if (start < 4 || len < 0 || (uint64_t)start > r->footer_offset ||
 	    (uint64_t)len > r->footer_offset - (uint64_t)start)

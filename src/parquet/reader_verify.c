@@ -239,9 +239,7 @@ static int verify_chunk(vstate *v, const pq_row_group *rg, const pq_column_chunk
 		return floe_error_set(err, FLOE_EUNSUPPORTED, "%s: LZO compression is not supported", r->name);
 	if (cm->num_values == 0 && rg->num_rows == 0)
 		return 0; /* nothing to read (some writers leave its offsets at 0) */
-	int64_t start = cm->data_page_offset;
-	if (cm->has_dictionary_page_offset && cm->dictionary_page_offset > 0 && cm->dictionary_page_offset < start)
-		start = cm->dictionary_page_offset;
+	int64_t start = pq_chunk_start(cm);
 	int64_t clen = cm->total_compressed_size;
 	if (start < 4 || clen < 0 || (uint64_t)start > r->footer_offset ||
 	    (uint64_t)clen > r->footer_offset - (uint64_t)start)

@@ -2004,16 +2004,6 @@ static bool wr_wants_bloom(const floe_parquet_write_options *o, const char *name
 	return false;
 }
 
-/* Where a chunk's bytes start: its dictionary page when it has one (some
- * writers leave a 0 there, or the data page offset). */
-static int64_t wr_chunk_start(const pq_column_meta *m)
-{
-	if (m->has_dictionary_page_offset && m->dictionary_page_offset > 0 &&
-	    m->dictionary_page_offset < m->data_page_offset)
-		return m->dictionary_page_offset;
-	return m->data_page_offset;
-}
-
 bool floe_parquet_can_copy(const floe_parquet_reader *r, const floe_schema *schema,
                            const floe_parquet_write_options *opts, int64_t min_row_group_bytes,
                            const char **why)
@@ -2147,7 +2137,7 @@ static int wr_copy_meta(floe_parquet_writer *w, const wr_col *c, pq_column_meta 
 	m->total_uncompressed_size = s->total_uncompressed_size;
 	m->total_compressed_size = s->total_compressed_size;
 	m->data_page_offset = s->data_page_offset + delta;
-	if (wr_chunk_start(s) != s->data_page_offset) {
+	if (pq_chunk_start(s) != s->data_page_offset) {
 		m->dictionary_page_offset = s->dictionary_page_offset + delta;
 		m->has_dictionary_page_offset = true;
 	}
@@ -2277,7 +2267,7 @@ int floe_parquet_writer_copy(floe_parquet_writer *w, floe_parquet_reader *r, flo
 			wr_col *c = &w->cols[i];
 			const pq_column_chunk *sc = &src->columns[i];
 			const pq_column_meta *sm = &sc->meta;
-			int64_t start = wr_chunk_start(sm), len = sm->total_compressed_size;
+			int64_t start = pq_chunk_start(sm), len = sm->total_compressed_size;
 			if (start < 4 || len <= 0 || (uint64_t)start > r->footer_offset ||
 			    (uint64_t)len > r->footer_offset - (uint64_t)start) {
 				rc = floe_error_corrupt(err, r->name, (uint64_t)(start > 0 ? start : 0),
