@@ -45,17 +45,9 @@ static bool decode_bound(floe_value *out, bctx *c, const floe_type *t, const uin
 
 /* ---- data file metrics (spec "Scan Planning", column metrics) ---------- */
 
-static const ice_column_metrics *find_metrics(const ice_data_file *f, int32_t id)
-{
-	for (int i = 0; i < f->nmetrics; i++)
-		if (f->metrics[i].field_id == id)
-			return &f->metrics[i];
-	return NULL;
-}
-
 static bool file_pred(const ice_expr *e, const ice_data_file *f, bctx *c)
 {
-	const ice_column_metrics *m = find_metrics(f, e->field_id);
+	const ice_column_metrics *m = ice_data_file_metrics(f, e->field_id);
 	if (!m)
 		return true;
 	const floe_type *t = &e->type;

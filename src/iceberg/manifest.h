@@ -63,6 +63,9 @@ typedef struct ice_data_file {
 	const char *referenced_data_file; /* v3 position deletes; NULL if absent */
 } ice_data_file;
 
+/* The metrics of column `field_id` in `f`, or NULL when it has none. */
+const ice_column_metrics *ice_data_file_metrics(const ice_data_file *f, int32_t field_id);
+
 typedef struct ice_manifest_entry {
 	int status;                  /* ICE_STATUS_* */
 	int64_t snapshot_id;         /* after inheritance */

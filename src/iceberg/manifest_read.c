@@ -511,6 +511,14 @@ static bool spec_result_type(const ice_schema *s, const ice_partition_field *pf,
 
 /* ---- ice_manifest_read -------------------------------------------------- */
 
+const ice_column_metrics *ice_data_file_metrics(const ice_data_file *f, int32_t field_id)
+{
+	for (int i = 0; i < f->nmetrics; i++)
+		if (f->metrics[i].field_id == field_id)
+			return &f->metrics[i];
+	return NULL;
+}
+
 int ice_manifest_read(const ice_manifest_file *mf, const char *path_override,
                       const ice_table_metadata *m, floe_arena *arena,
                       ice_manifest_entry **out, size_t *n, floe_error *err)

@@ -1504,22 +1504,6 @@ int ice_append_finish(floe_append *a, const ice_manifest_entry **entries, size_t
 
 /* ---- whole files copied in (compaction) ---------------------------------- */
 
-/* The input file's metric for field `id` (f->metrics is sorted by id). */
-static const ice_column_metrics *file_metric(const ice_data_file *f, int32_t id)
-{
-	int lo = 0, hi = f->nmetrics - 1;
-	while (lo <= hi) {
-		int mid = (lo + hi) / 2;
-		if (f->metrics[mid].field_id == id)
-			return &f->metrics[mid];
-		if (f->metrics[mid].field_id < id)
-			lo = mid + 1;
-		else
-			hi = mid - 1;
-	}
-	return NULL;
-}
-
 /* A copied file's metrics are the sum of its own: counts for every column,
  * and bounds for the columns whose bounds are not the Parquet writer's
  * (those fold in from the copied chunks' statistics). */
@@ -1527,7 +1511,7 @@ static bool file_metrics_complete(const floe_append *a, const ice_data_file *f)
 {
 	for (int c = 0; c < a->fs->nfields; c++) {
 		const floe_type *t = &a->fs->fields[c].type;
-		const ice_column_metrics *m = file_metric(f, a->fs->fields[c].field_id);
+		const ice_column_metrics *m = ice_data_file_metrics(f, a->fs->fields[c].field_id);
 		bool fp = t->id == FLOE_TYPE_FLOAT || t->id == FLOE_TYPE_DOUBLE;
 		if (!m || m->value_count < 0 || m->null_count < 0 || (fp && m->nan_count < 0))
 			return false;
@@ -1543,7 +1527,7 @@ static int fold_file_metrics(floe_append *a, part_writer *p, const ice_data_file
 {
 	for (int c = 0; c < a->fs->nfields; c++) {
 		const floe_type *t = &a->fs->fields[c].type;
-		const ice_column_metrics *m = file_metric(f, a->fs->fields[c].field_id);
+		const ice_column_metrics *m = ice_data_file_metrics(f, a->fs->fields[c].field_id);
 		col_metrics *cm = &p->cm[c];
 		cm->values += m->value_count;
 		cm->nulls += m->null_count;

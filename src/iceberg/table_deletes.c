@@ -221,14 +221,6 @@ bool ice_partition_equal(const ice_datum *a, int na, const ice_datum *b, int nb)
 	return true;
 }
 
-static const ice_column_metrics *metric_of(const ice_data_file *f, int32_t id)
-{
-	for (int i = 0; i < f->nmetrics; i++)
-		if (f->metrics[i].field_id == id)
-			return &f->metrics[i];
-	return NULL;
-}
-
 /* An equality delete file whose key bounds cannot overlap data file `f`'s
  * on some key column (spec, scan planning: column metrics may show that a
  * delete file's rows cannot match). */
@@ -238,7 +230,7 @@ static bool eq_bounds_disjoint(const ice_deletes *d, const ice_data_file *del,
 	const ice_schema *sch = ice_metadata_current_schema(d->t->meta);
 	for (int i = 0; i < del->nequality_ids; i++) {
 		int32_t id = del->equality_ids[i];
-		const ice_column_metrics *dm = metric_of(del, id), *fm = metric_of(f, id);
+		const ice_column_metrics *dm = ice_data_file_metrics(del, id), *fm = ice_data_file_metrics(f, id);
 		const ice_field *fld = sch ? ice_schema_find_id(sch, id, NULL, 0) : NULL;
 		if (!dm || !fm || !fld || fld->type->kind != ICE_PRIMITIVE)
 			continue;
