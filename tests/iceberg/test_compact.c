@@ -18,7 +18,8 @@
 
 #define T0 1704067200000000LL
 
-static int append_range(floe_table *t, int64_t from, int64_t to, floe_error *err)
+/* Rows [from, to): v = id % 97, ts over `days` days by id. */
+static int append_days(floe_table *t, int64_t from, int64_t to, int days, floe_error *err)
 {
 	floe_arena *ar = floe_arena_new(0);
 	floe_schema *s;
@@ -30,7 +31,7 @@ static int append_range(floe_table *t, int64_t from, int64_t to, floe_error *err
 	for (int64_t id = from; !rc && id < to; id++)
 		if ((rc = floe_batch_builder_i64(b, 0, id, err)) ||
 		    (rc = floe_batch_builder_i32(b, 1, (int32_t)(id % 97), err)) ||
-		    (rc = floe_batch_builder_i64(b, 2, T0 + (id % 2) * 86400000000LL + id, err)))
+		    (rc = floe_batch_builder_i64(b, 2, T0 + (id % days) * 86400000000LL + id, err)))
 			break;
 	if (!rc)
 		rc = floe_append_begin(&a, t, err);
@@ -43,6 +44,11 @@ static int append_range(floe_table *t, int64_t from, int64_t to, floe_error *err
 	floe_batch_builder_free(b);
 	floe_arena_free(ar);
 	return rc;
+}
+
+static int append_range(floe_table *t, int64_t from, int64_t to, floe_error *err)
+{
+	return append_days(t, from, to, 2, err);
 }
 
 /* Count, sum of ids and sum of v of a snapshot (-1 = current). */
@@ -713,24 +719,8 @@ TEST(compact_packs_each_partition_whole)
 	REQUIRE_OK(floe_catalog_open(&c, th_path("wh"), NULL, &err), &err);
 	floe_table *t = make(c, "db.pack");
 	REQUIRE(t);
-	floe_arena *ar = floe_arena_new(0);
-	floe_schema *s;
-	REQUIRE_OK(floe_schema_parse(&s, "id long not null, v int, ts timestamptz", ar, &err), &err);
-	for (int k = 0; k < 2; k++) {
-		floe_batch_builder *b;
-		REQUIRE_OK(floe_batch_builder_new(&b, s, &err), &err);
-		for (int64_t id = k * 600; id < k * 600 + 600; id++) {
-			floe_batch_builder_i64(b, 0, id, &err);
-			floe_batch_builder_i32(b, 1, (int32_t)(id % 97), &err);
-			floe_batch_builder_i64(b, 2, T0 + (id % 6) * 86400000000LL + id, &err);
-		}
-		floe_append *a;
-		REQUIRE_OK(floe_append_begin(&a, t, &err), &err);
-		REQUIRE_OK(floe_append_batch(a, floe_batch_builder_view(b), &err), &err);
-		REQUIRE_OK(floe_append_commit(a, NULL, &err), &err);
-		floe_batch_builder_free(b);
-	}
-	floe_arena_free(ar);
+	for (int k = 0; k < 2; k++)
+		REQUIRE_OK(append_days(t, k * 600, k * 600 + 600, 6, &err), &err);
 	CHECK_EQ_INT(count_files(t).data, 12);
 	int64_t want[3], got[3];
 	totals(t, -1, want);
