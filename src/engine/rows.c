@@ -10,8 +10,9 @@
  * distinct values), the rows are sorted stably by the last column, then
  * the one before, ..., and after each column a stable pass moves its NULLs
  * to the front. Each radix pass only looks at the digits in which the keys
- * differ (the key minus the column's minimum), so timestamps spanning a day
- * take three 16-bit passes and a column of ranks usually one. A column
+ * differ (the key minus the column's minimum), 11 bits a pass from 65,536
+ * rows (8 below), so microsecond timestamps spanning a day take four passes
+ * and a column of ranks usually one. A column
  * whose keys are already in order but for at most one in 16 (events by
  * time with a few late ones) skips the passes: the late keys are sorted
  * apart and merged back. */
