@@ -162,17 +162,15 @@ static int nearly_sorted(uint64_t *key, int32_t *idx, uint64_t *tk, int32_t *ti,
                          floe_error *err)
 {
 	uint64_t mx = key[0];
-	int64_t nout = 0;
+	int64_t nout = 0, most = n / NEARLY_OUT;
 	for (int64_t i = 1; i < n; i++) {
-		if (key[i] < mx)
-			nout++;
-		else
+		if (key[i] >= mx)
 			mx = key[i];
+		else if (++nout > most)
+			return 1; /* unordered: stop counting */
 	}
 	if (nout == 0)
 		return 0;
-	if (nout > n / NEARLY_OUT)
-		return 1;
 	/* kept keys to the front of key/idx, the others to tk/ti */
 	int64_t nk = 1, no = 0;
 	mx = key[0];
