@@ -73,7 +73,7 @@ typedef struct floe_run_options {
 	const char *rebuild_table;  /* REBUILD: the target table of a step */
 	int64_t rebuild_from_us, rebuild_to_us; /* [from, to) of event time */
 	int64_t max_batch_rows;     /* ingest batch and step group size
-	                               (default 250,000 rows) */
+	                               (default 500,000 rows) */
 	volatile sig_atomic_t *stop;/* stream: set nonzero to stop */
 	floe_run_status_fn status;
 	void *status_ctx;

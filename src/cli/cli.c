@@ -205,7 +205,7 @@ static const floe_cli_opt run_opts[] = {
 	{ "trigger", "INTERVAL", "how often the sources commit while streaming (default 1s)",
 	  false },
 	{ "max-batch-rows", "N", "rows per ingest batch and per step commit at most (default "
-	  "250000; memory grows with it)", false },
+	  "500000; memory grows with it)", false },
 	{ "json-status", NULL, "JSON-lines status on stderr even on a terminal", false },
 	{ NULL, NULL, NULL, false },
 };

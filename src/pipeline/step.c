@@ -1087,7 +1087,7 @@ static int run_transform(pl_step_rt *rt, const floe_run_options *o, bool all, bo
 	if (i > 0 && pos_id >= 0 && anc[i - 1].id != pos_id && anc[i - 1].seq == pos_seq) {
 		/* fine: the same sequence, another id cannot happen in one ancestry */
 	}
-	int64_t max_rows = o->max_batch_rows > 0 ? o->max_batch_rows : 250000;
+	int64_t max_rows = o->max_batch_rows > 0 ? o->max_batch_rows : 500000;
 	while (i < nanc) {
 		/* skip snapshots that add no rows */
 		if (strcmp(anc[i].op, "append") != 0) {
@@ -1269,7 +1269,9 @@ static int64_t floor_div(int64_t a, int64_t b)
 }
 
 /* Read the upstream rows with time in [lo, hi) at the snapshot `snap` into
- * one batch in `a`. */
+ * one batch in `a`. The scan's batches are copied into a scratch arena,
+ * then concatenated into `a` and the scratch freed: the rows stay in memory
+ * once while the window runs over them, not twice. */
 static int read_range(pl_step_rt *rt, int64_t snap, int64_t lo, int64_t hi, floe_batch *out,
                       floe_arena *a, floe_error *err)
 {
@@ -1283,9 +1285,14 @@ static int read_range(pl_step_rt *rt, int64_t snap, int64_t lo, int64_t hi, floe
 	so.snapshot.kind = FLOE_SNAPSHOT_ID;
 	so.snapshot.snapshot_id = snap;
 	floe_scan *scan;
+	floe_arena *tmp = floe_arena_new(1 << 20);
+	if (!tmp)
+		return oom(err);
 	int rc = floe_scan_open(&scan, rt->src, &so, err);
-	if (rc)
+	if (rc) {
+		floe_arena_free(tmp);
 		return rc;
+	}
 	const floe_batch **parts = NULL;
 	floe_batch *copies = NULL;
 	int n = 0, cap = 0;
@@ -1306,7 +1313,7 @@ static int read_range(pl_step_rt *rt, int64_t snap, int64_t lo, int64_t hi, floe
 		}
 		/* the scan's batch lives until the next call: copy it */
 		const floe_batch *one[1] = { b };
-		if ((rc = floe_batch_concat(one, 1, &copies[n], a, err)))
+		if ((rc = floe_batch_concat(one, 1, &copies[n], tmp, err)))
 			break;
 		n++;
 	}
@@ -1324,13 +1331,14 @@ static int read_range(pl_step_rt *rt, int64_t snap, int64_t lo, int64_t hi, floe
 			}
 			if (!out->cols)
 				rc = oom(err);
-		} else if (n == 1) {
-			*out = copies[0];
 		} else {
 			rc = floe_batch_concat(parts, n, out, a, err);
 		}
 	}
+	out->schema = NULL; /* the scan's, freed with it; the columns follow
+	                       the upstream table's schema */
 	floe_scan_free(scan);
+	floe_arena_free(tmp);
 	free(parts);
 	free(copies);
 	return rc < 0 ? rc : 0;
@@ -1382,7 +1390,7 @@ static int run_windowed(pl_step_rt *rt, const floe_run_options *o, bool all, boo
 	int i = 0;
 	while (i < nanc && anc[i].seq <= pos_seq)
 		i++;
-	int64_t max_rows = o->max_batch_rows > 0 ? o->max_batch_rows : 250000;
+	int64_t max_rows = o->max_batch_rows > 0 ? o->max_batch_rows : 500000;
 	bool agg = s->kind == PL_STEP_AGGREGATE;
 	int64_t size = agg ? s->size_us : 0, slide = agg ? (s->slide_us > 0 ? s->slide_us : s->size_us) : 0;
 	const floe_schema *up = floe_table_schema(rt->src);
