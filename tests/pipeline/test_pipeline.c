@@ -481,8 +481,9 @@ TEST(pipeline_rebuild_horizon_and_errors)
 	char p[1024], wh[1100];
 	snprintf(p, sizeof p, "%.900s", th_path("p"));
 	snprintf(wh, sizeof wh, "%s/wh", p);
-	REQUIRE(make_pipeline(p, "    path: landing/trades/", "    properties: "
-	                      "{write.parquet.compression-codec: snappy}\n    path: landing/trades/"));
+	REQUIRE(make_pipeline(p, "      write.parquet.compression-level: \"1\"\n",
+	                      "      write.parquet.compression-level: \"1\"\n"
+	                      "      write.parquet.compression-codec: snappy\n"));
 	REQUIRE(simulate(p, 6000, 5));
 	int rc = th_run(NULL, "%s run %s/pipeline.yaml --warehouse %s --backfill trades=%s/trades.ndjson "
 	                "quotes=%s/quotes.ndjson 2>/dev/null >/dev/null", floe_bin(), p, wh, p, p);
@@ -495,6 +496,7 @@ TEST(pipeline_rebuild_horizon_and_errors)
 		bool has = d && strstr(d, "\"write.parquet.compression-codec\": \"snappy\"");
 		if (has != (i == 0))
 			th_fail(__FILE__, __LINE__, "%s: codec property %s", made[i], has ? "set" : "missing");
+		CHECK(d && strstr(d, "\"write.parquet.compression-level\": \"1\""));
 		free(d);
 	}
 	char *bars = scan_sorted(wh, "gold.bars_1m"), *silver = scan_sorted(wh, "silver.trades");

@@ -87,7 +87,12 @@ TEST(pipeline_spec_stock_example)
 	CHECK_EQ_STR(s->sources[1].table, "bronze.quotes");
 	CHECK_EQ_STR(s->sources[1].path, "examples/stock/landing/quotes/");
 	CHECK(pl_spec_source_for(s, "bronze.quotes") == &s->sources[1]);
-	CHECK(s->sources[0].nproperties == 0);
+	/* Bronze's raw lines are written with ZSTD level 1 */
+	for (int i = 0; i < 2; i++) {
+		REQUIRE(s->sources[i].nproperties == 1);
+		CHECK_EQ_STR(s->sources[i].properties[0].key, "write.parquet.compression-level");
+		CHECK_EQ_STR(s->sources[i].properties[0].value, "1");
+	}
 	CHECK(pl_spec_source_for(s, "silver.quotes") == NULL);
 
 	/* tables */
