@@ -101,8 +101,19 @@ void ex_finish_nulls(floe_column *out, int64_t n)
 	out->null_count = 0;
 	if (!out->validity)
 		return;
-	for (int64_t r = 0; r < n; r++)
-		out->null_count += !ex_valid(out, r);
+	/* count the valid bits of whole bytes, then the last byte's rows */
+	const uint8_t *v = out->validity;
+	int64_t whole = n >> 3, valid = 0, r = 0;
+	for (; r + 8 <= whole; r += 8) {
+		uint64_t w;
+		memcpy(&w, v + r, 8);
+		valid += __builtin_popcountll(w);
+	}
+	for (; r < whole; r++)
+		valid += __builtin_popcount(v[r]);
+	for (int64_t i = whole << 3; i < n; i++)
+		valid += (v[i >> 3] >> (i & 7)) & 1;
+	out->null_count = n - valid;
 }
 
 int ex_alloc_fixed(ex_ctx *c, floe_column *out, floe_type t)
@@ -1062,10 +1073,64 @@ static int eval_cast(const floe_expr *e, ex_ctx *c, floe_column *out)
 
 /* ---- CASE ------------------------------------------------------------------------- */
 
+/* CASE WHEN cond THEN column ELSE constant END of 8-byte values (the bars'
+ * `CASE WHEN side = 'BUY' THEN volume ELSE 0 END`): one pass picking the
+ * column's value or the constant, with eval_case's answers (a row that is
+ * not live is NULL). A column raises no row's error, so reading it for
+ * every row is safe. 1 when e is not of that shape. */
+static int case_select(const floe_expr *e, ex_ctx *c, floe_column *out)
+{
+	floe_type t = floe_expr_type(e);
+	const floe_expr *th = e->nargs == 3 && e->has_else ? e->args[1] : NULL;
+	if (!th || th->k != EX_COL || e->args[2]->k != EX_LIT || floe_type_is_variable(&t) ||
+	    floe_type_value_width(&t) != 8 || t.id == FLOE_TYPE_DECIMAL || th->type.id != t.id)
+		return 1;
+	floe_column cond, x, k;
+	ex_ctx c1 = *c;
+	c1.n = 1;
+	c1.live = NULL;
+	int rc;
+	if ((rc = ex_eval(e->args[0], c, &cond)) || (rc = ex_eval(th, c, &x)) ||
+	    (rc = ex_eval(e->args[2], &c1, &k)) || (rc = ex_coerce(&c1, &k, t)) ||
+	    (rc = ex_alloc_fixed(c, out, t)))
+		return rc;
+	if (x.type.id != t.id)
+		return floe_error_set(c->err, FLOE_EINVALID, "CASE: column of another type");
+	const uint8_t *cv = cond.values, *live = c->live;
+	const uint64_t *xv = x.values;
+	uint64_t kv = ((const uint64_t *)k.values)[0], *ov = out->values;
+	bool kvalid = ex_valid(&k, 0);
+	if (!live && !cond.validity && !x.validity && kvalid) {
+		/* no NULL anywhere: a select per row, every row valid */
+		for (int64_t r = 0; r < c->n; r++)
+			ov[r] = cv[r] ? xv[r] : kv;
+		return 0;
+	}
+	uint8_t *vb = ex_bits_new(c, false);
+	if (!vb)
+		return ex_oom(c->err);
+	for (int64_t r = 0; r < c->n; r++) {
+		if (live && !live[r])
+			continue;
+		bool take = cv[r] && ex_valid(&cond, r);
+		bool valid = take ? ex_valid(&x, r) : kvalid;
+		if (valid) {
+			ov[r] = take ? xv[r] : kv;
+			vb[r >> 3] |= (uint8_t)(1u << (r & 7));
+		}
+	}
+	out->validity = vb;
+	ex_finish_nulls(out, c->n);
+	return 0;
+}
+
 static int eval_case(const floe_expr *e, ex_ctx *c, floe_column *out)
 {
+	int rc = case_select(e, c, out);
+	if (rc != 1)
+		return rc;
 	int64_t n = c->n;
-	int pairs = (e->nargs - (e->has_else ? 1 : 0)) / 2, rc;
+	int pairs = (e->nargs - (e->has_else ? 1 : 0)) / 2;
 	int32_t *pick = floe_arena_alloc(c->a, (size_t)(n ? n : 1) * sizeof *pick);
 	floe_column *vals = floe_arena_calloc(c->a, (size_t)pairs + 1, sizeof *vals);
 	bool *one = floe_arena_calloc(c->a, (size_t)pairs + 1, sizeof *one);

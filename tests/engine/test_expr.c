@@ -724,6 +724,47 @@ TEST(expr_null_in_null_out)
 	tb_free(&t);
 }
 
+/* A result's null_count is its NULL rows, counted over whole words of the
+ * validity bitmap and the rows past the last whole byte alike (batches of
+ * 1 to 148 rows). */
+TEST(expr_null_counts_match_the_rows)
+{
+	for (int n = 1; n <= 150; n += 7) {
+		char *text = malloc((size_t)n * 32 + 1);
+		REQUIRE(text);
+		size_t at = 0;
+		int nulls = 0;
+		for (int r = 0; r < n; r++) {
+			bool null = r % 3 == 0 || r % 11 == 5;
+			nulls += null;
+			at += null ? (size_t)sprintf(text + at, "{\"v\":null}\n")
+			           : (size_t)sprintf(text + at, "{\"v\":%d}\n", r);
+		}
+		tb t;
+		REQUIRE(mk(&t, "v long", text));
+		/* NULL where v is, but for the CASE (NULL where v <= 4 too) */
+		static const char *const exprs[] = { "v + 1", "v > 4", "-v",
+			"CASE WHEN v IS NOT NULL THEN v ELSE NULL END",
+			"CASE WHEN v > 4 THEN v ELSE NULL END" };
+		for (size_t k = 0; k < sizeof exprs / sizeof *exprs; k++) {
+			floe_column c;
+			REQUIRE(ev(&t, exprs[k], &c));
+			int seen = 0;
+			for (int r = 0; r < n; r++)
+				seen += isnull(&c, r);
+			if (k < 4)
+				CHECK_EQ_INT(seen, nulls);
+			else
+				CHECK(seen > nulls || n < 5);
+			if (c.null_count != seen)
+				th_fail(__FILE__, __LINE__, "%s over %d rows: null_count %lld, %d NULL rows",
+				        exprs[k], n, (long long)c.null_count, seen);
+		}
+		tb_free(&t);
+		free(text);
+	}
+}
+
 TEST(expr_case_and_conditionals)
 {
 	tb t;
@@ -785,8 +826,9 @@ TEST(expr_case_and_conditionals)
 	tb_free(&t);
 }
 
-/* A constant THEN or ELSE is evaluated once for every row it gives: the
- * same column as a branch that computes the value per row (coalesce of an
+/* A constant THEN or ELSE is evaluated once for every row it gives, and
+ * CASE WHEN c THEN column ELSE constant END takes one pass: the same
+ * column as a branch that computes the value per row (coalesce of an
  * all-NULL column and the constant), nested in a guarded branch too. */
 TEST(expr_case_constant_branches_match_computed_branches)
 {
@@ -805,10 +847,13 @@ TEST(expr_case_constant_branches_match_computed_branches)
 		"CASE WHEN s IS NULL THEN NULL WHEN v < 0 THEN %s ELSE v END",
 		"CASE WHEN v > 0 THEN CASE WHEN s = 'BUY' THEN %s ELSE v END END",
 		"CASE WHEN d > 0 THEN nts ELSE %s END",
+		"CASE WHEN v > 0 THEN CASE WHEN s = 'BUY' THEN d ELSE %s END ELSE -d END",
+		"CASE WHEN s <> 'BUY' THEN v ELSE %s END",
 	};
 	static const char *const lits[] = { "0", "42", "2", "'B'", "-1.5", "9", "100",
-		"'2026-01-02T03:04:05Z'" };
-	static const char *const holds[] = { "nl", "nl", "nd", "ns", "nd", "nl", "nl", "nts" };
+		"'2026-01-02T03:04:05Z'", "0.5", "-7" };
+	static const char *const holds[] = { "nl", "nl", "nd", "ns", "nd", "nl", "nl", "nts", "nd",
+		"nl" };
 	for (size_t k = 0; k < sizeof forms / sizeof *forms; k++) {
 		char fast[256], slow[256], arg[96];
 		snprintf(fast, sizeof fast, forms[k], lits[k]);
@@ -833,6 +878,24 @@ TEST(expr_case_constant_branches_match_computed_branches)
 				th_fail(__FILE__, __LINE__, "row %d: %s differs from %s", r, fast, slow);
 		}
 	}
+	/* ELSE NULL in one pass: what no ELSE gives */
+	floe_column a, b;
+	REQUIRE(ev(&t, "CASE WHEN s = 'BUY' THEN v ELSE NULL END", &a) &&
+	        ev(&t, "CASE WHEN s = 'BUY' THEN v END", &b));
+	CHECK_EQ_INT(a.null_count, 3);
+	CHECK_EQ_INT(b.null_count, 3);
+	for (int r = 0; r < 5; r++)
+		CHECK(isnull(&a, r) == isnull(&b, r) && (isnull(&a, r) || lv(&a, r) == lv(&b, r)));
+	tb_free(&t);
+	/* no NULL in the condition or the column: every row valid */
+	REQUIRE(mk(&t, "s string not null, v long not null, nl long",
+	           "{\"s\":\"BUY\",\"v\":5}\n{\"s\":\"SELL\",\"v\":7}\n{\"s\":\"BUY\",\"v\":-3}\n"));
+	REQUIRE(ev(&t, "CASE WHEN s = 'BUY' THEN v ELSE 0 END", &a) &&
+	        ev(&t, "CASE WHEN s = 'BUY' THEN v ELSE coalesce(nl, 0) END", &b));
+	CHECK_EQ_INT(a.null_count, 0);
+	for (int r = 0; r < 3; r++)
+		CHECK(!isnull(&a, r) && !isnull(&b, r) && lv(&a, r) == lv(&b, r));
+	CHECK(lv(&a, 0) == 5 && lv(&a, 1) == 0 && lv(&a, 2) == -3);
 	tb_free(&t);
 }
 
