@@ -460,10 +460,43 @@ static int64_t int_at(const floe_column *x, int64_t r)
 	       ((const int64_t *)x->values)[r];
 }
 
+/* Whether upper/lower/trim would give back every one of the n values of
+ * x as it is: ASCII with no letter of the other case, or no space at
+ * either end. Clean columns (symbols already trimmed and upper case) then
+ * share x's buffers instead of being copied value by value. */
+static bool keeps_values(int fn, const floe_column *x, int64_t n)
+{
+	const uint8_t *d = x->data;
+	const int64_t *off = x->offsets;
+	if (fn == F_UPPER || fn == F_LOWER) {
+		unsigned first = fn == F_UPPER ? 'a' : 'A';
+		for (int64_t i = off[0]; i < off[n]; i++)
+			if (d[i] >= 0x80 || (unsigned)(d[i] - first) < 26u)
+				return false;
+		return true;
+	}
+	if (fn != F_TRIM && fn != F_LTRIM && fn != F_RTRIM)
+		return false;
+	for (int64_t r = 0; r < n; r++) {
+		if (off[r + 1] == off[r])
+			continue;
+		if ((fn != F_RTRIM && isspace(d[off[r]])) || (fn != F_LTRIM && isspace(d[off[r + 1] - 1])))
+			return false;
+	}
+	return true;
+}
+
 static int eval_string(const floe_expr *e, ex_ctx *c, const floe_column *a, const uint8_t *vb,
                        floe_column *out)
 {
 	int fn = e->fn, na = e->nargs, rc;
+	if (!vb && !c->live && c->n && keeps_values(fn, &a[0], c->n)) {
+		memset(out, 0, sizeof *out);
+		out->type = floe_expr_type(e);
+		out->offsets = a[0].offsets;
+		out->data = a[0].data;
+		return 0;
+	}
 	ex_sbuild s;
 	floe_buf tmp = { 0 };
 	if ((rc = ex_sb_init(c, &s)))

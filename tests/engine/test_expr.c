@@ -651,6 +651,51 @@ TEST(expr_case_mapping_ascii_and_row_layout)
 	tb_free(&t);
 }
 
+/* upper/lower/trim of a column without NULLs that they would not change
+ * give its values back without copying them; one value to change anywhere
+ * (first, last, one end only, a non-ASCII letter) and every value is
+ * computed. */
+TEST(expr_case_and_trim_of_clean_columns)
+{
+	static const struct {
+		const char *rows[3];
+		const char *expr;
+		const char *want[3];
+		bool shared;
+	} cases[] = {
+		{ { "AAPL", "", "BRK.B" }, "upper(s)", { "AAPL", "", "BRK.B" }, true },
+		{ { "AAPL", "", "BRK.B" }, "upper(trim(s))", { "AAPL", "", "BRK.B" }, true },
+		{ { "aapl", "", "x y" }, "lower(s)", { "aapl", "", "x y" }, true },
+		{ { "AAPL", "MSFT", "tsla" }, "upper(s)", { "AAPL", "MSFT", "TSLA" }, false },
+		{ { "aapl", "MSFT", "TSLA" }, "upper(s)", { "AAPL", "MSFT", "TSLA" }, false },
+		{ { "AAPL", "MSFT", "TSLa" }, "lower(s)", { "aapl", "msft", "tsla" }, false },
+		{ { "A", "B ", "C" }, "trim(s)", { "A", "B", "C" }, false },
+		{ { " A", "B", "C" }, "rtrim(s)", { " A", "B", "C" }, true },
+		{ { " A", "B", "C" }, "ltrim(s)", { "A", "B", "C" }, false },
+		{ { "A", "B", "C\\t" }, "ltrim(s)", { "A", "B", "C\t" }, true },
+		{ { "A", "B", "C\\t" }, "rtrim(s)", { "A", "B", "C" }, false },
+		{ { "A", "\\u00e9", "C" }, "upper(s)", { "A", "\xc3\x89", "C" }, false },
+	};
+	for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
+		char text[256];
+		snprintf(text, sizeof text, "{\"s\":\"%s\"}\n{\"s\":\"%s\"}\n{\"s\":\"%s\"}\n",
+		         cases[k].rows[0], cases[k].rows[1], cases[k].rows[2]);
+		tb t;
+		REQUIRE(mk(&t, "s string not null", text));
+		floe_column c;
+		REQUIRE(ev(&t, cases[k].expr, &c));
+		CHECK_EQ_INT(c.null_count, 0);
+		for (int r = 0; r < 3; r++)
+			if (!str_is(&c, r, cases[k].want[r]))
+				th_fail(__FILE__, __LINE__, "case %zu, %s: row %d is not '%s'", k,
+				        cases[k].expr, r, cases[k].want[r]);
+		if ((c.data == t.b.cols[0].data) != cases[k].shared)
+			th_fail(__FILE__, __LINE__, "case %zu, %s: values %s", k, cases[k].expr,
+			        cases[k].shared ? "copied" : "shared");
+		tb_free(&t);
+	}
+}
+
 TEST(expr_string_functions_utf8)
 {
 	tb t;
