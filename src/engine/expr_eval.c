@@ -627,9 +627,6 @@ static int lit_kind(const floe_type *t, bool lit)
 	return t->id == FLOE_TYPE_DOUBLE ? 'd' : 0;
 }
 
-/* A column compared with a non-NULL literal (e.g. side = 'BUY', price > 0),
- * without a column of copies of the literal: the answers of
- * eval_compare. 1 when the general path must do it. */
 /* The n <= 8 bytes at p as one word, for comparing strings of one length:
  * two overlapping loads cover 4-8 bytes, three single bytes 1-3. */
 static inline uint64_t short_key(const uint8_t *p, size_t n)
@@ -643,6 +640,9 @@ static inline uint64_t short_key(const uint8_t *p, size_t n)
 	return n ? (uint64_t)p[0] | (uint64_t)p[n / 2] << 8 | (uint64_t)p[n - 1] << 16 : 0;
 }
 
+/* A column compared with a non-NULL literal (e.g. side = 'BUY', price > 0),
+ * without a column of copies of the literal: the answers of
+ * eval_compare. 1 when the general path must do it. */
 static int compare_literal(const floe_expr *e, ex_ctx *c, floe_column *out)
 {
 	int flip = e->args[0]->k == EX_LIT, rc;
@@ -1125,8 +1125,6 @@ static int case_select(const floe_expr *e, ex_ctx *c, floe_column *out)
 	    (rc = ex_eval(e->args[2], &c1, &k)) || (rc = ex_coerce(&c1, &k, t)) ||
 	    (rc = ex_alloc_fixed(c, out, t)))
 		return rc;
-	if (x.type.id != t.id)
-		return floe_error_set(c->err, FLOE_EINVALID, "CASE: column of another type");
 	const uint8_t *cv = cond.values, *live = c->live;
 	const uint64_t *xv = x.values;
 	uint64_t kv = ((const uint64_t *)k.values)[0], *ov = out->values;

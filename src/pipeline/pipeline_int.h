@@ -30,6 +30,10 @@ typedef struct pl_cop {
 	int nexprs;
 } pl_cop;
 
+/* Upstream rows per ingest batch and per step group when
+ * floe_run_options.max_batch_rows is not set (docs/pipelines.md) */
+#define PL_MAX_BATCH_ROWS 500000
+
 /* Freshness samples (event time -> commit), a reservoir. */
 #define PL_FRESH_SAMPLES 8192
 typedef struct pl_fresh {

@@ -73,7 +73,7 @@ void floe_run_options_init(floe_run_options *o)
 	memset(o, 0, sizeof *o);
 	o->mode = FLOE_RUN_STREAM;
 	o->interval_ms = 1000;
-	o->max_batch_rows = 500000;
+	o->max_batch_rows = PL_MAX_BATCH_ROWS;
 }
 
 /* ---- ingest ------------------------------------------------------------------ */

@@ -1087,7 +1087,7 @@ static int run_transform(pl_step_rt *rt, const floe_run_options *o, bool all, bo
 	if (i > 0 && pos_id >= 0 && anc[i - 1].id != pos_id && anc[i - 1].seq == pos_seq) {
 		/* fine: the same sequence, another id cannot happen in one ancestry */
 	}
-	int64_t max_rows = o->max_batch_rows > 0 ? o->max_batch_rows : 500000;
+	int64_t max_rows = o->max_batch_rows > 0 ? o->max_batch_rows : PL_MAX_BATCH_ROWS;
 	while (i < nanc) {
 		/* skip snapshots that add no rows */
 		if (strcmp(anc[i].op, "append") != 0) {
@@ -1390,7 +1390,7 @@ static int run_windowed(pl_step_rt *rt, const floe_run_options *o, bool all, boo
 	int i = 0;
 	while (i < nanc && anc[i].seq <= pos_seq)
 		i++;
-	int64_t max_rows = o->max_batch_rows > 0 ? o->max_batch_rows : 500000;
+	int64_t max_rows = o->max_batch_rows > 0 ? o->max_batch_rows : PL_MAX_BATCH_ROWS;
 	bool agg = s->kind == PL_STEP_AGGREGATE;
 	int64_t size = agg ? s->size_us : 0, slide = agg ? (s->slide_us > 0 ? s->slide_us : s->size_us) : 0;
 	const floe_schema *up = floe_table_schema(rt->src);
