@@ -328,6 +328,12 @@ typedef struct floe_merge_options {
 	const char *precombine;     /* column whose largest value wins among
 	                               source rows with one key (later row on a
 	                               tie); NULL = duplicate keys are an error */
+	bool precombine_table;      /* with precombine: a source row whose key
+	                               the table holds with a larger precombine
+	                               value is left out (stale), whatever the
+	                               mode: the table's row stays (Hudi's
+	                               ordering field against stored records);
+	                               on a tie the source row wins */
 	const char *delete_when;    /* filter over a source row: when it holds
 	                               the matched target row is deleted and the
 	                               source row not inserted; NULL = never */
@@ -346,6 +352,9 @@ typedef struct floe_merge_result {
 	int64_t unchanged;          /* copy-on-write: matched rows equal to their
 	                               source row in every column, in files no
 	                               other change touched: not written again */
+	int64_t stale;              /* precombine_table: source rows older than
+	                               the table's row with their key, not
+	                               written */
 	int64_t data_files_added, data_files_removed, delete_files_added;
 	int64_t data_files_skipped_by_bloom; /* copy-on-write: files whose key
 	                               bounds overlap the source but whose Bloom

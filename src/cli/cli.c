@@ -267,6 +267,8 @@ static const floe_cli_opt merge_opts[] = {
 	{ "on", "KEY[,KEY...]", "key columns that match source rows to table rows (required)", false },
 	{ "precombine", "COL", "when the source holds a key more than once, keep the row with the "
 	  "largest COL (the later one on a tie); without it duplicate keys are an error", false },
+	{ "skip-older", NULL, "with --precombine: leave out a source row whose key the table holds "
+	  "with a larger COL (the table's row stays; a tie goes to the source row)", false },
 	{ "delete-when", "EXPR", "source rows where EXPR holds delete the matching table row "
 	  "instead of replacing it (and are not inserted)", false },
 	{ "input-format", "csv|ndjson|parquet", "format of FILE (default: by extension, Parquet "

@@ -1372,6 +1372,7 @@ int floe_cli_table_merge(const floe_cli_cmd *cmd, const floe_cli_args *args)
 	mo.on = keys;
 	mo.non = nkeys;
 	mo.precombine = floe_cli_opt_get(cmd, args, "precombine");
+	mo.precombine_table = floe_cli_opt_get(cmd, args, "skip-older") != NULL;
 	mo.delete_when = floe_cli_opt_get(cmd, args, "delete-when");
 	if (floe_merge_begin(&m, t, &mo, &err) != 0) {
 		rc = err.code == FLOE_EINVALID || err.code == FLOE_ENOTFOUND
@@ -1395,14 +1396,15 @@ int floe_cli_table_merge(const floe_cli_cmd *cmd, const floe_cli_args *args)
 		printf("merged 0 rows into %s (nothing committed)\n", floe_table_name(t));
 	else if (res.merge_on_read)
 		printf("merged %" PRId64 " rows into %s in snapshot %" PRId64 " (merge-on-read: %" PRId64
-		       " upserted, keys deleted by an equality delete file)\n", res.source_rows,
-		       floe_table_name(t), res.snapshot_id, res.upserted);
+		       " upserted, %" PRId64 " older skipped, keys deleted by an equality delete file)\n",
+		       res.source_rows, floe_table_name(t), res.snapshot_id, res.upserted, res.stale);
 	else
 		printf("merged %" PRId64 " rows into %s in snapshot %" PRId64 " (copy-on-write: %" PRId64
-		       " inserted, %" PRId64 " updated, %" PRId64 " deleted, %" PRId64 " unchanged; %"
-		       PRId64 " data file%s rewritten)\n", res.source_rows, floe_table_name(t),
-		       res.snapshot_id, res.inserted, res.updated, res.deleted, res.unchanged,
-		       res.data_files_removed, res.data_files_removed == 1 ? "" : "s");
+		       " inserted, %" PRId64 " updated, %" PRId64 " deleted, %" PRId64 " unchanged, %"
+		       PRId64 " older skipped; %" PRId64 " data file%s rewritten)\n", res.source_rows,
+		       floe_table_name(t), res.snapshot_id, res.inserted, res.updated, res.deleted,
+		       res.unchanged, res.stale, res.data_files_removed,
+		       res.data_files_removed == 1 ? "" : "s");
 	rc = finish_stdout();
 done:
 	floe_merge_abort(m);

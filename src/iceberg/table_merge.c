@@ -2,11 +2,13 @@
  * `on` columns (duplicates an error unless a precombine column picks the
  * winner, as Hudi's precombine field does), then when matched update (the
  * source row replaces the target row), when matched and the delete
- * condition holds delete, when not matched insert. copy-on-write rewrites
- * only the data files that hold a matching key (files skipped by the key
- * columns' bounds first); merge-on-read is a blind upsert: one global
- * equality delete file of the source keys plus the new rows, without
- * reading the table. One commit either way (iceberg/rowdelta.h). */
+ * condition holds delete, when not matched insert. With precombine_table a
+ * source row older than the table's row of its key is left out. copy-on-
+ * write rewrites only the data files that hold a matching key (files
+ * skipped by the key columns' bounds first); merge-on-read is a blind
+ * upsert: one global equality delete file of the source keys plus the new
+ * rows, without reading the table (but for the older rows of
+ * precombine_table). One commit either way (iceberg/rowdelta.h). */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +32,8 @@ typedef struct src_key {
 	uint32_t batch, row;
 	bool matched;            /* a target row has this key */
 	bool noop;               /* copy-on-write: its one target row equals it */
+	bool stale;              /* precombine_table: a target row with its key
+	                            has a larger precombine value */
 	uint32_t hits;           /* target rows with this key (up to 2) */
 } src_key;
 
@@ -43,6 +47,8 @@ struct floe_merge {
 	int nkeys;
 	int kcol[MERGE_MAX_KEYS];
 	int pcol;                /* precombine column or -1 */
+	bool pcol_table;         /* the precombine value also decides against
+	                            the table's row (floe_merge_options) */
 	ice_expr *del_expr;
 	floe_batch *src;
 	size_t nsrc, capsrc;
@@ -160,6 +166,12 @@ int floe_merge_begin(floe_merge **out, floe_table *t, const floe_merge_options *
 		                    o->precombine);
 		goto fail;
 	}
+	if (o->precombine_table && m->pcol < 0) {
+		rc = floe_error_set(err, FLOE_EINVALID, "precombine against the table needs a "
+		                    "precombine column");
+		goto fail;
+	}
+	m->pcol_table = o->precombine_table;
 	if (o->delete_when && *o->delete_when) {
 		ice_expr *parsed;
 		if ((rc = ice_expr_parse(&parsed, o->delete_when, m->d.arena, err)) ||
@@ -299,6 +311,7 @@ static int key_add(floe_merge *m, uint64_t h, uint32_t batch, uint32_t row)
 	e->row = row;
 	e->matched = false;
 	e->noop = false;
+	e->stale = false;
 	e->hits = 0;
 	if (floe_buf_append(&m->keys, m->kbuf.data, m->kbuf.len))
 		return FLOE_ENOMEM;
@@ -620,17 +633,23 @@ static int noop_end(floe_merge *m, noop_file *nf, floe_error *err)
 	return 0;
 }
 
-/* copy-on-write: find the files holding source keys (key columns only),
- * then rewrite them without the rows of those keys. */
-static int cow_rewrite(floe_merge *m, uint8_t *const *del, floe_error *err)
+/* The table rows that carry a source key (key columns, and the precombine
+ * column with precombine_table; files skipped by key bounds and Bloom
+ * filters): each such key is matched, and stale when a row of the table
+ * orders after its source row. Copy-on-write (`hits`) also records the
+ * files to rewrite. > 0 when done, else a negative code. */
+static int match_keys(floe_merge *m, bool hits, floe_error *err)
 {
-	const char *names[MERGE_MAX_KEYS];
+	const char *names[MERGE_MAX_KEYS + 1];
+	int nc = m->nkeys;
 	for (int i = 0; i < m->nkeys; i++)
 		names[i] = m->fs->fields[m->kcol[i]].name;
+	if (m->pcol_table)
+		names[nc++] = m->fs->fields[m->pcol].name;
 	floe_scan_options so;
 	floe_scan_options_init(&so);
 	so.columns = names;
-	so.ncolumns = m->nkeys;
+	so.ncolumns = nc;
 	ice_scan_ex ex;
 	memset(&ex, 0, sizeof ex);
 	ex.want_file = scan_wants;
@@ -640,7 +659,7 @@ static int cow_rewrite(floe_merge *m, uint8_t *const *del, floe_error *err)
 	m->keys_scan = s; /* the hits point into it: freed with the merge */
 	const floe_batch *b;
 	ice_hit *cur = NULL;
-	if (!rc) {
+	if (!rc && hits) {
 		const ice_snapshot *snap = ice_scan_snapshot(s);
 		m->d.base_id = snap ? snap->snapshot_id : -1;
 	}
@@ -659,6 +678,11 @@ static int cow_rewrite(floe_merge *m, uint8_t *const *del, floe_error *err)
 			if (!e)
 				continue;
 			e->matched = true;
+			if (m->pcol_table && ice_cell_cmp(&b->cols[m->nkeys], r,
+			                                  &m->src[e->batch].cols[m->pcol], e->row) > 0)
+				e->stale = true;
+			if (!hits)
+				continue;
 			if (e->hits < 2)
 				e->hits++;
 			const ice_partition_spec *spec;
@@ -673,6 +697,16 @@ static int cow_rewrite(floe_merge *m, uint8_t *const *del, floe_error *err)
 			cur->remove = true;
 		}
 	}
+	return rc < 0 ? rc : 1;
+}
+
+/* copy-on-write: find the files holding source keys (match_keys), then
+ * rewrite them without the rows of those keys (but the rows of stale
+ * keys, which stay). */
+static int cow_rewrite(floe_merge *m, uint8_t *const *del, floe_error *err)
+{
+	int rc = match_keys(m, true, err);
+	const floe_batch *b;
 	if (rc < 0)
 		goto done;
 	rc = 0;
@@ -733,7 +767,7 @@ static int cow_rewrite(floe_merge *m, uint8_t *const *del, floe_error *err)
 			}
 			src_key *e = key_find(m, m->kbuf.data, m->kbuf.len,
 			                      XXH3_64bits(m->kbuf.data, m->kbuf.len));
-			if (!e) {
+			if (!e || e->stale) {
 				idx[k++] = (int32_t)r;
 				continue;
 			}
@@ -808,6 +842,15 @@ int floe_merge_commit(floe_merge *m, floe_merge_result *res, floe_error *err)
 			goto done;
 	}
 	source_bounds(m);
+	if (m->d.mor && m->pcol_table) {
+		/* a blind upsert reads the table only for the stale keys */
+		if ((rc = match_keys(m, false, err)) < 0)
+			goto done;
+		rc = 0;
+		for (size_t i = 0; i < m->nents; i++)
+			if (m->ents[i].stale)
+				win[m->ents[i].batch][m->ents[i].row] = 0;
+	}
 	if (m->d.mor) {
 		/* blind upsert: every source key is deleted where it was, then the
 		 * rows that stay are added (same commit: the equality deletes do
@@ -854,10 +897,15 @@ int floe_merge_commit(floe_merge *m, floe_merge_result *res, floe_error *err)
 		m->d.conflicts = may_hold_keys;
 		m->d.cctx = m;
 	}
-	int64_t inserted = 0, updated = 0, deleted = 0, dropped = 0, unchanged = 0;
+	int64_t inserted = 0, updated = 0, deleted = 0, dropped = 0, unchanged = 0, stale = 0;
 	for (size_t i = 0; i < m->nents; i++) {
 		const src_key *e = &m->ents[i];
 		bool d = del[e->batch][e->row] != 0;
+		if (e->stale) {
+			stale++;
+			win[e->batch][e->row] = 0; /* older than the table's row */
+			continue;
+		}
 		if (m->d.mor)
 			continue;
 		if (e->noop) {
@@ -895,6 +943,7 @@ int floe_merge_commit(floe_merge *m, floe_merge_result *res, floe_error *err)
 	res->data_files_skipped_by_bloom = m->bloom_skipped;
 	res->data_files_added = (int64_t)m->d.nadded;
 	res->delete_files_added = (int64_t)m->d.neqdels_written;
+	res->stale = stale;
 	if (m->d.mor) {
 		res->upserted = upserted;
 		res->inserted = res->updated = -1;

@@ -675,6 +675,9 @@ static int sink_begin(sink *k, pl_step_rt *rt, const char *precombine, floe_erro
 	mo.on = rt->merge_on;
 	mo.non = rt->nmerge_on;
 	mo.precombine = precombine;
+	/* dedup: the greatest order wins against the rows of earlier groups
+	 * too, so the answer does not depend on where groups split */
+	mo.precombine_table = precombine != NULL;
 	return floe_merge_begin(&k->mrg, rt->dst, &mo, err);
 }
 

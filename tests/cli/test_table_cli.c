@@ -820,8 +820,8 @@ TEST(cli_table_merge_both_modes)
 		char *o = OK("merge", name, up, "--on", "id", "--delete-when", "status = 'cancelled'");
 		CHECK(strncmp(o, "merged 3 rows into ", 19) == 0);
 		CHECK(strstr(o, m ? "merge-on-read: 2 upserted" : "copy-on-write: 1 inserted, 1 updated, "
-		                                                  "1 deleted, 0 unchanged; 2 data files "
-		                                                  "rewritten"));
+		                                                  "1 deleted, 0 unchanged, 0 older "
+		                                                  "skipped; 2 data files rewritten"));
 		free(o);
 		o = OK("scan", name, "--columns", "id,status,qty", "--format", "csv");
 		CHECK_SORTED(o, "id,status,qty\n1,open,1\n2,filled,20\n4,open,4\n");
@@ -834,6 +834,21 @@ TEST(cli_table_merge_both_modes)
 		free(o);
 		o = OK("scan", name, "--columns", "id,qty", "--where", "id = 5", "--format", "csv");
 		CHECK_EQ_STR(o, "id,qty\n5,9\n");
+		free(o);
+		/* --skip-older: a source row older than the table's is left out */
+		char old[512];
+		snprintf(old, sizeof old, "%s", th_path("old.csv"));
+		write_file(old, "id,ts,status,qty\n5,2024-01-01T10:00:00Z,late,3\n"
+		                "6,2024-01-01T10:00:00Z,open,6\n");
+		CHECK_EQ_INT(run(NULL, &o, &e, "merge", name, old, "--on", "id", "--skip-older", NULL), 1);
+		CHECK(strstr(e, "precombine column") != NULL);
+		free(o), free(e);
+		o = OK("merge", name, old, "--on", "id", "--precombine", "qty", "--skip-older");
+		CHECK(strstr(o, m ? "1 upserted, 1 older skipped" : "1 inserted, 0 updated, 0 deleted, "
+		                                                     "0 unchanged, 1 older skipped"));
+		free(o);
+		o = OK("scan", name, "--columns", "id,status,qty", "--where", "id >= 5", "--format", "csv");
+		CHECK_SORTED(o, "id,status,qty\n5,open,9\n6,open,6\n");
 		free(o);
 		CHECK_EQ_INT(run(NULL, &o, &e, "merge", name, dup, NULL), 2);
 		CHECK(strstr(e, "--on") != NULL);

@@ -413,6 +413,116 @@ TEST(merge_duplicate_keys_and_precombine)
 	floe_catalog_close(c);
 }
 
+/* The note of the one row with `id`, into buf ("" when NULL, "-" when
+ * absent). */
+static void note_of(floe_table *t, int64_t id, char *buf, size_t cap)
+{
+	floe_error err;
+	char where[64];
+	snprintf(where, sizeof where, "id = %lld", (long long)id);
+	floe_scan_options o;
+	floe_scan_options_init(&o);
+	o.where = where;
+	floe_scan *s;
+	snprintf(buf, cap, "-");
+	if (floe_scan_open(&s, t, &o, &err))
+		return;
+	const floe_batch *b;
+	while (floe_scan_next(s, &b, &err) == 1)
+		for (int64_t r = 0; r < b->nrows; r++) {
+			const floe_column *nc = &b->cols[3];
+			int64_t len = floe_column_is_valid(nc, r) ? nc->offsets[r + 1] - nc->offsets[r] : 0;
+			snprintf(buf, cap, "%.*s", (int)len, (const char *)nc->data + nc->offsets[r]);
+		}
+	floe_scan_free(s);
+}
+
+/* precombine_table: a source row older (smaller precombine value) than the
+ * table's row with its key is left out and the table's row stays, in both
+ * modes and whatever the delete condition says; a tie goes to the source
+ * row; older rows in one file and newer ones in another; without a
+ * precombine column it is refused. */
+TEST(merge_precombine_against_the_table)
+{
+	floe_catalog *c = NULL;
+	floe_error err;
+	REQUIRE_OK(floe_catalog_open(&c, th_path("wh"), NULL, &err), &err);
+	for (int mor = 0; mor < 2; mor++) {
+		floe_table *t = make_table(c, mor ? "db.ptm" : "db.ptc",
+		                           mor ? "merge-on-read" : "copy-on-write");
+		REQUIRE(t);
+		floe_arena *ar = floe_arena_new(0);
+		/* ids 100-300 on day 0, 1100 on day 1 */
+		int64_t ids[4] = { 100, 200, 300, 1100 };
+		int32_t vols[4] = { 10, 10, 5, 50 };
+		const char *notes[4] = { "a", "b", "c", "d" };
+		floe_batch_builder *b = rows(ids, vols, notes, 4, ar);
+		floe_merge_result res;
+		REQUIRE_OK(do_merge(t, b, NULL, NULL, &res, &err), &err);
+		floe_batch_builder_free(b);
+		floe_merge_options o;
+		floe_merge_options_init(&o);
+		const char *on = "id";
+		o.on = &on;
+		o.non = 1;
+		o.precombine_table = true;
+		floe_merge *m = NULL;
+		CHECK_EQ_INT(floe_merge_begin(&m, t, &o, &err), FLOE_EINVALID);
+		CHECK(strstr(err.msg, "precombine column") != NULL);
+		o.precombine = "volume";
+		/* older, a tie, newer, new; 1100 older with a delete condition */
+		int64_t u[5] = { 100, 200, 300, 400, 1100 };
+		int32_t v[5] = { 5, 10, 7, 1, 40 };
+		const char *n[5] = { "x", "y", "z", "w", "gone" };
+		o.delete_when = "note = 'gone'";
+		b = rows(u, v, n, 5, ar);
+		REQUIRE_OK(floe_merge_begin(&m, t, &o, &err), &err);
+		REQUIRE_OK(floe_merge_batch(m, floe_batch_builder_view(b), &err), &err);
+		REQUIRE_OK(floe_merge_commit(m, &res, &err), &err);
+		floe_batch_builder_free(b);
+		CHECK_EQ_INT(res.stale, 2);
+		CHECK_EQ_INT(res.upserted, 3);
+		if (!mor) {
+			CHECK_EQ_INT(res.updated, 2);
+			CHECK_EQ_INT(res.inserted, 1);
+			CHECK_EQ_INT(res.deleted, 0);
+		}
+		static const int64_t want_id[5] = { 100, 200, 300, 400, 1100 };
+		static const char *const want[5] = { "a", "y", "z", "w", "d" };
+		for (int i = 0; i < 5; i++) {
+			char got[32];
+			note_of(t, want_id[i], got, sizeof got);
+			if (strcmp(got, want[i]) != 0)
+				th_fail(__FILE__, __LINE__, "%s: id %lld has note '%s', want '%s'",
+				        mor ? "merge-on-read" : "copy-on-write", (long long)want_id[i], got,
+				        want[i]);
+		}
+		int32_t *got = malloc(MAXID * sizeof *got);
+		REQUIRE(got);
+		CHECK_EQ_INT(scan_model(t, NULL, got, &err), 5);
+		CHECK(got[100] == 10 && got[200] == 10 && got[300] == 7 && got[400] == 1 && got[1100] == 50);
+		/* only stale rows: nothing changes but an empty commit's rows */
+		int64_t u2[1] = { 1100 };
+		int32_t v2[1] = { 49 };
+		const char *n2[1] = { "old" };
+		o.delete_when = NULL;
+		b = rows(u2, v2, n2, 1, ar);
+		REQUIRE_OK(floe_merge_begin(&m, t, &o, &err), &err);
+		REQUIRE_OK(floe_merge_batch(m, floe_batch_builder_view(b), &err), &err);
+		REQUIRE_OK(floe_merge_commit(m, &res, &err), &err);
+		floe_batch_builder_free(b);
+		CHECK_EQ_INT(res.stale, 1);
+		CHECK_EQ_INT(res.upserted, 0);
+		CHECK_EQ_INT(res.data_files_removed, 0);
+		CHECK_EQ_INT(scan_model(t, NULL, got, &err), 5);
+		CHECK_EQ_INT(got[1100], 50);
+		free(got);
+		floe_arena_free(ar);
+		floe_table_close(t);
+	}
+	floe_catalog_close(c);
+}
+
 /* Keys found again after the source key table has grown (it starts at
  * 4,096 slots and doubles at half full): every repeat of a key seen before
  * two growths is found, with and without a precombine column. */

@@ -233,14 +233,26 @@ TEST(pipeline_unified_backfill_batches_and_crash)
 		"\"timestamp\":\"2026-11-20T14:37:30Z\",\"trade_type\":\"SELL\","
 		"\"exchange\":\"IEX\"}\n",
 	};
+	/* a trade sent again with an earlier time and another price, at the
+	 * end: dedup keeps the later event time wherever the two land */
+	static const char *const corrected[] = {
+		"{\"trade_id\":\"X-5\",\"symbol\":\"TSLA\",\"price\":200,\"volume\":4,"
+		"\"timestamp\":\"2026-11-20T14:40:00Z\",\"trade_type\":\"BUY\","
+		"\"exchange\":\"NYSE\"}\n",
+		"{\"trade_id\":\"X-5\",\"symbol\":\"TSLA\",\"price\":199,\"volume\":4,"
+		"\"timestamp\":\"2026-11-20T14:35:00Z\",\"trade_type\":\"BUY\","
+		"\"exchange\":\"NYSE\"}\n",
+	};
 	int n0;
 	char **l0 = read_lines(trades, &n0);
 	REQUIRE(l0 && n0 > 1000);
 	FILE *f = fopen(trades, "w");
 	REQUIRE(f);
 	for (int i = 0; i < n0; i++) {
-		if (i == 1)
+		if (i == 1) {
 			fputs(rejects[1], f);
+			fputs(corrected[0], f);
+		}
 		if (i == n0 / 2)
 			fputs(rejects[2], f);
 		fputs(l0[i], f);
@@ -250,6 +262,7 @@ TEST(pipeline_unified_backfill_batches_and_crash)
 	      "\"timestamp\":\"2026-11-20T09:35:00.25-05:00\",\"trade_type\":\"BUY\","
 	      "\"exchange\":\"nasdaq\"}\n", f);
 	fputs(rejects[0], f);
+	fputs(corrected[1], f);
 	fclose(f);
 	f = fopen(quotes, "a");
 	REQUIRE(f);
@@ -387,6 +400,11 @@ TEST(pipeline_unified_backfill_batches_and_crash)
 	rc = th_run(&x, "%s scan silver.trades --warehouse %s --where \"trade_id = 'X-1'\" "
 	            "--columns symbol,exchange,side,event_time --format csv", floe_bin(), wa);
 	CHECK(rc == 0 && x && strstr(x, "AAPL,NASDAQ,BUY,2026-11-20T14:35:00.25"));
+	free(x);
+	x = NULL;
+	rc = th_run(&x, "%s scan silver.trades --warehouse %s --where \"trade_id = 'X-5'\" "
+	            "--columns price,event_time --format csv | tail -n +2", floe_bin(), wb);
+	CHECK(rc == 0 && x && strstr(x, "200") && strstr(x, "14:40:00") && count_lines(x) == 1);
 	free(x);
 	x = NULL;
 	rc = th_run(&x, "%s scan silver.trades_rejected --warehouse %s --columns _reason,_raw "
