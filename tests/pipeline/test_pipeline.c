@@ -213,14 +213,22 @@ static void compare_all(const char *wa, const char *wb, const char *what)
 	}
 }
 
-TEST(pipeline_unified_backfill_batches_and_crash)
+/* `count` simulated trades and quotes in the test's data folder: their
+ * paths into trades and quotes (PATH_MAX each). */
+static bool simulated(int count, int seed, char *trades, char *quotes)
 {
 	const char *data = th_path("data");
-	REQUIRE(th_run(NULL, "mkdir -p %s", data) == 0);
-	REQUIRE(simulate(data, 12000, 11));
+	if (th_run(NULL, "mkdir -p %s", data) != 0 || !simulate(data, count, seed))
+		return false;
+	snprintf(trades, PATH_MAX, "%s/trades.ndjson", data);
+	snprintf(quotes, PATH_MAX, "%s/quotes.ndjson", data);
+	return true;
+}
+
+TEST(pipeline_unified_backfill_batches_and_crash)
+{
 	char trades[PATH_MAX], quotes[PATH_MAX];
-	snprintf(trades, sizeof trades, "%s/trades.ndjson", data);
-	snprintf(quotes, sizeof quotes, "%s/quotes.ndjson", data);
+	REQUIRE(simulated(12000, 11, trades, quotes));
 	/* records only Silver's rules catch: a symbol to normalize with a time
 	 * offset, unknown exchanges and an empty symbol (at the start, in the
 	 * middle and at the end), a crossed quote */
@@ -591,12 +599,8 @@ TEST(pipeline_rebuild_horizon_and_errors)
  * second --once reads nothing new. */
 TEST(pipeline_kafka_source_matches_backfill)
 {
-	const char *data = th_path("data");
-	REQUIRE(th_run(NULL, "mkdir -p %s", data) == 0);
-	REQUIRE(simulate(data, 6000, 13));
 	char trades[PATH_MAX], quotes[PATH_MAX];
-	snprintf(trades, sizeof trades, "%s/trades.ndjson", data);
-	snprintf(quotes, sizeof quotes, "%s/quotes.ndjson", data);
+	REQUIRE(simulated(6000, 13, trades, quotes));
 	int nt;
 	char **tl = read_lines(trades, &nt);
 	REQUIRE(tl && nt > 1000);
