@@ -659,7 +659,9 @@ static int match_keys(floe_merge *m, bool hits, floe_error *err)
 	m->keys_scan = s; /* the hits point into it: freed with the merge */
 	const floe_batch *b;
 	ice_hit *cur = NULL;
-	if (!rc && hits) {
+	if (!rc) {
+		/* the snapshot the decisions rest on: commits after it are
+		 * validated against the source keys */
 		const ice_snapshot *snap = ice_scan_snapshot(s);
 		m->d.base_id = snap ? snap->snapshot_id : -1;
 	}
@@ -888,9 +890,16 @@ int floe_merge_commit(floe_merge *m, floe_merge_result *res, floe_error *err)
 		}
 		if ((rc = ice_rowdelta_write_equality_deletes(&m->d, kb, nk, err)))
 			goto done;
-		m->d.conflicts = ice_rowdelta_no_conflicts; /* the last upsert wins */
-		const ice_snapshot *cur = ice_metadata_current_snapshot(m->d.m);
-		m->d.base_id = cur ? cur->snapshot_id : -1;
+		if (m->pcol_table) {
+			/* it read the table: a commit since that may hold a key
+			 * could hold a newer row, so it conflicts */
+			m->d.conflicts = may_hold_keys;
+			m->d.cctx = m;
+		} else {
+			m->d.conflicts = ice_rowdelta_no_conflicts; /* the last upsert wins */
+			const ice_snapshot *cur = ice_metadata_current_snapshot(m->d.m);
+			m->d.base_id = cur ? cur->snapshot_id : -1;
+		}
 	} else {
 		if ((rc = cow_rewrite(m, del, err)))
 			goto done;
