@@ -485,8 +485,9 @@ static const floe_cli_cmd commands[] = {
 	  "matched row equals its source row; merge-on-read writes an "
 	  "equality delete file of the source keys and the new rows without reading "
 	  "the table (a blind upsert, fast to write; readers apply the deletes until "
-	  "compaction). Example: floe merge db.trades fixes.csv --on trade_id "
-	  "--precombine ts --delete-when \"status = 'cancelled'\"",
+	  "compaction; --skip-older reads the key and precombine columns). Example: "
+	  "floe merge db.trades fixes.csv --on trade_id --precombine ts "
+	  "--delete-when \"status = 'cancelled'\"",
 	  merge_opts, floe_cli_table_merge },
 	{ "", "changes", "TABLE", 1, 1, "print the row changes between two snapshots",
 	  "Prints the rows each snapshot after --from (exclusive) up to --to "
