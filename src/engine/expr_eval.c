@@ -14,6 +14,7 @@
 #include <strings.h>
 
 #include "engine/expr_int.h"
+#include "util/buf.h"
 #include "util/format.h"
 
 /* ---- column helpers ------------------------------------------------------------- */
@@ -627,19 +628,6 @@ static int lit_kind(const floe_type *t, bool lit)
 	return t->id == FLOE_TYPE_DOUBLE ? 'd' : 0;
 }
 
-/* The n <= 8 bytes at p as one word, for comparing strings of one length:
- * two overlapping loads cover 4-8 bytes, three single bytes 1-3. */
-static inline uint64_t short_key(const uint8_t *p, size_t n)
-{
-	uint32_t a, b;
-	if (n >= 4) {
-		memcpy(&a, p, 4);
-		memcpy(&b, p + n - 4, 4);
-		return (uint64_t)a | (uint64_t)b << 32;
-	}
-	return n ? (uint64_t)p[0] | (uint64_t)p[n / 2] << 8 | (uint64_t)p[n - 1] << 16 : 0;
-}
-
 /* A column compared with a non-NULL literal (e.g. side = 'BUY', price > 0),
  * without a column of copies of the literal: the answers of
  * eval_compare. 1 when the general path must do it. */
@@ -675,11 +663,11 @@ static int compare_literal(const floe_expr *e, ex_ctx *c, floe_column *out)
 		/* a short literal, no NULL: a length and a word compared per row */
 		const int64_t *off = x.offsets;
 		size_t ll = lit->lslen;
-		uint64_t key = short_key((const uint8_t *)lit->ls, ll);
+		uint64_t key = floe_load_key8((const uint8_t *)lit->ls, ll);
 		bool ne = op == EB_NE;
 		for (int64_t r = 0; r < c->n; r++) {
 			int64_t o = off[r];
-			bool eq = (size_t)(off[r + 1] - o) == ll && short_key(x.data + o, ll) == key;
+			bool eq = (size_t)(off[r + 1] - o) == ll && floe_load_key8(x.data + o, ll) == key;
 			v[r] = eq != ne;
 		}
 		return 0;
@@ -751,14 +739,15 @@ static int in_strings(const floe_expr *e, ex_ctx *c, floe_column *out)
 	out->validity = vb;
 	uint64_t keys[IN_MAX_LITERALS];
 	for (int i = 0; i < nl; i++)
-		keys[i] = lits[i]->lslen <= 8 ? short_key((const uint8_t *)lits[i]->ls, lits[i]->lslen) : 0;
+		keys[i] = lits[i]->lslen <= 8 ?
+		          floe_load_key8((const uint8_t *)lits[i]->ls, lits[i]->lslen) : 0;
 	uint8_t *v = out->values;
 	for (int64_t r = 0; r < c->n; r++) {
 		if (!ex_live(c, r) || (vb && !((vb[r >> 3] >> (r & 7)) & 1)))
 			continue;
 		size_t la;
 		const uint8_t *pa = ex_str(&xc, r, &la);
-		uint64_t ka = la <= 8 ? short_key(pa, la) : 0;
+		uint64_t ka = la <= 8 ? floe_load_key8(pa, la) : 0;
 		uint8_t hit = 0;
 		for (int i = 0; i < nl && !hit; i++)
 			hit = la == lits[i]->lslen &&

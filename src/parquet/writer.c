@@ -62,7 +62,7 @@ typedef struct wr_col {
 	floe_buf dict;       /* PLAIN-encoded entries */
 	floe_buf dict_off;   /* BYTE_ARRAY: uint64 start offsets of entries in dict */
 	floe_buf ehash;      /* uint32 hash of each entry (for growing the table) */
-	floe_buf ekey, elen; /* BYTE_ARRAY: uint64 wr_key8 (len <= 8), uint32 length */
+	floe_buf ekey, elen; /* BYTE_ARRAY: uint64 floe_load_key8 (len <= 8), uint32 length */
 	bool dict_checked;   /* the pay-off check after the first page was made */
 	int64_t page_plain_bytes; /* PLAIN size of the page's dictionary-coded values */
 	floe_buf stamp;      /* uint32 per entry: last page that used it */
@@ -385,21 +385,6 @@ static inline uint32_t wr_mix(uint64_t x)
 #endif
 }
 
-/* Values of at most 8 bytes as one word, one-to-one for a given length:
- * two overlapping 4-byte loads, or 3 picked bytes when shorter. */
-static inline uint64_t wr_key8(const uint8_t *p, size_t n)
-{
-	if (n >= 4) {
-		uint32_t x, y;
-		memcpy(&x, p, 4);
-		memcpy(&y, p + n - 4, 4);
-		return (uint64_t)x | (uint64_t)y << 32;
-	}
-	if (n)
-		return (uint64_t)p[0] | (uint64_t)p[n / 2] << 8 | (uint64_t)p[n - 1] << 16;
-	return 0;
-}
-
 /* Hash of n bytes: short values (<= 16 bytes, the usual strings) by two
  * overlapping word loads, longer ones by XXH3. */
 static inline uint32_t wr_hash_bytes(const uint8_t *p, size_t n)
@@ -407,7 +392,7 @@ static inline uint32_t wr_hash_bytes(const uint8_t *p, size_t n)
 	if (n > 16)
 		return (uint32_t)XXH3_64bits(p, n);
 	if (n <= 8)
-		return wr_mix(wr_key8(p, n) ^ (uint64_t)n << 59);
+		return wr_mix(floe_load_key8(p, n) ^ (uint64_t)n << 59);
 	uint64_t a, b;
 	memcpy(&a, p, 8);
 	memcpy(&b, p + n - 8, 8);
@@ -481,7 +466,7 @@ static int64_t wr_dict_insert(wr_col *c, uint32_t j, uint32_t h, const uint8_t *
 		return -2;
 	if (ba) {
 		uint64_t end = c->dict.len;
-		uint64_t key = len <= 8 ? wr_key8(p, len) : 0;
+		uint64_t key = len <= 8 ? floe_load_key8(p, len) : 0;
 		uint32_t l32 = (uint32_t)len;
 		if (floe_buf_append(&c->dict_off, &end, 8) || floe_buf_append(&c->ekey, &key, 8) ||
 		    floe_buf_append(&c->elen, &l32, 4))
@@ -579,7 +564,7 @@ static int64_t wr_dict_bytes(wr_col *c, const uint8_t *const *p, const uint32_t 
 					const uint64_t *ek = (const uint64_t *)(void *)c->ekey.data;
 					const uint64_t *off = (const uint64_t *)(void *)c->dict_off.data;
 					eq = el[k] == len[i] &&
-					     (len[i] <= 8 ? ek[k] == wr_key8(p[i], len[i])
+					     (len[i] <= 8 ? ek[k] == floe_load_key8(p[i], len[i])
 							  : wr_eq(p[i], c->dict.data + off[k] + 4, len[i]));
 				} else {
 					eq = wr_eq(p[i], c->dict.data + (size_t)k * (size_t)c->width,

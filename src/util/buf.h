@@ -81,6 +81,17 @@ static inline uint64_t floe_load_u64le(const uint8_t *p)
 	memcpy(&v, p, 8);
 	return v;
 }
+/* The n <= 8 bytes at p as one word, never reading past them: two
+ * overlapping 4-byte loads for 4-8 bytes, three single bytes for 1-3. Two
+ * byte strings of one length are equal exactly when their words are. */
+static inline uint64_t floe_load_key8(const uint8_t *p, size_t n)
+{
+	if (n >= 4)
+		return (uint64_t)floe_load_u32le(p) | (uint64_t)floe_load_u32le(p + n - 4) << 32;
+	if (n)
+		return (uint64_t)p[0] | (uint64_t)p[n / 2] << 8 | (uint64_t)p[n - 1] << 16;
+	return 0;
+}
 
 /* Overflow-checked size arithmetic: return 1 on overflow. */
 static inline int floe_add_overflow(size_t a, size_t b, size_t *out)
