@@ -110,6 +110,35 @@ static int64_t scan_model(floe_table *t, const floe_snapshot_sel *sel, int32_t *
 	return rc < 0 ? -1 : n;
 }
 
+/* Append b's rows in one commit. */
+static int append_rows(floe_table *t, floe_batch_builder *b, floe_error *err)
+{
+	floe_append *a;
+	int rc = floe_append_begin(&a, t, err);
+	if (rc)
+		return rc;
+	if ((rc = floe_append_batch(a, floe_batch_builder_view(b), err))) {
+		floe_append_abort(a);
+		return rc;
+	}
+	return floe_append_commit(a, NULL, err);
+}
+
+/* MERGE of b's rows with options o. */
+static int merge_with(floe_table *t, const floe_merge_options *o, floe_batch_builder *b,
+                      floe_merge_result *res, floe_error *err)
+{
+	floe_merge *m;
+	int rc = floe_merge_begin(&m, t, o, err);
+	if (rc)
+		return rc;
+	if ((rc = floe_merge_batch(m, floe_batch_builder_view(b), err))) {
+		floe_merge_abort(m);
+		return rc;
+	}
+	return floe_merge_commit(m, res, err);
+}
+
 /* MERGE of b's rows on column on_col. */
 static int merge_on(floe_table *t, const char *on_col, floe_batch_builder *b, const char *precombine,
                     const char *delete_when, floe_merge_result *res, floe_error *err)
@@ -120,15 +149,7 @@ static int merge_on(floe_table *t, const char *on_col, floe_batch_builder *b, co
 	o.non = 1;
 	o.precombine = precombine;
 	o.delete_when = delete_when;
-	floe_merge *m;
-	int rc = floe_merge_begin(&m, t, &o, err);
-	if (rc)
-		return rc;
-	if ((rc = floe_merge_batch(m, floe_batch_builder_view(b), err))) {
-		floe_merge_abort(m);
-		return rc;
-	}
-	return floe_merge_commit(m, res, err);
+	return merge_with(t, &o, b, res, err);
 }
 
 /* MERGE on the key column id. */
@@ -476,9 +497,7 @@ TEST(merge_precombine_against_the_table)
 		const char *n[5] = { "x", "y", "z", "w", "gone" };
 		o.delete_when = "note = 'gone'";
 		b = rows(u, v, n, 5, ar);
-		REQUIRE_OK(floe_merge_begin(&m, t, &o, &err), &err);
-		REQUIRE_OK(floe_merge_batch(m, floe_batch_builder_view(b), &err), &err);
-		REQUIRE_OK(floe_merge_commit(m, &res, &err), &err);
+		REQUIRE_OK(merge_with(t, &o, b, &res, &err), &err);
 		floe_batch_builder_free(b);
 		CHECK_EQ_INT(res.stale, 2);
 		CHECK_EQ_INT(res.upserted, 3);
@@ -507,9 +526,7 @@ TEST(merge_precombine_against_the_table)
 		const char *n2[1] = { "old" };
 		o.delete_when = NULL;
 		b = rows(u2, v2, n2, 1, ar);
-		REQUIRE_OK(floe_merge_begin(&m, t, &o, &err), &err);
-		REQUIRE_OK(floe_merge_batch(m, floe_batch_builder_view(b), &err), &err);
-		REQUIRE_OK(floe_merge_commit(m, &res, &err), &err);
+		REQUIRE_OK(merge_with(t, &o, b, &res, &err), &err);
 		floe_batch_builder_free(b);
 		CHECK_EQ_INT(res.stale, 1);
 		CHECK_EQ_INT(res.upserted, 0);
@@ -525,21 +542,14 @@ TEST(merge_precombine_against_the_table)
 		int32_t v3[1] = { 100 };
 		const char *n3[1] = { "newer" };
 		b = rows(u3, v3, n3, 1, ar);
-		floe_append *ap; /* data alone: no delete file to conflict on */
-		REQUIRE_OK(floe_append_begin(&ap, t, &err), &err);
-		REQUIRE_OK(floe_append_batch(ap, floe_batch_builder_view(b), &err), &err);
-		REQUIRE_OK(floe_append_commit(ap, NULL, &err), &err);
+		REQUIRE_OK(append_rows(t, b, &err), &err);
 		floe_batch_builder_free(b);
 		v3[0] = 1;
 		n3[0] = "older";
 		b = rows(u3, v3, n3, 1, ar);
-		REQUIRE_OK(floe_merge_begin(&m, t2, &o, &err), &err);
-		REQUIRE_OK(floe_merge_batch(m, floe_batch_builder_view(b), &err), &err);
-		CHECK_EQ_INT(floe_merge_commit(m, &res, &err), FLOE_ECONFLICT);
+		CHECK_EQ_INT(merge_with(t2, &o, b, &res, &err), FLOE_ECONFLICT);
 		REQUIRE_OK(floe_table_refresh(t2, &err), &err);
-		REQUIRE_OK(floe_merge_begin(&m, t2, &o, &err), &err);
-		REQUIRE_OK(floe_merge_batch(m, floe_batch_builder_view(b), &err), &err);
-		REQUIRE_OK(floe_merge_commit(m, &res, &err), &err);
+		REQUIRE_OK(merge_with(t2, &o, b, &res, &err), &err);
 		floe_batch_builder_free(b);
 		CHECK_EQ_INT(res.stale, 1);
 		char note[32];
@@ -630,10 +640,7 @@ TEST(merge_copy_on_write_rewrites_only_files_with_keys)
 		vols[i] = i;
 	}
 	floe_batch_builder *b = rows(ids, vols, NULL, 10000, ar);
-	floe_append *a;
-	REQUIRE_OK(floe_append_begin(&a, t, &err), &err);
-	REQUIRE_OK(floe_append_batch(a, floe_batch_builder_view(b), &err), &err);
-	REQUIRE_OK(floe_append_commit(a, NULL, &err), &err);
+	REQUIRE_OK(append_rows(t, b, &err), &err);
 	floe_batch_builder_free(b);
 	/* keys of days 3 and 7 and one new key */
 	int64_t up[3] = { 3500, 7001, 20000 };
@@ -744,10 +751,7 @@ TEST(merge_copy_on_write_skips_files_by_bloom_filter)
 			vols[i] = k;
 		}
 		floe_batch_builder *b = rows(ids, vols, NULL, 1000, ar);
-		floe_append *a;
-		REQUIRE_OK(floe_append_begin(&a, t, &err), &err);
-		REQUIRE_OK(floe_append_batch(a, floe_batch_builder_view(b), &err), &err);
-		REQUIRE_OK(floe_append_commit(a, NULL, &err), &err);
+		REQUIRE_OK(append_rows(t, b, &err), &err);
 		floe_batch_builder_free(b);
 	}
 	/* keys of file 3 only (ids 3, 13, ... spread over the whole range) */
@@ -931,10 +935,7 @@ TEST(merge_copy_on_write_leaves_files_whose_rows_do_not_change)
 		notes[i] = i % 10 ? notes_buf[i] : NULL;
 	}
 	floe_batch_builder *b = rows(ids, vols, notes, 5000, ar);
-	floe_append *a;
-	REQUIRE_OK(floe_append_begin(&a, t, &err), &err);
-	REQUIRE_OK(floe_append_batch(a, floe_batch_builder_view(b), &err), &err);
-	REQUIRE_OK(floe_append_commit(a, NULL, &err), &err);
+	REQUIRE_OK(append_rows(t, b, &err), &err);
 	floe_batch_builder_free(b);
 	fcount fc = { 0, 0 };
 	REQUIRE_OK(floe_table_files(t, NULL, count_files, &fc, &err), &err);
@@ -1004,9 +1005,7 @@ TEST(merge_copy_on_write_leaves_files_whose_rows_do_not_change)
 		int32_t v[1] = { 501 };
 		const char *n[1] = { "n501" };
 		b = rows(u, v, n, 1, ar);
-		REQUIRE_OK(floe_append_begin(&a, t, &err), &err);
-		REQUIRE_OK(floe_append_batch(a, floe_batch_builder_view(b), &err), &err);
-		REQUIRE_OK(floe_append_commit(a, NULL, &err), &err);
+		REQUIRE_OK(append_rows(t, b, &err), &err);
 		CHECK_EQ_INT(scan_model(t, NULL, got, &err), -1); /* id 501 twice */
 		REQUIRE_OK(do_merge(t, b, NULL, NULL, &res, &err), &err);
 		floe_batch_builder_free(b);
