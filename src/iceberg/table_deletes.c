@@ -44,6 +44,7 @@ typedef struct ice_eq_set {
 	uint64_t *slots;         /* hash << 32 | (entry index + 1), 0 = empty */
 	uint32_t nslots;
 	floe_buf ents;           /* eq_ent */
+	int64_t pending;         /* rows of files about to be loaded into it */
 } ice_eq_set;
 
 typedef struct eq_ent {
@@ -524,6 +525,29 @@ static int64_t chunk_keys(floe_buf *keys, const floe_column *const *cols, int n,
 {
 	int64_t m = 0;
 	floe_buf_clear(keys);
+	const floe_column *c = cols[0];
+	if (n == 1 && c->offsets && !c->validity) {
+		/* one string column without NULLs (the usual key): the bytes of
+		 * the chunk's keys reserved at once, each written in place */
+		size_t need = (size_t)(c->offsets[r1] - c->offsets[r0]) + (size_t)(r1 - r0) * 5;
+		if (floe_buf_reserve(keys, need))
+			return -1;
+		for (int64_t r = r0; r < r1; r++) {
+			if (keep && !keep[r])
+				continue;
+			uint32_t len = (uint32_t)(c->offsets[r + 1] - c->offsets[r]);
+			uint8_t *p = keys->data + keys->len;
+			koff[m] = keys->len;
+			p[0] = 1;
+			memcpy(p + 1, &len, 4);
+			memcpy(p + 5, c->data + c->offsets[r], len);
+			keys->len += 5 + (size_t)len;
+			hs[m] = XXH3_64bits(p, 5 + (size_t)len);
+			rows[m++] = r;
+		}
+		koff[m] = keys->len;
+		return m;
+	}
 	for (int64_t r = r0; r < r1; r++) {
 		if (keep && !keep[r])
 			continue;
@@ -567,7 +591,7 @@ static int eq_reserve(ice_eq_set *s, int64_t more)
 	uint64_t ns = s->nslots ? s->nslots : 1024;
 	while (ns < need)
 		ns *= 2;
-	if (ns > (uint64_t)1 << 31)
+	if (ns > (uint64_t)1 << 31 || floe_buf_reserve(&s->ents, (need / 2 - n) * sizeof(eq_ent)))
 		return FLOE_ENOMEM;
 	uint64_t *v = calloc(ns, sizeof *v);
 	if (!v)
@@ -719,6 +743,9 @@ static int load_equality(ice_deletes *d, int idx, const floe_schema *schema, flo
 		for (int64_t c0 = 0; !rc && c0 < b->nrows; c0 += EQ_CHUNK) {
 			int64_t c1 = c0 + EQ_CHUNK < b->nrows ? c0 + EQ_CHUNK : b->nrows;
 			int64_t m = chunk_keys(&d->key, cols, n, c0, c1, NULL, rows, koff, hs);
+			if (m > 0 && (floe_buf_reserve(&s->keys, d->key.len) ||
+			              floe_buf_reserve(&s->ents, (size_t)m * sizeof(eq_ent))))
+				rc = oom(err);
 			for (int64_t i = 0; !rc && i < m; i++) {
 				if (i + EQ_AHEAD < m)
 					EQ_PREFETCH(&s->slots[(uint32_t)hs[i + EQ_AHEAD] & (s->nslots - 1)]);
@@ -759,6 +786,28 @@ int ice_deletes_for_file(ice_deletes *d, const ice_data_file *f, int64_t seq,
 		return 0;
 	int rc;
 	bool any_pos = false;
+	/* the sets about to be filled get room for all their new keys at once
+	 * (as the files' manifests count them, up to 16M a set), so no key is
+	 * placed twice as a set grows through several files */
+	for (int i = 0; i < d->n; i++) {
+		del_file *df = &d->files[i];
+		if (df->loaded || !applies(df, f, seq) ||
+		    df->e->file.content != ICE_CONTENT_EQUALITY_DELETES ||
+		    eq_bounds_disjoint(d, &df->e->file, f))
+			continue;
+		if ((rc = eq_target(d, i, schema, err)))
+			return rc;
+		df->eq->pending += df->e->file.record_count > 0 ? df->e->file.record_count : 0;
+	}
+	for (int i = 0; i < d->n; i++) {
+		ice_eq_set *s = d->files[i].eq;
+		if (s && s->pending) {
+			int64_t want = s->pending < ((int64_t)1 << 24) ? s->pending : (int64_t)1 << 24;
+			s->pending = 0;
+			if (eq_reserve(s, want))
+				return oom(err);
+		}
+	}
 	for (int i = 0; i < d->n; i++) {
 		del_file *df = &d->files[i];
 		if (!applies(df, f, seq))
