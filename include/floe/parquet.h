@@ -160,6 +160,10 @@ const floe_schema *floe_parquet_reader_schema(const floe_parquet_reader *r);
 int64_t floe_parquet_reader_num_rows(const floe_parquet_reader *r);
 int floe_parquet_reader_num_row_groups(const floe_parquet_reader *r);
 
+/* The footer's total_uncompressed_size of every column chunk, summed: the
+ * bytes of the file's pages (headers included) before compression. */
+int64_t floe_parquet_reader_uncompressed_bytes(const floe_parquet_reader *r);
+
 /* Footer key/value metadata: the value for `key`, or NULL (owned by r). */
 const char *floe_parquet_reader_kv(const floe_parquet_reader *r, const char *key);
 

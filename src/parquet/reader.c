@@ -569,6 +569,18 @@ int floe_parquet_reader_num_row_groups(const floe_parquet_reader *r)
 	return (int)r->meta.num_row_groups;
 }
 
+int64_t floe_parquet_reader_uncompressed_bytes(const floe_parquet_reader *r)
+{
+	int64_t n = 0;
+	for (uint32_t g = 0; g < r->meta.num_row_groups; g++) {
+		const pq_row_group *rg = &r->meta.row_groups[g];
+		for (uint32_t c = 0; c < rg->num_columns; c++)
+			if (rg->columns[c].has_meta && rg->columns[c].meta.total_uncompressed_size > 0)
+				n += rg->columns[c].meta.total_uncompressed_size;
+	}
+	return n;
+}
+
 const char *floe_parquet_reader_kv(const floe_parquet_reader *r, const char *key)
 {
 	const char *found = NULL;

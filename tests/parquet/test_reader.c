@@ -715,7 +715,10 @@ TEST(pq_reader_describe_json)
 	floe_schema *schema = NULL;
 	floe_error err = { 0 }, *ep = &err;
 	const char *path = th_path("d.parquet");
-	REQUIRE_OK(write_file(path, NULL, &schema, arena, ep), ep);
+	floe_parquet_write_options wo;
+	floe_parquet_write_options_init(&wo);
+	wo.row_group_bytes = 16384; /* several row groups */
+	REQUIRE_OK(write_file(path, &wo, &schema, arena, ep), ep);
 	floe_parquet_reader *r = NULL;
 	REQUIRE_OK(floe_parquet_reader_open(&r, path, ep), ep);
 	char *text = NULL;
@@ -739,6 +742,17 @@ TEST(pq_reader_describe_json)
 	CHECK(json_is_integer(json_object_get(stats, "min_value")));
 	CHECK_EQ_INT(json_integer_value(json_object_get(stats, "min_value")), 0);
 	CHECK(json_is_true(json_object_get(col0, "has_offset_index")));
+	/* the uncompressed bytes are every chunk's, in every row group */
+	json_t *rgs = json_object_get(doc, "row_groups");
+	CHECK(json_array_size(rgs) > 1);
+	json_int_t unc = 0;
+	for (size_t g = 0; g < json_array_size(rgs); g++) {
+		json_t *cols = json_object_get(json_array_get(rgs, g), "columns");
+		for (size_t c = 0; c < json_array_size(cols); c++)
+			unc += json_integer_value(json_object_get(json_array_get(cols, c), "total_uncompressed_size"));
+	}
+	CHECK(unc > 0);
+	CHECK_EQ_INT(floe_parquet_reader_uncompressed_bytes(r), unc);
 	json_decref(doc);
 	free(text);
 	floe_parquet_reader_free(r);
