@@ -289,46 +289,45 @@ static int rle_put_run(floe_buf *dst, uint32_t v, size_t run, int bit_width)
 	return 0;
 }
 
+/* Do vals[0..8) all hold the same value? (no branch per value) */
+static inline bool rle_group_same(const uint32_t *v)
+{
+	uint32_t d = 0;
+	for (int k = 1; k < 8; k++)
+		d |= v[k] ^ v[0];
+	return d == 0;
+}
+
 int pq_rle_encode(floe_buf *dst, const uint32_t *vals, size_t count, int bit_width)
 {
-	/* Like parquet-mr and arrow: repeats of 8 or more become RLE runs once
-	 * the pending literals fill whole groups of 8; everything else goes
-	 * into bit-packed runs of at most 63 groups. */
-	size_t lit_start = 0, lit = 0; /* pending literal values vals[lit_start..+lit) */
-	size_t i = 0;
+	/* Like parquet-mr and arrow: a repeat becomes an RLE run once it covers
+	 * a whole group of 8 after the pending literals (the values before it
+	 * fill their last group); everything else goes into bit-packed runs of
+	 * at most 63 groups. Walked a group at a time: a run can only start
+	 * on a group's first value, so most groups cost one test. */
+	size_t lit_start = 0, i = 0;
 	int rc;
-	while (i < count) {
-		size_t r = 1;
-		while (i + r < count && vals[i + r] == vals[i])
-			r++;
-		size_t pad = (8 - lit % 8) % 8;
-		if (r >= pad + 8) {
-			lit += pad;
-			if (lit && (rc = rle_put_literals(dst, vals + lit_start, lit, bit_width)))
-				return rc;
-			if ((rc = rle_put_run(dst, vals[i], r - pad, bit_width)))
-				return rc;
-			i += r;
-			lit_start = i;
-			lit = 0;
-			continue;
-		}
-		/* literals: flush every 63 full groups */
-		while (r > 0) {
-			size_t room = 504 - lit;
-			size_t take = r < room ? r : room;
-			lit += take;
-			i += take;
-			r -= take;
-			if (lit == 504) {
-				if ((rc = rle_put_literals(dst, vals + lit_start, lit, bit_width)))
+	while (count - i >= 8) {
+		if (!rle_group_same(vals + i)) {
+			i += 8;
+			if (i - lit_start == 504) {
+				if ((rc = rle_put_literals(dst, vals + lit_start, 504, bit_width)))
 					return rc;
 				lit_start = i;
-				lit = 0;
 			}
+			continue;
 		}
+		size_t r = 8;
+		while (i + r < count && vals[i + r] == vals[i])
+			r++;
+		if (i > lit_start && (rc = rle_put_literals(dst, vals + lit_start, i - lit_start, bit_width)))
+			return rc;
+		if ((rc = rle_put_run(dst, vals[i], r, bit_width)))
+			return rc;
+		i += r;
+		lit_start = i;
 	}
-	if (lit && (rc = rle_put_literals(dst, vals + lit_start, lit, bit_width)))
+	if (count > lit_start && (rc = rle_put_literals(dst, vals + lit_start, count - lit_start, bit_width)))
 		return rc;
 	return 0;
 }

@@ -114,6 +114,108 @@ TEST(pq_rle_encoder_run_choice)
 	floe_buf_free(&b);
 }
 
+/* One piece of an RLE/bit-packed hybrid stream: `groups` bit-packed
+ * groups of 8 (run == 0), or a run of `run` copies of `value`. */
+typedef struct rle_seg {
+	uint64_t groups, run;
+	uint32_t value;
+} rle_seg;
+
+/* The pieces the encoder should choose, value by value: a repeat becomes
+ * a run once it covers the rest of the pending literals' last group plus
+ * a whole group; bit-packed runs hold at most 63 groups. */
+static size_t rle_model(const uint32_t *v, size_t n, rle_seg *out)
+{
+	size_t ns = 0, lit = 0, i = 0;
+	while (i < n) {
+		size_t r = 1;
+		while (i + r < n && v[i + r] == v[i])
+			r++;
+		size_t pad = (8 - lit % 8) % 8;
+		if (r >= pad + 8) {
+			lit += pad;
+			if (lit)
+				out[ns++] = (rle_seg){ (lit + 7) / 8, 0, 0 };
+			out[ns++] = (rle_seg){ 0, r - pad, v[i] };
+			i += r;
+			lit = 0;
+			continue;
+		}
+		for (; r > 0; i++, r--)
+			if (++lit == 504) {
+				out[ns++] = (rle_seg){ 63, 0, 0 };
+				lit = 0;
+			}
+	}
+	if (lit)
+		out[ns++] = (rle_seg){ (lit + 7) / 8, 0, 0 };
+	return ns;
+}
+
+/* The pieces of an encoded stream, read from its headers. */
+static size_t rle_pieces(const uint8_t *p, size_t len, int bw, rle_seg *out)
+{
+	size_t ns = 0, pos = 0;
+	while (pos < len) {
+		uint64_t h = 0;
+		for (int sh = 0;; sh += 7) {
+			h |= (uint64_t)(p[pos] & 0x7f) << sh;
+			if (!(p[pos++] & 0x80))
+				break;
+		}
+		if (h & 1) {
+			out[ns++] = (rle_seg){ h >> 1, 0, 0 };
+			pos += (size_t)(h >> 1) * (size_t)bw;
+		} else {
+			uint32_t x = 0;
+			for (int k = 0; k < (bw + 7) / 8; k++)
+				x |= (uint32_t)p[pos++] << (8 * k);
+			out[ns++] = (rle_seg){ 0, h >> 1, x };
+		}
+	}
+	return ns;
+}
+
+/* The encoder walks whole groups; it must choose the same runs and
+ * bit-packed pieces as the value-by-value rule, for runs starting
+ * anywhere in a group, of every length around 8 and 504. */
+TEST(pq_rle_encoder_matches_value_by_value_choice)
+{
+	enum { N = 4099 };
+	uint32_t *v = malloc(N * sizeof *v);
+	rle_seg *want = malloc(N * sizeof *want), *got = malloc(N * sizeof *got);
+	floe_buf b = FLOE_BUF_INIT;
+	for (int trial = 0; trial < 400; trial++) {
+		int bw = 1 + trial % 12;
+		uint32_t mask = (uint32_t)((1ull << bw) - 1);
+		size_t n = trial % 7 == 0 ? (size_t)(rnd() % 40) : (size_t)(rnd() % N);
+		for (size_t i = 0; i < n;) {
+			uint64_t kind = rnd() % 8;
+			size_t run = kind == 0 ? 7 + rnd() % 4 : kind == 1 ? 1 + rnd() % 30
+			           : kind == 2 ? 500 + rnd() % 12 : 1;
+			uint32_t x = (uint32_t)rnd() & mask;
+			for (size_t k = 0; k < run && i < n; k++)
+				v[i++] = x;
+		}
+		floe_buf_clear(&b);
+		REQUIRE_OK(pq_rle_encode(&b, v, n, bw), (floe_error *)NULL);
+		size_t nw = rle_model(v, n, want), ng = rle_pieces(b.data, b.len, bw, got);
+		bool same = nw == ng;
+		for (size_t k = 0; same && k < nw; k++)
+			same = want[k].groups == got[k].groups && want[k].run == got[k].run &&
+			       want[k].value == got[k].value;
+		if (!same) {
+			th_fail(__FILE__, __LINE__, "trial %d (width %d, %zu values): %zu pieces, want %zu",
+			        trial, bw, n, ng, nw);
+			break;
+		}
+	}
+	floe_buf_free(&b);
+	free(v);
+	free(want);
+	free(got);
+}
+
 TEST(pq_rle_roundtrip_all_widths)
 {
 	uint32_t *v = malloc(4099 * sizeof *v), *out = malloc(4099 * sizeof *out);
