@@ -2,7 +2,8 @@
  * table in copy-on-write and merge-on-read modes: batches of R rows (a
  * share of them updates of recent trades, the rest new trades), printing
  * rows/s, write amplification, files rewritten, the full-scan slowdown
- * before and after compaction, compaction MB/s, and the peak memory of a
+ * before and after compaction, compaction MB/s (wall and per CPU second,
+ * of file bytes and of bytes before compression), and the peak memory of a
  * 1M-row MERGE into the table measured in a child process. JSON lines on
  * stdout; floe is single-threaded. */
 #include <inttypes.h>
@@ -186,22 +187,43 @@ static void path_list_free(path_list *l)
 	free(l->p);
 }
 
-/* Write to `path`, one a line, the files of `before` that `after` lacks
- * (the data files a compaction read), for the peer that rewrites them. */
-static int write_removed(const char *path, const path_list *before, const path_list *after,
-                         floe_error *err)
+/* The files of `before` that `after` lacks (the data files a compaction
+ * read): their uncompressed bytes (the footers' chunk sizes) into *unc, and
+ * when `path` is set, written there one a line for the peer that rewrites
+ * them. */
+static int removed_files(const char *path, const path_list *before, const path_list *after,
+                         int64_t *unc, floe_error *err)
 {
-	FILE *f = fopen(path, "w");
-	if (!f)
+	FILE *f = path ? fopen(path, "w") : NULL;
+	if (path && !f)
 		return floe_error_set(err, FLOE_EIO, "%s: cannot create", path);
-	for (size_t i = 0; i < before->n; i++) {
+	int rc = 0;
+	*unc = 0;
+	for (size_t i = 0; !rc && i < before->n; i++) {
 		size_t j = 0;
 		while (j < after->n && strcmp(before->p[i], after->p[j]) != 0)
 			j++;
-		if (j == after->n)
+		if (j < after->n)
+			continue;
+		floe_parquet_reader *r = NULL;
+		if (!(rc = floe_parquet_reader_open(&r, before->p[i], err)))
+			*unc += floe_parquet_reader_uncompressed_bytes(r);
+		floe_parquet_reader_free(r);
+		if (f)
 			fprintf(f, "%s\n", before->p[i]);
 	}
-	return fclose(f) ? floe_error_set(err, FLOE_EIO, "%s: write failed", path) : 0;
+	if (f && fclose(f) && !rc)
+		rc = floe_error_set(err, FLOE_EIO, "%s: write failed", path);
+	return rc;
+}
+
+/* CPU seconds (user + system) this process has used. */
+static double cpu_s(void)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+	       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
 }
 
 /* Full scan of every column: seconds, rows into *rows. */
@@ -379,28 +401,24 @@ static int run_mode(const config *cf, floe_catalog *cat, const char *mode, gen_b
 	int64_t rows1;
 	double scan1 = full_scan(t, &rows1, err);
 	path_list before = { 0 }, after = { 0 };
-	double c0 = 0;
+	double c0 = 0, cpu0 = 0;
 	floe_compact_result cr;
-	if (!(cf->lists && (rc = floe_table_files(t, NULL, list_data_file, &before, err)))) {
+	if (!(rc = floe_table_files(t, NULL, list_data_file, &before, err))) {
 		c0 = now_s();
+		cpu0 = cpu_s();
 		rc = floe_table_compact(t, NULL, &cr, err);
 	}
-	if (rc) {
-		path_list_free(&before);
-		goto done;
-	}
-	double csecs = now_s() - c0;
-	if (cf->lists) {
-		char path[4096];
+	double csecs = now_s() - c0, ccpu = cpu_s() - cpu0;
+	int64_t unc = 0;
+	char path[4096];
+	if (cf->lists)
 		snprintf(path, sizeof path, "%s/compacted_%s.txt", cf->lists, mode[0] == 'c' ? "cow" : "mor");
-		rc = floe_table_files(t, NULL, list_data_file, &after, err);
-		if (!rc)
-			rc = write_removed(path, &before, &after, err);
-		path_list_free(&before);
-		path_list_free(&after);
-		if (rc)
-			goto done;
-	}
+	if (!rc && !(rc = floe_table_files(t, NULL, list_data_file, &after, err)))
+		rc = removed_files(cf->lists ? path : NULL, &before, &after, &unc, err);
+	path_list_free(&before);
+	path_list_free(&after);
+	if (rc)
+		goto done;
 	int64_t rows2;
 	double scan2 = full_scan(t, &rows2, err);
 	struct rusage ru;
@@ -411,14 +429,18 @@ static int run_mode(const config *cf, floe_catalog *cat, const char *mode, gen_b
 	       ",\"data_files_seen\":%" PRId64 ",\"scan_rows_before\":%" PRId64
 	       ",\"scan_seconds_before\":%.3f,\"scan_rows_after\":%" PRId64
 	       ",\"scan_seconds_after\":%.3f,\"read_slowdown\":%.2f,\"compact_seconds\":%.3f"
-	       ",\"compact_bytes_read\":%" PRId64 ",\"compact_mb_per_s\":%.1f,\"compact_files\":%" PRId64
+	       ",\"compact_bytes_read\":%" PRId64 ",\"compact_mb_per_s\":%.1f"
+	       ",\"compact_cpu_seconds\":%.3f,\"compact_mb_per_cpu_s\":%.1f"
+	       ",\"compact_uncompressed_bytes_read\":%" PRId64 ",\"compact_uncompressed_mb_per_cpu_s\":%.1f"
+	       ",\"compact_files\":%" PRId64
 	       ",\"compact_files_copied\":%" PRId64 ",\"compact_delete_files_dropped\":%" PRId64 ",\"scan_rows_compacted\":%" PRId64
 	       ",\"scan_seconds_compacted\":%.3f,\"read_slowdown_compacted\":%.2f"
 	       ",\"peak_rss_mib\":%.1f}\n",
 	       mode, cf->batches, merged, merge_s, (double)merged / merge_s, written,
 	       (double)written / ((double)merged * bytes_per_row), rewritten, files_before_total, rows,
 	       scan0, rows1, scan1, scan1 / scan0, csecs, cr.bytes_read,
-	       (double)cr.bytes_read / 1e6 / csecs, cr.data_files_rewritten, cr.data_files_copied,
+	       (double)cr.bytes_read / 1e6 / csecs, ccpu, (double)cr.bytes_read / 1e6 / ccpu, unc,
+	       (double)unc / 1e6 / ccpu, cr.data_files_rewritten, cr.data_files_copied,
 	       cr.delete_files_removed,
 	       rows2, scan2, scan2 / scan0, peak_rss_mib());
 	fflush(stdout);
