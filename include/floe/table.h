@@ -219,6 +219,9 @@ typedef struct floe_scan_stats {
 	int64_t bytes_read;
 	int64_t delete_files;       /* live position/equality delete files */
 	int64_t rows_deleted;       /* rows dropped because a delete applied */
+	int64_t equality_keys;      /* keys of equality delete files held in
+	                               memory: those within the bounds of the
+	                               data files the scan reads */
 } floe_scan_stats;
 
 typedef struct floe_scan floe_scan;

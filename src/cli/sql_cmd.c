@@ -708,6 +708,7 @@ static void print_scans(shell *sh, int line)
 			json_object_set_new(o, "bytes_read", json_integer(s->bytes_read));
 			json_object_set_new(o, "delete_files", json_integer(s->delete_files));
 			json_object_set_new(o, "rows_deleted", json_integer(s->rows_deleted));
+			json_object_set_new(o, "equality_keys", json_integer(s->equality_keys));
 			if (line > 0)
 				json_object_set_new(o, "line", json_integer(line));
 			char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
@@ -736,8 +737,8 @@ static void print_scans(shell *sh, int line)
 		        human_count(b, sizeof b, s->rows_returned),
 		        human_bytes(c, sizeof c, s->bytes_read));
 		if (s->delete_files > 0)
-			fprintf(stderr, ", %" PRId64 " delete files (%" PRId64 " rows deleted)",
-			        s->delete_files, s->rows_deleted);
+			fprintf(stderr, ", %" PRId64 " delete files (%" PRId64 " rows deleted, %" PRId64
+			        " equality keys held)", s->delete_files, s->rows_deleted, s->equality_keys);
 		fputc('\n', stderr);
 	}
 }

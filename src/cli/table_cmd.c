@@ -916,10 +916,12 @@ int floe_cli_table_scan(const floe_cli_cmd *cmd, const floe_cli_args *args)
 		        ",\"row_groups\":%" PRId64 ",\"row_groups_skipped\":%" PRId64
 		        ",\"rows_scanned\":%" PRId64 ",\"rows_returned\":%" PRId64
 		        ",\"rows_printed\":%" PRId64 ",\"bytes_read\":%" PRId64
-		        ",\"delete_files\":%" PRId64 ",\"rows_deleted\":%" PRId64 "}\n",
+		        ",\"delete_files\":%" PRId64 ",\"rows_deleted\":%" PRId64
+		        ",\"equality_keys\":%" PRId64 "}\n",
 		        st.snapshot_id, st.manifests, st.manifests_skipped, st.files, st.files_skipped,
 		        st.files_read, st.row_groups, st.row_groups_skipped, st.rows_scanned,
-		        st.rows_returned, printed, st.bytes_read, st.delete_files, st.rows_deleted);
+		        st.rows_returned, printed, st.bytes_read, st.delete_files, st.rows_deleted,
+		        st.equality_keys);
 	}
 	rc = FLOE_CLI_OK;
 done:

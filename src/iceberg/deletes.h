@@ -49,6 +49,19 @@ int ice_deletes_count(const ice_deletes *d);
 bool ice_deletes_may_apply(const ice_deletes *d, int idx, const ice_data_file *f, int64_t seq);
 const ice_manifest_entry *ice_deletes_entry(const ice_deletes *d, int idx);
 
+/* Data file `f` (data sequence number `seq`) is one the index will be
+ * asked about: equality delete files that may apply to it will load only
+ * the keys inside the union of the bounds of the files planned so
+ * (integer, date, timestamp, string and binary key columns; a file without
+ * bounds turns that off). Call it for every file to be read before the
+ * first ice_deletes_for_file; a file asked about later whose bounds lie
+ * outside has the keys loaded again, all of them. */
+void ice_deletes_plan(ice_deletes *d, const ice_data_file *f, int64_t seq);
+
+/* Keys the loaded equality delete files hold in memory (a set shared by
+ * global files counted once). */
+int64_t ice_deletes_keys(const ice_deletes *d);
+
 /* Every equality field id of the added files, distinct, into ids[0..cap);
  * returns the count (may exceed cap). */
 int ice_deletes_equality_ids(const ice_deletes *d, int32_t *ids, int cap);

@@ -427,6 +427,11 @@ int floe_table_compact(floe_table *t, const floe_compact_options *o, floe_compac
 			res->rows += files[i].e->file.record_count;
 		}
 	}
+	/* the equality deletes load only keys within the bounds of the files
+	 * read */
+	for (size_t i = 0; i < nfiles; i++)
+		if (files[i].chosen && !files[i].copied)
+			ice_deletes_plan(dels, &files[i].e->file, files[i].e->sequence_number);
 	sorter so;
 	memset(&so, 0, sizeof so);
 	so.keys = keys;

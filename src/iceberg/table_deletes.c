@@ -53,6 +53,16 @@ typedef struct eq_ent {
 	int64_t seq;             /* highest sequence number deleting the key */
 } eq_ent;
 
+/* The values the data files an equality delete file will be read for
+ * hold in one of its columns: the union of their bounds. A key outside it
+ * cannot match a row of those files, so it is not loaded. */
+typedef struct eq_range {
+	bool seen;               /* a planned data file it applies to */
+	bool open;               /* one without bounds for the column, or a
+	                            type not compared by range: no filter */
+	floe_value lo, hi;
+} eq_range;
+
 typedef struct del_file {
 	const ice_manifest_entry *e;
 	const ice_partition_spec *spec;
@@ -60,6 +70,11 @@ typedef struct del_file {
 	bool loaded;
 	ice_eq_set *eq;          /* its keys: its own set, or (global) the set
 	                            shared by the global files over its columns */
+	eq_range *ranges;        /* per equality column (ice_deletes_plan), or
+	                            NULL */
+	bool ranged;             /* loaded without the keys outside ranges */
+	bool unranged;           /* load every key: a data file outside the
+	                            ranges asked for it */
 } del_file;
 
 struct ice_deletes {
@@ -103,6 +118,23 @@ static void eq_free(ice_eq_set *s)
 	free(s->slots);
 }
 
+/* Empty set s; every file that filled it loads again on next use, all
+ * its keys this time (a data file outside their ranges needs them). */
+static void eq_reset(ice_deletes *d, ice_eq_set *s)
+{
+	for (int i = 0; i < d->n; i++)
+		if (d->files[i].eq == s) {
+			d->files[i].loaded = false;
+			d->files[i].ranged = false;
+			d->files[i].unranged = true;
+		}
+	floe_buf_clear(&s->keys);
+	floe_buf_clear(&s->ents);
+	free(s->slots);
+	s->slots = NULL;
+	s->nslots = 0;
+}
+
 void ice_deletes_free(ice_deletes *d)
 {
 	if (!d)
@@ -127,6 +159,17 @@ void ice_deletes_free(ice_deletes *d)
 int ice_deletes_count(const ice_deletes *d)
 {
 	return d ? d->n : 0;
+}
+
+int64_t ice_deletes_keys(const ice_deletes *d)
+{
+	int64_t n = 0;
+	for (int i = 0; d && i < d->n; i++)
+		if (!d->files[i].global && d->files[i].eq)
+			n += (int64_t)(d->files[i].eq->ents.len / sizeof(eq_ent));
+	for (int i = 0; d && i < d->nshared; i++)
+		n += (int64_t)(d->shared[i]->ents.len / sizeof(eq_ent));
+	return n;
 }
 
 int ice_deletes_add(ice_deletes *d, const ice_manifest_entry *e, const ice_partition_spec *spec,
@@ -271,6 +314,130 @@ static bool applies(const del_file *df, const ice_data_file *f, int64_t seq)
 		return true;
 	return e->file.spec_id == f->spec_id &&
 	       ice_partition_equal(e->file.partition, e->file.npartition, f->partition, f->npartition);
+}
+
+/* ---- key ranges of the planned data files ----------------------------------- */
+
+/* The type of equality column `id` when keys are filtered by range on it
+ * (integers, dates, timestamps, strings, binary), else NULL. */
+static const floe_type *range_type(const ice_deletes *d, int32_t id)
+{
+	const ice_schema *sch = ice_metadata_current_schema(d->t->meta);
+	const ice_field *fld = sch ? ice_schema_find_id(sch, id, NULL, 0) : NULL;
+	if (!fld || fld->type->kind != ICE_PRIMITIVE)
+		return NULL;
+	switch (fld->type->prim.id) {
+	case FLOE_TYPE_INT:
+	case FLOE_TYPE_LONG:
+	case FLOE_TYPE_DATE:
+	case FLOE_TYPE_TIMESTAMP:
+	case FLOE_TYPE_TIMESTAMPTZ:
+	case FLOE_TYPE_TIMESTAMP_NS:
+	case FLOE_TYPE_TIMESTAMPTZ_NS:
+	case FLOE_TYPE_STRING:
+	case FLOE_TYPE_BINARY:
+		return &fld->type->prim;
+	default:
+		return NULL;
+	}
+}
+
+/* Data file f's lower and upper bounds of column `id` as type t, or false
+ * when it has none (truncated string bounds still enclose the values). */
+static bool file_bounds(ice_deletes *d, const ice_data_file *f, int32_t id, const floe_type *t,
+                        floe_value *lo, floe_value *hi)
+{
+	const ice_column_metrics *m = ice_data_file_metrics(f, id);
+	return m && m->lower && m->upper &&
+	       ice_value_deserialize(lo, t, m->lower, m->lower_len, d->arena, NULL) == 0 &&
+	       ice_value_deserialize(hi, t, m->upper, m->upper_len, d->arena, NULL) == 0;
+}
+
+/* Does equality column c of df filter its keys by range? */
+static bool range_active(const del_file *df, int c)
+{
+	return df->ranges && !df->unranged && df->ranges[c].seen && !df->ranges[c].open;
+}
+
+static bool any_range(const del_file *df)
+{
+	for (int c = 0; c < df->e->file.nequality_ids; c++)
+		if (range_active(df, c))
+			return true;
+	return false;
+}
+
+void ice_deletes_plan(ice_deletes *d, const ice_data_file *f, int64_t seq)
+{
+	for (int i = 0; d && i < d->n; i++) {
+		del_file *df = &d->files[i];
+		const ice_data_file *del = &df->e->file;
+		if (del->content != ICE_CONTENT_EQUALITY_DELETES || df->loaded || df->unranged ||
+		    !applies(df, f, seq) || eq_bounds_disjoint(d, del, f))
+			continue;
+		int n = del->nequality_ids;
+		if (!df->ranges && !(df->ranges = floe_arena_calloc(d->arena, (size_t)n, sizeof *df->ranges))) {
+			df->unranged = true; /* no memory for ranges: load every key */
+			continue;
+		}
+		for (int c = 0; c < n; c++) {
+			eq_range *rg = &df->ranges[c];
+			const floe_type *t = range_type(d, del->equality_ids[c]);
+			floe_value lo, hi;
+			if (rg->open)
+				continue;
+			if (!t || !file_bounds(d, f, del->equality_ids[c], t, &lo, &hi)) {
+				rg->open = true;
+			} else if (!rg->seen) {
+				rg->lo = lo;
+				rg->hi = hi;
+				rg->seen = true;
+			} else {
+				if (ice_value_compare(t, &lo, &rg->lo) < 0)
+					rg->lo = lo;
+				if (ice_value_compare(t, &hi, &rg->hi) > 0)
+					rg->hi = hi;
+			}
+		}
+	}
+}
+
+/* Do df's ranges enclose data file f's bounds on every filtered column
+ * (so the keys left out cannot match f's rows)? */
+static bool ranges_cover(ice_deletes *d, const del_file *df, const ice_data_file *f)
+{
+	const ice_data_file *del = &df->e->file;
+	for (int c = 0; c < del->nequality_ids; c++) {
+		if (!range_active(df, c))
+			continue;
+		const floe_type *t = range_type(d, del->equality_ids[c]);
+		floe_value lo, hi;
+		if (!t || !file_bounds(d, f, del->equality_ids[c], t, &lo, &hi) ||
+		    ice_value_compare(t, &lo, &df->ranges[c].lo) < 0 ||
+		    ice_value_compare(t, &hi, &df->ranges[c].hi) > 0)
+			return false;
+	}
+	return true;
+}
+
+/* Is row r of column c (type t), NULL or inside rg? */
+static bool value_in_range(const floe_column *c, int64_t r, const floe_type *t, const eq_range *rg)
+{
+	if (!floe_column_is_valid(c, r))
+		return true;
+	floe_value v;
+	memset(&v, 0, sizeof v);
+	if (c->offsets) {
+		v.bytes = c->data + c->offsets[r];
+		v.len = c->offsets[r + 1] - c->offsets[r];
+	} else if (floe_type_value_width(t) == 4) {
+		int32_t x;
+		memcpy(&x, (const uint8_t *)c->values + (size_t)r * 4, 4);
+		v.i = x;
+	} else {
+		memcpy(&v.i, (const uint8_t *)c->values + (size_t)r * 8, 8);
+	}
+	return ice_value_compare(t, &v, &rg->lo) >= 0 && ice_value_compare(t, &v, &rg->hi) <= 0;
 }
 
 static int cmp_bytes(const uint8_t *a, size_t an, const uint8_t *b, size_t bn)
@@ -704,8 +871,19 @@ static int load_equality(ice_deletes *d, int idx, const floe_schema *schema, flo
 	const char **names = floe_arena_calloc(d->arena, (size_t)n + 1, sizeof *names);
 	const floe_column **cols = floe_arena_calloc(d->arena, (size_t)n + 1, sizeof *cols);
 	floe_column *wide = floe_arena_calloc(d->arena, (size_t)n + 1, sizeof *wide);
-	if (!names || !cols || !wide)
+	const floe_type **rt = floe_arena_calloc(d->arena, (size_t)n + 1, sizeof *rt);
+	if (!names || !cols || !wide || !rt)
 		return oom(err);
+	/* columns whose values outside the planned data files' ranges are
+	 * left out (read as the type the ranges were taken in) */
+	df->ranged = false;
+	for (int i = 0; i < n; i++) {
+		const floe_type *t = range_active(df, i) ? range_type(d, f->equality_ids[i]) : NULL;
+		if (t && t->id == s->types[i].id) {
+			rt[i] = t;
+			df->ranged = true;
+		}
+	}
 	for (int i = 0; i < n; i++) {
 		int k = floe_schema_find_id(schema, f->equality_ids[i]);
 		names[i] = k >= 0 ? schema->fields[k].name : NULL;
@@ -719,8 +897,9 @@ static int load_equality(ice_deletes *d, int idx, const floe_schema *schema, flo
 	rc = ba && rows && koff && hs ? open_delete_file(d, f, f->equality_ids, names, n, &r, &ps, err)
 	                              : oom(err);
 	/* slots for the file's rows at once (as its footer counts them, up to
-	 * 16M; beyond, the set grows as it fills), so none is placed twice */
-	if (!rc) {
+	 * 16M; beyond, the set grows as it fills), so none is placed twice;
+	 * not when ranges leave keys out */
+	if (!rc && !df->ranged) {
 		int64_t want = floe_parquet_reader_num_rows(r);
 		if (eq_reserve(s, want < ((int64_t)1 << 24) ? want : (int64_t)1 << 24))
 			rc = oom(err);
@@ -740,9 +919,22 @@ static int load_equality(ice_deletes *d, int idx, const floe_schema *schema, flo
 			floe_error_prefix(err, "%s: equality delete file %s", d->t->ident, f->file_path);
 			break;
 		}
+		uint8_t *keep = NULL;
+		if (df->ranged) {
+			if (!(keep = floe_arena_alloc(ba, (size_t)b->nrows + 1))) {
+				rc = oom(err);
+				break;
+			}
+			for (int64_t k = 0; k < b->nrows; k++) {
+				bool in = true;
+				for (int i = 0; in && i < n; i++)
+					in = !rt[i] || value_in_range(cols[i], k, rt[i], &df->ranges[i]);
+				keep[k] = in;
+			}
+		}
 		for (int64_t c0 = 0; !rc && c0 < b->nrows; c0 += EQ_CHUNK) {
 			int64_t c1 = c0 + EQ_CHUNK < b->nrows ? c0 + EQ_CHUNK : b->nrows;
-			int64_t m = chunk_keys(&d->key, cols, n, c0, c1, NULL, rows, koff, hs);
+			int64_t m = chunk_keys(&d->key, cols, n, c0, c1, keep, rows, koff, hs);
 			if (m > 0 && (floe_buf_reserve(&s->keys, d->key.len) ||
 			              floe_buf_reserve(&s->ents, (size_t)m * sizeof(eq_ent))))
 				rc = oom(err);
@@ -786,6 +978,18 @@ int ice_deletes_for_file(ice_deletes *d, const ice_data_file *f, int64_t seq,
 		return 0;
 	int rc;
 	bool any_pos = false;
+	/* keys loaded (or to be loaded) for the planned data files' ranges
+	 * must cover f's bounds; else the set loads again with every key */
+	for (int i = 0; i < d->n; i++) {
+		del_file *df = &d->files[i];
+		if (df->e->file.content != ICE_CONTENT_EQUALITY_DELETES || !applies(df, f, seq) ||
+		    eq_bounds_disjoint(d, &df->e->file, f))
+			continue;
+		if (df->loaded && df->ranged && !ranges_cover(d, df, f))
+			eq_reset(d, df->eq);
+		else if (!df->loaded && any_range(df) && !ranges_cover(d, df, f))
+			df->unranged = true;
+	}
 	/* the sets about to be filled get room for all their new keys at once
 	 * (as the files' manifests count them, up to 16M a set), so no key is
 	 * placed twice as a set grows through several files */
@@ -797,7 +1001,8 @@ int ice_deletes_for_file(ice_deletes *d, const ice_data_file *f, int64_t seq,
 			continue;
 		if ((rc = eq_target(d, i, schema, err)))
 			return rc;
-		df->eq->pending += df->e->file.record_count > 0 ? df->e->file.record_count : 0;
+		if (!any_range(df))
+			df->eq->pending += df->e->file.record_count > 0 ? df->e->file.record_count : 0;
 	}
 	for (int i = 0; i < d->n; i++) {
 		ice_eq_set *s = d->files[i].eq;

@@ -105,6 +105,7 @@ const floe_schema *floe_scan_schema(const floe_scan *s)
 void floe_scan_get_stats(const floe_scan *s, floe_scan_stats *out)
 {
 	*out = s->st;
+	out->equality_keys = ice_deletes_keys(s->dels);
 	if (s->ps) { /* the file being read counts too */
 		floe_parquet_scan_stats ps;
 		floe_parquet_scan_get_stats(s->ps, &ps);
@@ -598,6 +599,10 @@ int ice_scan_open_ex(floe_scan **out, floe_table *t, const floe_scan_options *o,
 		s->st.snapshot_id = s->snap->snapshot_id;
 		if ((rc = plan(s, err)))
 			goto fail;
+		/* equality deletes of its own load only keys within the bounds
+		 * of the files it reads (a shared set is its owner's to plan) */
+		for (size_t i = 0; !s->ex.deletes && i < s->ntasks; i++)
+			ice_deletes_plan(s->dels, s->tasks[i].f, s->tasks[i].seq);
 	}
 	/* equality deletes compare columns the query may not ask for */
 	int32_t eqids[256];

@@ -78,16 +78,20 @@ static floe_batch_builder *rows(const int64_t *ids, const int32_t *vols, const c
 	return b;
 }
 
-/* id -> volume of a scan (ABSENT when missing); -1 on error/duplicate. */
-static int64_t scan_model(floe_table *t, const floe_snapshot_sel *sel, int32_t *got, floe_error *err)
+/* Rows of a scan with filter `where` (NULL = all), and id -> volume into
+ * got (ABSENT when missing; unless NULL), the equality delete keys it held
+ * into *keys (unless NULL); -1 on error/duplicate. */
+static int64_t scan_where(floe_table *t, const floe_snapshot_sel *sel, const char *where,
+                          int32_t *got, int64_t *keys, floe_error *err)
 {
-	for (int i = 0; i < MAXID; i++)
+	for (int i = 0; got && i < MAXID; i++)
 		got[i] = ABSENT;
 	floe_scan_options o;
 	floe_scan_options_init(&o);
 	static const char *const cols[2] = { "id", "volume" };
 	o.columns = cols;
 	o.ncolumns = 2;
+	o.where = where;
 	if (sel)
 		o.snapshot = *sel;
 	floe_scan *s;
@@ -97,17 +101,28 @@ static int64_t scan_model(floe_table *t, const floe_snapshot_sel *sel, int32_t *
 	int rc;
 	int64_t n = 0;
 	while ((rc = floe_scan_next(s, &b, err)) == 1)
-		for (int64_t r = 0; r < b->nrows; r++) {
+		for (int64_t r = 0; r < b->nrows; r++, n++) {
 			int64_t id = ((const int64_t *)b->cols[0].values)[r];
+			if (!got)
+				continue;
 			if (id < 0 || id >= MAXID || got[id] != ABSENT) {
 				floe_scan_free(s);
 				return -1;
 			}
 			got[id] = ((const int32_t *)b->cols[1].values)[r];
-			n++;
 		}
+	floe_scan_stats st;
+	floe_scan_get_stats(s, &st);
+	if (keys)
+		*keys = st.equality_keys;
 	floe_scan_free(s);
 	return rc < 0 ? -1 : n;
+}
+
+/* id -> volume of a scan (ABSENT when missing); -1 on error/duplicate. */
+static int64_t scan_model(floe_table *t, const floe_snapshot_sel *sel, int32_t *got, floe_error *err)
+{
+	return scan_where(t, sel, NULL, got, NULL, err);
 }
 
 /* Append b's rows in one commit. */
@@ -780,6 +795,57 @@ TEST(merge_copy_on_write_skips_files_by_bloom_filter)
 	floe_catalog_close(c);
 }
 
+/* Ids of 0..maxid-1 that `in` takes at each of `steps` steps, written in
+ * one commit per step (the first appended when `append_first`, the others
+ * upserted), with volume id, then id + 100000, then -id; model[id] follows. */
+static int upsert_steps(floe_table *t, int steps, int64_t maxid, bool (*in)(int, int64_t),
+                        bool append_first, int32_t *model, floe_arena *ar, floe_error *err)
+{
+	int64_t *ids = malloc((size_t)maxid * sizeof *ids);
+	int32_t *vols = malloc((size_t)maxid * sizeof *vols);
+	int rc = ids && vols ? 0 : FLOE_ENOMEM;
+	for (int step = 0; !rc && step < steps; step++) {
+		int n = 0;
+		for (int64_t id = 0; id < maxid; id++) {
+			if (!in(step, id))
+				continue;
+			ids[n] = id;
+			vols[n] = (int32_t)(step == 0 ? id : step == 1 ? id + 100000 : -id);
+			model[id] = vols[n];
+			n++;
+		}
+		floe_batch_builder *b = rows(ids, vols, NULL, n, ar);
+		floe_merge_result res;
+		if (!b)
+			rc = FLOE_ENOMEM;
+		else if (step == 0 && append_first)
+			rc = append_rows(t, b, err);
+		else
+			rc = do_merge(t, b, NULL, NULL, &res, err);
+		floe_batch_builder_free(b);
+	}
+	free(ids);
+	free(vols);
+	return rc;
+}
+
+/* Ids where a scan's id -> volume differs from the model. */
+static int model_diff(const int32_t *got, const int32_t *model)
+{
+	int wrong = 0;
+	for (int i = 0; i < MAXID; i++)
+		wrong += got[i] != model[i];
+	return wrong;
+}
+
+/* All of 0..4999, then every 7th, then every 11th and those by the edges
+ * of the reader's 1024-row chunks. */
+static bool large_file_step(int step, int64_t id)
+{
+	bool edge = id % 1024 == 0 || id % 1024 == 1 || id % 1024 == 1023;
+	return step == 0 || (step == 1 && id % 7 == 0) || (step == 2 && (id % 11 == 0 || edge));
+}
+
 /* Equality deletes of two upserts applied to a data file of 5,000 rows,
  * which the reader probes in chunks of rows: every old version is gone at
  * every chunk boundary and nowhere else. */
@@ -792,40 +858,69 @@ TEST(merge_on_read_deletes_apply_across_a_large_file)
 	REQUIRE(t);
 	enum { N = 5000 };
 	floe_arena *ar = floe_arena_new(0);
-	int64_t *ids = malloc(N * sizeof *ids);
-	int32_t *vols = malloc(N * sizeof *vols), *model = malloc(MAXID * sizeof *model);
-	int32_t *got = malloc(MAXID * sizeof *got);
-	REQUIRE(ids && vols && model && got);
+	int32_t *model = malloc(MAXID * sizeof *model), *got = malloc(MAXID * sizeof *got);
+	REQUIRE(model && got);
 	for (int i = 0; i < MAXID; i++)
 		model[i] = ABSENT;
-	floe_merge_result res;
-	for (int step = 0; step < 3; step++) {
-		int n = 0;
-		for (int64_t id = 0; id < N; id++) {
-			bool edge = id % 1024 == 0 || id % 1024 == 1 || id % 1024 == 1023;
-			bool in = step == 0 || (step == 1 && id % 7 == 0) || (step == 2 && (id % 11 == 0 || edge));
-			if (!in)
-				continue;
-			ids[n] = id;
-			vols[n] = (int32_t)(step == 0 ? id : step == 1 ? id + 100000 : -id);
-			model[id] = vols[n];
-			n++;
-		}
-		floe_batch_builder *b = rows(ids, vols, NULL, n, ar);
-		REQUIRE(b);
-		REQUIRE_OK(do_merge(t, b, NULL, NULL, &res, &err), &err);
-		floe_batch_builder_free(b);
-	}
+	REQUIRE_OK(upsert_steps(t, 3, N, large_file_step, false, model, ar, &err), &err);
 	CHECK_EQ_INT(scan_model(t, NULL, got, &err), N);
-	int wrong = 0;
-	for (int i = 0; i < MAXID; i++)
-		wrong += got[i] != model[i];
-	CHECK_EQ_INT(wrong, 0);
+	CHECK_EQ_INT(model_diff(got, model), 0);
 	fcount fc = { 0, 0 };
 	REQUIRE_OK(floe_table_files(t, NULL, count_files, &fc, &err), &err);
 	CHECK_EQ_INT(fc.eq, 3); /* a blind upsert writes one for every batch */
-	free(ids);
-	free(vols);
+	free(model);
+	free(got);
+	floe_arena_free(ar);
+	floe_table_close(t);
+	floe_catalog_close(c);
+}
+
+/* A: ids 0..999 appended; B: upsert of 500..1499 (keys 500..1499); C:
+ * upsert of 100..199, 1200..1299 and 3000..3899 (keys of all). */
+static bool ranges_step(int step, int64_t id)
+{
+	if (step == 0)
+		return id < 1000;
+	if (step == 1)
+		return id >= 500 && id < 1500;
+	return (id >= 100 && id < 200) || (id >= 1200 && id < 1300) || (id >= 3000 && id < 3900);
+}
+
+/* A blind upsert writes a key for every row it upserts, new ones too. A
+ * scan loads only the keys within the bounds of the data files it reads
+ * that each delete file applies to (older ones); the rows stay right, in a
+ * filtered scan too, and through a compaction, which plans its files the
+ * same way. */
+TEST(merge_on_read_loads_only_keys_within_the_read_files_bounds)
+{
+	floe_catalog *c = NULL;
+	floe_error err;
+	REQUIRE_OK(floe_catalog_open(&c, th_path("wh"), NULL, &err), &err);
+	floe_table *t = make_flat_table(c, "db.ranges", "write.merge.mode=merge-on-read");
+	REQUIRE(t);
+	floe_arena *ar = floe_arena_new(0);
+	int32_t *model = malloc(MAXID * sizeof *model), *got = malloc(MAXID * sizeof *got);
+	REQUIRE(ar && model && got);
+	for (int i = 0; i < MAXID; i++)
+		model[i] = ABSENT;
+	REQUIRE_OK(upsert_steps(t, 3, 4000, ranges_step, true, model, ar, &err), &err);
+	/* B's keys apply to A (0..999): 500 of them; C's apply to A and B
+	 * (0..1499): 200 of them. All of them would be 2,000 (100 in both). */
+	int64_t keys = -1;
+	CHECK_EQ_INT(scan_where(t, NULL, NULL, got, &keys, &err), 2400);
+	CHECK_EQ_INT(keys, 700);
+	CHECK_EQ_INT(model_diff(got, model), 0);
+	/* ids >= 1000 read B and C only: B's keys apply to A alone, and 100
+	 * of C's fall within B's bounds (500..1499); 1,500 rows if C's
+	 * updates of B's rows did not apply */
+	CHECK_EQ_INT(scan_where(t, NULL, "id >= 1000", NULL, &keys, &err), 1400);
+	CHECK_EQ_INT(keys, 100);
+	CHECK_EQ_INT(scan_where(t, NULL, "id >= 100 and id < 200", NULL, &keys, &err), 100);
+	floe_compact_result cr;
+	REQUIRE_OK(floe_table_compact(t, NULL, &cr, &err), &err);
+	CHECK_EQ_INT(cr.rows, 2400);
+	CHECK_EQ_INT(scan_model(t, NULL, got, &err), 2400);
+	CHECK_EQ_INT(model_diff(got, model), 0);
 	free(model);
 	free(got);
 	floe_arena_free(ar);
