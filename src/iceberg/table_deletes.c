@@ -89,6 +89,8 @@ struct ice_deletes {
 	int nshared, capshared;
 	floe_buf scratch;        /* positions of one data file */
 	floe_buf key;
+	floe_buf sel;            /* per file: an equality delete file that may
+	                            apply to the data file asked about */
 };
 
 static int oom(floe_error *err)
@@ -152,6 +154,7 @@ void ice_deletes_free(ice_deletes *d)
 	free(d->files);
 	floe_buf_free(&d->scratch);
 	floe_buf_free(&d->key);
+	floe_buf_free(&d->sel);
 	floe_arena_free(d->arena);
 	free(d);
 }
@@ -978,12 +981,21 @@ int ice_deletes_for_file(ice_deletes *d, const ice_data_file *f, int64_t seq,
 		return 0;
 	int rc;
 	bool any_pos = false;
+	/* the equality delete files that may apply to f (scope, then bounds) */
+	floe_buf_clear(&d->sel);
+	if (floe_buf_reserve(&d->sel, (size_t)d->n))
+		return oom(err);
+	uint8_t *sel = d->sel.data;
+	for (int i = 0; i < d->n; i++) {
+		const del_file *df = &d->files[i];
+		sel[i] = df->e->file.content == ICE_CONTENT_EQUALITY_DELETES && applies(df, f, seq) &&
+		         !eq_bounds_disjoint(d, &df->e->file, f);
+	}
 	/* keys loaded (or to be loaded) for the planned data files' ranges
 	 * must cover f's bounds; else the set loads again with every key */
 	for (int i = 0; i < d->n; i++) {
 		del_file *df = &d->files[i];
-		if (df->e->file.content != ICE_CONTENT_EQUALITY_DELETES || !applies(df, f, seq) ||
-		    eq_bounds_disjoint(d, &df->e->file, f))
+		if (!sel[i])
 			continue;
 		if (df->loaded && df->ranged && !ranges_cover(d, df, f))
 			eq_reset(d, df->eq);
@@ -995,9 +1007,7 @@ int ice_deletes_for_file(ice_deletes *d, const ice_data_file *f, int64_t seq,
 	 * placed twice as a set grows through several files */
 	for (int i = 0; i < d->n; i++) {
 		del_file *df = &d->files[i];
-		if (df->loaded || !applies(df, f, seq) ||
-		    df->e->file.content != ICE_CONTENT_EQUALITY_DELETES ||
-		    eq_bounds_disjoint(d, &df->e->file, f))
+		if (!sel[i] || df->loaded)
 			continue;
 		if ((rc = eq_target(d, i, schema, err)))
 			return rc;
@@ -1025,7 +1035,7 @@ int ice_deletes_for_file(ice_deletes *d, const ice_data_file *f, int64_t seq,
 			any_pos = true;
 			continue;
 		}
-		if (eq_bounds_disjoint(d, &df->e->file, f))
+		if (!sel[i])
 			continue;
 		if (!df->loaded && (rc = load_equality(d, i, schema, err)))
 			return rc;
