@@ -31,7 +31,7 @@ typedef struct fixture {
 	ice_column_metrics ma, mb;
 } fixture;
 
-static int write_delete_file(floe_table *t, const char *local, floe_arena *ar, floe_error *err)
+static int write_delete_file(const char *local, floe_arena *ar, floe_error *err)
 {
 	floe_schema *s;
 	int rc = floe_schema_parse(&s, "note string", ar, err);
@@ -40,7 +40,6 @@ static int write_delete_file(floe_table *t, const char *local, floe_arena *ar, f
 	s->fields[0].field_id = 2;
 	floe_batch_builder *b = NULL;
 	floe_parquet_writer *w = NULL;
-	(void)t;
 	rc = floe_batch_builder_new(&b, s, err);
 	for (int i = 0; !rc && i < NDEL; i++)
 		rc = del_notes[i] ? floe_batch_builder_bytes(b, 0, del_notes[i], 3, err)
@@ -94,7 +93,7 @@ static void fixture_open(fixture *x, const char *name)
 	char path[4096], local[4096];
 	snprintf(path, sizeof path, "%s/del-note.parquet", floe_table_location(x->t));
 	if (!ice_table_local_path(x->t, path, local, sizeof local) ||
-	    write_delete_file(x->t, local, x->ar, &err))
+	    write_delete_file(local, x->ar, &err))
 		th_fail(__FILE__, __LINE__, "delete file: %s", err.msg);
 	ice_data_file *d = &x->del.file;
 	x->del.status = ICE_STATUS_ADDED;
