@@ -32,7 +32,9 @@ typedef struct path_slot {
 
 /* Keys of equality delete files over the same columns: each key is the
  * serialized tuple of its delete columns (null flag, then the value's
- * bytes), with the highest data sequence number of the files that hold it.
+ * bytes, a variable-width value's length before them unless it is the
+ * last column), with the highest data sequence number of the files that
+ * hold it.
  * A key deletes the rows of a data file of sequence number S when that
  * number is above S (spec: equality deletes apply to data files with a
  * strictly lower sequence number). */
@@ -47,11 +49,22 @@ typedef struct ice_eq_set {
 	int64_t pending;         /* rows of files about to be loaded into it */
 } ice_eq_set;
 
+/* A key held in its entry when it fits (a one-column string key of up to
+ * 15 bytes, any integer or timestamp key): a hit then reads the slot and
+ * the entry, not a third line of key bytes. */
+#define EQ_INLINE 16
+
 typedef struct eq_ent {
-	uint64_t hash;
-	size_t off, len;
 	int64_t seq;             /* highest sequence number deleting the key */
+	uint32_t len;
+	uint32_t hlo;            /* low half of the key's hash (its slot holds the high half) */
+	union {
+		uint64_t off;            /* into keys, when len > EQ_INLINE */
+		uint8_t in[EQ_INLINE];   /* the key, when it fits */
+	} k;
 } eq_ent;
+
+_Static_assert(sizeof(eq_ent) == 32, "two entries to a cache line");
 
 /* The values the data files an equality delete file will be read for
  * hold in one of its columns: the union of their bounds. A key outside it
@@ -423,6 +436,13 @@ static bool ranges_cover(ice_deletes *d, const del_file *df, const ice_data_file
 	return true;
 }
 
+static int cmp_bytes(const uint8_t *a, size_t an, const uint8_t *b, size_t bn)
+{
+	size_t k = an < bn ? an : bn;
+	int c = k ? memcmp(a, b, k) : 0;
+	return c ? c : (an > bn) - (an < bn);
+}
+
 /* Is row r of column c (type t), NULL or inside rg? */
 static bool value_in_range(const floe_column *c, int64_t r, const floe_type *t, const eq_range *rg)
 {
@@ -443,11 +463,44 @@ static bool value_in_range(const floe_column *c, int64_t r, const floe_type *t, 
 	return ice_value_compare(t, &v, &rg->lo) >= 0 && ice_value_compare(t, &v, &rg->hi) <= 0;
 }
 
-static int cmp_bytes(const uint8_t *a, size_t an, const uint8_t *b, size_t bn)
+/* Clear keep[k] for the rows of [0, n) whose value of column c lies
+ * outside rg (a NULL never does); a column at a time, compared in place. */
+static void range_filter(const floe_column *c, int64_t n, const floe_type *t,
+                         const eq_range *rg, uint8_t *keep)
 {
-	size_t k = an < bn ? an : bn;
-	int c = k ? memcmp(a, b, k) : 0;
-	return c ? c : (an > bn) - (an < bn);
+	if (c->offsets) {
+		const uint8_t *lo = rg->lo.bytes, *hi = rg->hi.bytes;
+		size_t lon = rg->lo.len, hin = rg->hi.len;
+		for (int64_t k = 0; k < n; k++) {
+			if (!keep[k] || !floe_column_is_valid(c, k))
+				continue;
+			const uint8_t *p = c->data + c->offsets[k];
+			size_t len = (size_t)(c->offsets[k + 1] - c->offsets[k]);
+			keep[k] = cmp_bytes(p, len, lo, lon) >= 0 && cmp_bytes(p, len, hi, hin) <= 0;
+		}
+		return;
+	}
+	if (t->is_unsigned || (floe_type_value_width(t) != 4 && floe_type_value_width(t) != 8)) {
+		for (int64_t k = 0; k < n; k++)
+			if (keep[k])
+				keep[k] = value_in_range(c, k, t, rg);
+		return;
+	}
+	int64_t lo = rg->lo.i, hi = rg->hi.i;
+	bool w4 = floe_type_value_width(t) == 4;
+	for (int64_t k = 0; k < n; k++) {
+		if (!keep[k] || !floe_column_is_valid(c, k))
+			continue;
+		int64_t x;
+		if (w4) {
+			int32_t y;
+			memcpy(&y, (const uint8_t *)c->values + (size_t)k * 4, 4);
+			x = y;
+		} else {
+			memcpy(&x, (const uint8_t *)c->values + (size_t)k * 8, 8);
+		}
+		keep[k] = x >= lo && x <= hi;
+	}
 }
 
 /* A position delete file whose file_path bounds exclude `path` (writers
@@ -643,8 +696,10 @@ static int load_positions(ice_deletes *d, int idx, floe_error *err)
 	return rc;
 }
 
-/* Append row r's key (cols[0..n)) to k. */
-static int key_append(floe_buf *k, const floe_column *const *cols, int n, int64_t r)
+/* Append row r's key (cols[0..n)) to k; with bare_last, the last
+ * column's value without its length (the key's own length gives it). */
+static int key_append(floe_buf *k, const floe_column *const *cols, int n, int64_t r,
+                      bool bare_last)
 {
 	for (int i = 0; i < n; i++) {
 		const floe_column *c = cols[i];
@@ -655,7 +710,8 @@ static int key_append(floe_buf *k, const floe_column *const *cols, int n, int64_
 			continue;
 		if (c->offsets) {
 			uint32_t len = (uint32_t)(c->offsets[r + 1] - c->offsets[r]);
-			if (floe_buf_append(k, &len, 4) || (len && floe_buf_append(k, c->data + c->offsets[r], len)))
+			if ((!(bare_last && i == n - 1) && floe_buf_append(k, &len, 4)) ||
+			    (len && floe_buf_append(k, c->data + c->offsets[r], len)))
 				return FLOE_ENOMEM;
 		} else {
 			size_t w = (size_t)floe_type_value_width(&c->type);
@@ -669,7 +725,7 @@ static int key_append(floe_buf *k, const floe_column *const *cols, int n, int64_
 int ice_key_of(floe_buf *k, const floe_column *const *cols, int n, int64_t r)
 {
 	floe_buf_clear(k);
-	return key_append(k, cols, n, r);
+	return key_append(k, cols, n, r, false);
 }
 
 /* Probes and inserts run this many rows behind the prefetch of their slot:
@@ -686,6 +742,52 @@ int ice_key_of(floe_buf *k, const floe_column *const *cols, int n, int64_t r)
 /* Rows whose keys are built and probed together (stack arrays). */
 #define EQ_CHUNK 1024
 
+#ifdef __SIZEOF_INT128__
+/* 64x64 -> 128-bit multiply folded to 64 bits (as in wyhash). */
+static inline uint64_t eq_mum(uint64_t a, uint64_t b)
+{
+	unsigned __int128 m = (unsigned __int128)a * b;
+	return (uint64_t)m ^ (uint64_t)(m >> 64);
+}
+#endif
+
+/* Hash of a key's n bytes: keys of up to 32 bytes (the usual one or two
+ * columns) by word loads and multiplies, longer ones by XXH3. */
+static inline uint64_t eq_hash(const uint8_t *p, size_t n)
+{
+#ifdef __SIZEOF_INT128__
+	const uint64_t k0 = 0xa0761d6478bd642full, k1 = 0xe7037ed1a0b428dbull,
+	               k2 = 0x8ebc6af09c88c6e3ull, k3 = 0x589965cc75374cc3ull;
+	uint64_t a, b;
+	if (n > 32)
+		return XXH3_64bits(p, n);
+	if (n > 16) {
+		a = eq_mum(floe_load_u64le(p) ^ k0, floe_load_u64le(p + 8) ^ k1);
+		b = eq_mum(floe_load_u64le(p + n - 16) ^ k2, floe_load_u64le(p + n - 8) ^ k3);
+	} else if (n > 8) {
+		a = floe_load_u64le(p);
+		b = floe_load_u64le(p + n - 8);
+	} else {
+		a = floe_load_key8(p, n);
+		b = 0;
+	}
+	return eq_mum(eq_mum(a ^ k0, b ^ k1 ^ n) ^ k2, k3 ^ n);
+#else
+	return XXH3_64bits(p, n);
+#endif
+}
+
+/* p[0..n) == q[0..n); keys of up to 16 bytes compared by word loads. */
+static inline bool eq_same(const uint8_t *p, const uint8_t *q, size_t n)
+{
+	if (n > 16)
+		return memcmp(p, q, n) == 0;
+	if (n >= 8)
+		return floe_load_u64le(p) == floe_load_u64le(q) &&
+		       floe_load_u64le(p + n - 8) == floe_load_u64le(q + n - 8);
+	return floe_load_key8(p, n) == floe_load_key8(q, n);
+}
+
 /* Keys (into keys, cleared first; key i at koff[i]..koff[i+1]) and hashes
  * of the rows r of [r0, r1) with keep[r] set (every row when keep is NULL),
  * their numbers into rows[]. Returns how many, or -1 when out of memory. */
@@ -699,7 +801,7 @@ static int64_t chunk_keys(floe_buf *keys, const floe_column *const *cols, int n,
 	if (n == 1 && c->offsets && !c->validity) {
 		/* one string column without NULLs (the usual key): the bytes of
 		 * the chunk's keys reserved at once, each written in place */
-		size_t need = (size_t)(c->offsets[r1] - c->offsets[r0]) + (size_t)(r1 - r0) * 5;
+		size_t need = (size_t)(c->offsets[r1] - c->offsets[r0]) + (size_t)(r1 - r0);
 		if (floe_buf_reserve(keys, need))
 			return -1;
 		for (int64_t r = r0; r < r1; r++) {
@@ -709,10 +811,9 @@ static int64_t chunk_keys(floe_buf *keys, const floe_column *const *cols, int n,
 			uint8_t *p = keys->data + keys->len;
 			koff[m] = keys->len;
 			p[0] = 1;
-			memcpy(p + 1, &len, 4);
-			memcpy(p + 5, c->data + c->offsets[r], len);
-			keys->len += 5 + (size_t)len;
-			hs[m] = XXH3_64bits(p, 5 + (size_t)len);
+			memcpy(p + 1, c->data + c->offsets[r], len);
+			keys->len += 1 + (size_t)len;
+			hs[m] = eq_hash(p, 1 + (size_t)len);
 			rows[m++] = r;
 		}
 		koff[m] = keys->len;
@@ -722,9 +823,9 @@ static int64_t chunk_keys(floe_buf *keys, const floe_column *const *cols, int n,
 		if (keep && !keep[r])
 			continue;
 		koff[m] = keys->len;
-		if (key_append(keys, cols, n, r))
+		if (key_append(keys, cols, n, r, true))
 			return -1;
-		hs[m] = XXH3_64bits(keys->data + koff[m], keys->len - koff[m]);
+		hs[m] = eq_hash(keys->data + koff[m], keys->len - koff[m]);
 		rows[m++] = r;
 	}
 	koff[m] = keys->len;
@@ -745,13 +846,15 @@ static const eq_ent *eq_find(const ice_eq_set *s, const uint8_t *k, size_t len, 
 		if ((uint32_t)(v >> 32) != hi)
 			continue;
 		const eq_ent *e = &ents[(uint32_t)v - 1];
-		if (e->hash == h && e->len == len && memcmp(s->keys.data + e->off, k, len) == 0)
+		if (e->hlo == (uint32_t)h && e->len == len &&
+		    eq_same(len <= EQ_INLINE ? e->k.in : s->keys.data + e->k.off, k, len))
 			return e;
 	}
 }
 
 /* Room for `more` keys beyond those held (at most half the slots used),
- * placing the entries again once when the slots grow. */
+ * placing the entries again once when the slots grow (from the old slots,
+ * which hold the high half of each hash). */
 static int eq_reserve(ice_eq_set *s, int64_t more)
 {
 	size_t n = s->ents.len / sizeof(eq_ent);
@@ -767,11 +870,14 @@ static int eq_reserve(ice_eq_set *s, int64_t more)
 	if (!v)
 		return FLOE_ENOMEM;
 	const eq_ent *ents = (const eq_ent *)s->ents.data;
-	for (size_t i = 0; i < n; i++) {
-		uint32_t j = (uint32_t)ents[i].hash & (uint32_t)(ns - 1);
+	for (uint32_t i = 0; i < s->nslots; i++) {
+		uint64_t old = s->slots[i];
+		if (!old)
+			continue;
+		uint32_t j = ents[(uint32_t)old - 1].hlo & (uint32_t)(ns - 1);
 		while (v[j])
 			j = (j + 1) & (uint32_t)(ns - 1);
-		v[j] = (ents[i].hash >> 32) << 32 | (uint64_t)(i + 1);
+		v[j] = old;
 	}
 	free(s->slots);
 	s->slots = v;
@@ -790,10 +896,22 @@ static int eq_insert(ice_eq_set *s, const uint8_t *k, size_t len, uint64_t h, in
 		return 0;
 	}
 	size_t n = s->ents.len / sizeof(eq_ent);
-	if (n >= UINT32_MAX - 1 || ((n + 1) * 2 > s->nslots && eq_reserve(s, 1)))
+	if (n >= UINT32_MAX - 1 || len > UINT32_MAX || ((n + 1) * 2 > s->nslots && eq_reserve(s, 1)))
 		return FLOE_ENOMEM;
-	eq_ent e = { h, s->keys.len, len, seq };
-	if (floe_buf_append(&s->keys, k, len) || floe_buf_append(&s->ents, &e, sizeof e))
+	eq_ent e;
+	memset(&e, 0, sizeof e);
+	e.seq = seq;
+	e.len = (uint32_t)len;
+	e.hlo = (uint32_t)h;
+	if (len <= EQ_INLINE) {
+		if (len)
+			memcpy(e.k.in, k, len);
+	} else {
+		e.k.off = s->keys.len;
+		if (floe_buf_append(&s->keys, k, len))
+			return FLOE_ENOMEM;
+	}
+	if (floe_buf_append(&s->ents, &e, sizeof e))
 		return FLOE_ENOMEM;
 	uint32_t j = (uint32_t)h & (s->nslots - 1);
 	while (s->slots[j])
@@ -928,12 +1046,10 @@ static int load_equality(ice_deletes *d, int idx, const floe_schema *schema, flo
 				rc = oom(err);
 				break;
 			}
-			for (int64_t k = 0; k < b->nrows; k++) {
-				bool in = true;
-				for (int i = 0; in && i < n; i++)
-					in = !rt[i] || value_in_range(cols[i], k, rt[i], &df->ranges[i]);
-				keep[k] = in;
-			}
+			memset(keep, 1, (size_t)b->nrows);
+			for (int i = 0; i < n; i++)
+				if (rt[i])
+					range_filter(cols[i], b->nrows, rt[i], &df->ranges[i], keep);
 		}
 		for (int64_t c0 = 0; !rc && c0 < b->nrows; c0 += EQ_CHUNK) {
 			int64_t c1 = c0 + EQ_CHUNK < b->nrows ? c0 + EQ_CHUNK : b->nrows;
@@ -1120,9 +1236,17 @@ static int apply_equality(const ice_file_deletes *fd, const floe_batch *b, uint8
 				if (!e->nslots)
 					continue;
 				uint32_t mask = e->nslots - 1;
+				const eq_ent *ents = (const eq_ent *)e->ents.data;
 				for (int64_t i = 0; i < m; i++) {
-					if (i + EQ_AHEAD < m)
-						EQ_PREFETCH(&e->slots[(uint32_t)hs[i + EQ_AHEAD] & mask]);
+					/* two stages: the slot of a row 2 * EQ_AHEAD on,
+					 * then the entry its (by now loaded) slot names */
+					if (i + 2 * EQ_AHEAD < m)
+						EQ_PREFETCH(&e->slots[(uint32_t)hs[i + 2 * EQ_AHEAD] & mask]);
+					if (i + EQ_AHEAD < m) {
+						uint64_t v = e->slots[(uint32_t)hs[i + EQ_AHEAD] & mask];
+						if (v)
+							EQ_PREFETCH(&ents[(uint32_t)v - 1]);
+					}
 					int64_t r = rows[i];
 					if (!keep[r])
 						continue;

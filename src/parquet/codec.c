@@ -70,6 +70,8 @@ done:
 }
 
 static _Thread_local ZSTD_CCtx *zstd_cctx; /* one per thread, kept for reuse */
+/* ZSTD_decompress would make (allocate and set up) a context per page */
+static _Thread_local ZSTD_DCtx *zstd_dctx;
 
 static int compress_zstd(floe_buf *dst, int level, const uint8_t *src, size_t n,
                          floe_error *err)
@@ -296,7 +298,9 @@ int pq_codec_decompress(uint8_t *dst, size_t expected, int codec, const uint8_t 
 		                      "lz4: neither Hadoop-framed nor a raw LZ4 block of %zu bytes",
 		                      expected);
 	case FLOE_PARQUET_ZSTD: {
-		size_t r = ZSTD_decompress(dst, expected, src, n);
+		if (!zstd_dctx && !(zstd_dctx = ZSTD_createDCtx()))
+			return floe_error_set(err, FLOE_ENOMEM, "zstd: cannot create a context");
+		size_t r = ZSTD_decompressDCtx(zstd_dctx, dst, expected, src, n);
 		if (ZSTD_isError(r))
 			return floe_error_set(err, FLOE_ECORRUPT, "zstd: %s", ZSTD_getErrorName(r));
 		if (r != expected)
