@@ -85,6 +85,12 @@ int ice_deletes_apply(const ice_file_deletes *fd, const floe_batch *b, int64_t f
  * length and the bytes. Equal keys <=> equal values of equal types. */
 int ice_key_of(floe_buf *k, const floe_column *const *cols, int n, int64_t r);
 
+/* The keys (ice_key_of's form) of rows [r0, r1) over cols[0..n), appended
+ * to out: key i at koff[i]..koff[i + 1] (koff has r1 - r0 + 1 entries),
+ * its hash (the same for equal keys, whatever their rows) at hs[i]. */
+int ice_keys_of(floe_buf *out, size_t *koff, uint64_t *hs, const floe_column *const *cols,
+                int n, int64_t r0, int64_t r1);
+
 /* True when the two partition tuples are equal (spec note 3: floats by
  * bits). */
 bool ice_partition_equal(const ice_datum *a, int na, const ice_datum *b, int nb);

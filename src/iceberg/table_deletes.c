@@ -777,6 +777,39 @@ static inline uint64_t eq_hash(const uint8_t *p, size_t n)
 #endif
 }
 
+int ice_keys_of(floe_buf *out, size_t *koff, uint64_t *hs, const floe_column *const *cols,
+                int n, int64_t r0, int64_t r1)
+{
+	const floe_column *c = cols[0];
+	if (n == 1 && c->offsets && !c->validity) {
+		/* one string column without NULLs: reserved at once, written in place */
+		size_t need = (size_t)(c->offsets[r1] - c->offsets[r0]) + (size_t)(r1 - r0) * 5;
+		if (floe_buf_reserve(out, need))
+			return FLOE_ENOMEM;
+		for (int64_t r = r0; r < r1; r++) {
+			uint32_t len = (uint32_t)(c->offsets[r + 1] - c->offsets[r]);
+			uint8_t *p = out->data + out->len;
+			koff[r - r0] = out->len;
+			p[0] = 1;
+			memcpy(p + 1, &len, 4);
+			memcpy(p + 5, c->data + c->offsets[r], len);
+			out->len += 5 + (size_t)len;
+		}
+	} else {
+		for (int64_t r = r0; r < r1; r++) {
+			koff[r - r0] = out->len;
+			if (key_append(out, cols, n, r, false))
+				return FLOE_ENOMEM;
+		}
+	}
+	koff[r1 - r0] = out->len;
+	/* hashed once all are written: a word load over bytes just stored
+	 * piecewise waits for them (no store forwarding) */
+	for (int64_t i = 0; i < r1 - r0; i++)
+		hs[i] = eq_hash(out->data + koff[i], koff[i + 1] - koff[i]);
+	return 0;
+}
+
 /* p[0..n) == q[0..n); keys of up to 16 bytes compared by word loads. */
 static inline bool eq_same(const uint8_t *p, const uint8_t *q, size_t n)
 {
@@ -813,22 +846,22 @@ static int64_t chunk_keys(floe_buf *keys, const floe_column *const *cols, int n,
 			p[0] = 1;
 			memcpy(p + 1, c->data + c->offsets[r], len);
 			keys->len += 1 + (size_t)len;
-			hs[m] = eq_hash(p, 1 + (size_t)len);
 			rows[m++] = r;
 		}
-		koff[m] = keys->len;
-		return m;
-	}
-	for (int64_t r = r0; r < r1; r++) {
-		if (keep && !keep[r])
-			continue;
-		koff[m] = keys->len;
-		if (key_append(keys, cols, n, r, true))
-			return -1;
-		hs[m] = eq_hash(keys->data + koff[m], keys->len - koff[m]);
-		rows[m++] = r;
+	} else {
+		for (int64_t r = r0; r < r1; r++) {
+			if (keep && !keep[r])
+				continue;
+			koff[m] = keys->len;
+			if (key_append(keys, cols, n, r, true))
+				return -1;
+			rows[m++] = r;
+		}
 	}
 	koff[m] = keys->len;
+	/* hashed once all are written (see ice_keys_of) */
+	for (int64_t i = 0; i < m; i++)
+		hs[i] = eq_hash(keys->data + koff[i], koff[i + 1] - koff[i]);
 	return m;
 }
 

@@ -15,8 +15,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include <xxhash.h>
-
 #include "iceberg/deletes.h"
 #include "iceberg/rowdelta.h"
 #include "iceberg/value.h"
@@ -257,6 +255,25 @@ static src_key *key_find(const floe_merge *m, const uint8_t *k, size_t len, uint
 	}
 }
 
+/* The source keys of rows [r0, r0 + n) of key columns kc (n at most
+ * MERGE_CHUNK) into e[] (NULL where the source has none): the chunk's keys
+ * and hashes first, their slots prefetched, then looked up. */
+static int chunk_find(floe_merge *m, const floe_column *const *kc, int64_t r0, int64_t n,
+                      src_key **e)
+{
+	size_t koff[MERGE_CHUNK + 1];
+	uint64_t hs[MERGE_CHUNK];
+	floe_buf_clear(&m->cbuf);
+	if (ice_keys_of(&m->cbuf, koff, hs, kc, m->nkeys, r0, r0 + n))
+		return FLOE_ENOMEM;
+	if (m->nslots)
+		for (int64_t j = 0; j < n; j++)
+			__builtin_prefetch(&m->slots[hs[j] & (m->nslots - 1)]);
+	for (int64_t j = 0; j < n; j++)
+		e[j] = key_find(m, m->cbuf.data + koff[j], koff[j + 1] - koff[j], hs[j]);
+	return 0;
+}
+
 static void slot_put(uint64_t *slots, size_t nslots, uint64_t h, size_t idx)
 {
 	size_t j = h & (nslots - 1);
@@ -382,24 +399,18 @@ int floe_merge_batch(floe_merge *m, const floe_batch *b, floe_error *err)
 	uint64_t hs[MERGE_CHUNK];
 	for (int64_t r0 = 0; r0 < sb->nrows; r0 += MERGE_CHUNK) {
 		int64_t nc = sb->nrows - r0 < MERGE_CHUNK ? sb->nrows - r0 : MERGE_CHUNK;
-		floe_buf_clear(&m->cbuf);
-		for (int64_t j = 0; j < nc; j++) {
-			int64_t r = r0 + j;
+		for (int64_t r = r0; r < r0 + nc; r++)
 			for (int i = 0; i < m->nkeys; i++)
 				if (!floe_column_is_valid(kc[i], r))
 					return floe_error_set(err, FLOE_EINVALID, "merge source row %" PRId64
 					                      ": key column '%s' is NULL", m->source_rows + r + 1,
 					                      m->fs->fields[m->kcol[i]].name);
-			if (ice_key_of(&m->kbuf, kc, m->nkeys, r))
-				return oom(err);
-			koff[j] = m->cbuf.len;
-			if (floe_buf_append(&m->cbuf, m->kbuf.data, m->kbuf.len))
-				return oom(err);
-			hs[j] = XXH3_64bits(m->kbuf.data, m->kbuf.len);
-			if (m->nslots)
+		floe_buf_clear(&m->cbuf);
+		if (ice_keys_of(&m->cbuf, koff, hs, kc, m->nkeys, r0, r0 + nc))
+			return oom(err);
+		if (m->nslots)
+			for (int64_t j = 0; j < nc; j++)
 				__builtin_prefetch(&m->slots[hs[j] & (m->nslots - 1)]);
-		}
-		koff[nc] = m->cbuf.len;
 		for (int64_t j = 0; j < nc; j++)
 			if ((rc = source_row(m, sb, bi, r0 + j, m->cbuf.data + koff[j],
 			                     koff[j + 1] - koff[j], hs[j], err)))
@@ -670,13 +681,15 @@ static int match_keys(floe_merge *m, bool hits, floe_error *err)
 		const floe_column *kc[MERGE_MAX_KEYS];
 		for (int i = 0; i < m->nkeys; i++)
 			kc[i] = &b->cols[i];
-		for (int64_t r = 0; r < b->nrows; r++) {
-			if (ice_key_of(&m->kbuf, kc, m->nkeys, r)) {
+		src_key *found[MERGE_CHUNK];
+		for (int64_t r = 0; !rc && r < b->nrows; r++) {
+			int64_t j = r % MERGE_CHUNK;
+			if (j == 0 && chunk_find(m, kc, r, b->nrows - r < MERGE_CHUNK ? b->nrows - r
+			                                                               : MERGE_CHUNK, found)) {
 				rc = oom(err);
 				break;
 			}
-			src_key *e = key_find(m, m->kbuf.data, m->kbuf.len,
-			                      XXH3_64bits(m->kbuf.data, m->kbuf.len));
+			src_key *e = found[j];
 			if (!e)
 				continue;
 			e->matched = true;
@@ -762,13 +775,15 @@ static int cow_rewrite(floe_merge *m, uint8_t *const *del, floe_error *err)
 		if (!rc && !idx)
 			rc = oom(err);
 		int64_t k = 0;
+		src_key *found[MERGE_CHUNK];
 		for (int64_t r = 0; !rc && r < b->nrows; r++) {
-			if (ice_key_of(&m->kbuf, kc, m->nkeys, r)) {
+			int64_t j = r % MERGE_CHUNK;
+			if (j == 0 && chunk_find(m, kc, r, b->nrows - r < MERGE_CHUNK ? b->nrows - r
+			                                                               : MERGE_CHUNK, found)) {
 				rc = oom(err);
 				break;
 			}
-			src_key *e = key_find(m, m->kbuf.data, m->kbuf.len,
-			                      XXH3_64bits(m->kbuf.data, m->kbuf.len));
+			src_key *e = found[j];
 			if (!e || e->stale) {
 				idx[k++] = (int32_t)r;
 				continue;
