@@ -103,7 +103,7 @@ struct floe_parquet_writer {
 	floe_buf rgs;        /* pq_row_group */
 	floe_buf kvs;        /* pq_key_value */
 	floe_buf scratch, tmp, comp;
-	floe_buf rowpos, conv, vp, vl, hashes; /* per-slice gathering */
+	floe_buf rowpos, conv, vp, vl, hashes, keys8; /* per-slice gathering */
 	floe_arena *page_arena; /* page statistics, reset per page */
 	floe_buf ci_all, oi_all; /* encoded page indexes, in chunk order */
 	floe_buf ci_pos;      /* int64 pairs (offset, length) into ci_all/oi_all */
@@ -385,6 +385,12 @@ static inline uint32_t wr_mix(uint64_t x)
 #endif
 }
 
+/* Hash of a value of n <= 8 bytes from its floe_load_key8 word. */
+static inline uint32_t wr_hash_key8(uint64_t k8, size_t n)
+{
+	return wr_mix(k8 ^ (uint64_t)n << 59);
+}
+
 /* Hash of n bytes: short values (<= 16 bytes, the usual strings) by two
  * overlapping word loads, longer ones by XXH3. */
 static inline uint32_t wr_hash_bytes(const uint8_t *p, size_t n)
@@ -392,7 +398,7 @@ static inline uint32_t wr_hash_bytes(const uint8_t *p, size_t n)
 	if (n > 16)
 		return (uint32_t)XXH3_64bits(p, n);
 	if (n <= 8)
-		return wr_mix(floe_load_key8(p, n) ^ (uint64_t)n << 59);
+		return wr_hash_key8(floe_load_key8(p, n), n);
 	uint64_t a, b;
 	memcpy(&a, p, 8);
 	memcpy(&b, p + n - 8, 8);
@@ -534,9 +540,10 @@ static inline int64_t wr_dict_fixed(wr_col *c, const uint8_t *v, int64_t n, int 
 	return n;
 }
 
-/* The same for byte values: value i is p[i][0..len[i]). */
+/* The same for byte values: value i is p[i][0..len[i]), k8[i] its
+ * floe_load_key8 word when it has at most 8 bytes. */
 static int64_t wr_dict_bytes(wr_col *c, const uint8_t *const *p, const uint32_t *len, int64_t n,
-                             uint32_t *out, const uint32_t *hs, int64_t limit)
+                             uint32_t *out, const uint32_t *hs, const uint64_t *k8, int64_t limit)
 {
 	bool ba = c->ptype == PQ_BYTE_ARRAY;
 	for (int64_t i = 0; i < n; i++) {
@@ -564,7 +571,7 @@ static int64_t wr_dict_bytes(wr_col *c, const uint8_t *const *p, const uint32_t 
 					const uint64_t *ek = (const uint64_t *)(void *)c->ekey.data;
 					const uint64_t *off = (const uint64_t *)(void *)c->dict_off.data;
 					eq = el[k] == len[i] &&
-					     (len[i] <= 8 ? ek[k] == floe_load_key8(p[i], len[i])
+					     (len[i] <= 8 ? ek[k] == k8[i]
 							  : wr_eq(p[i], c->dict.data + off[k] + 4, len[i]));
 				} else {
 					eq = wr_eq(p[i], c->dict.data + (size_t)k * (size_t)c->width,
@@ -1200,7 +1207,9 @@ static int wr_append_slice(floe_parquet_writer *w, wr_col *c, const floe_column 
 		if ((!c->slots && wr_dict_grow(c)) || floe_buf_reserve(&c->idx, (size_t)nv * 4))
 			goto oom;
 		floe_buf_clear(&w->hashes);
-		if (floe_buf_reserve(&w->hashes, (size_t)nv * 4))
+		floe_buf_clear(&w->keys8);
+		if (floe_buf_reserve(&w->hashes, (size_t)nv * 4) ||
+		    (!s.fixed && floe_buf_reserve(&w->keys8, (size_t)nv * 8)))
 			goto oom;
 		uint32_t *out = (uint32_t *)(void *)(c->idx.data + c->idx.len);
 		uint32_t *hs = (uint32_t *)(void *)w->hashes.data;
@@ -1214,9 +1223,17 @@ static int wr_append_slice(floe_parquet_writer *w, wr_col *c, const floe_column 
 				hs[i] = wr_mix(wr_load_fixed(s.fixed + i * 4, 4));
 			took = wr_dict_fixed(c, s.fixed, nv, 4, out, hs, lim);
 		} else {
-			for (int64_t i = 0; i < nv; i++)
-				hs[i] = wr_hash_bytes(s.vp[i], s.vl[i]);
-			took = wr_dict_bytes(c, s.vp, s.vl, nv, out, hs, lim);
+			/* a short value's word once, for its hash and its probe */
+			uint64_t *k8 = (uint64_t *)(void *)w->keys8.data;
+			for (int64_t i = 0; i < nv; i++) {
+				if (s.vl[i] <= 8) {
+					k8[i] = floe_load_key8(s.vp[i], s.vl[i]);
+					hs[i] = wr_hash_key8(k8[i], s.vl[i]);
+				} else {
+					hs[i] = wr_hash_bytes(s.vp[i], s.vl[i]);
+				}
+			}
+			took = wr_dict_bytes(c, s.vp, s.vl, nv, out, hs, k8, lim);
 		}
 		if (took < 0)
 			goto oom;
@@ -1948,7 +1965,7 @@ static void wr_free(floe_parquet_writer *w)
 	free(w->cols);
 	floe_buf *bufs[] = { &w->out, &w->rgs, &w->kvs, &w->scratch, &w->tmp, &w->comp,
 			     &w->ci_all, &w->oi_all, &w->ci_pos, &w->rowpos, &w->conv, &w->vp,
-			     &w->vl, &w->hashes };
+			     &w->vl, &w->hashes, &w->keys8 };
 	for (size_t j = 0; j < sizeof bufs / sizeof bufs[0]; j++)
 		floe_buf_free(bufs[j]);
 	floe_arena_free(w->arena);
