@@ -292,6 +292,14 @@ int floe_parquet_scan_restart(floe_parquet_scan *s, const floe_parquet_predicate
 
 void floe_parquet_scan_free(floe_parquet_scan *s);
 
+/* Hand the decode and output buffers of scan `from` (done with: its last
+ * batch is no longer used) to the same-numbered columns of scan `to`, just
+ * opened, which has none yet. A reader of file after file (a table scan)
+ * then decodes into buffers of the sizes it needs instead of allocating
+ * each anew, whose every page would fault again. `from` may only be freed
+ * afterwards. */
+void floe_parquet_scan_adopt_buffers(floe_parquet_scan *to, floe_parquet_scan *from);
+
 /* Whether value `v` (of column `column`'s type) may be in row group
  * `row_group` by the column chunk's split-block Bloom filter: *maybe false
  * means it is certainly absent; true when it may be present or the chunk

@@ -82,6 +82,10 @@ struct floe_scan {
 	int64_t batch_rows;
 	ice_mcache *mhold;       /* the manifest cache the plan came from */
 	kept_file kept;
+	/* the last file's scan and reader, until the next file's scan takes
+	 * over its buffers */
+	floe_parquet_scan *spare_ps;
+	floe_parquet_reader *spare_r;
 	char *cur_cols;          /* the open file's column key */
 };
 
@@ -159,8 +163,17 @@ static void keep_file(floe_scan *s)
 	s->ps = NULL;
 }
 
+static void drop_spare(floe_scan *s)
+{
+	floe_parquet_scan_free(s->spare_ps);
+	floe_parquet_reader_free(s->spare_r);
+	s->spare_ps = NULL;
+	s->spare_r = NULL;
+}
+
 static void close_file(floe_scan *s)
 {
+	drop_spare(s);
 	floe_parquet_scan_free(s->ps);
 	s->ps = NULL;
 	floe_parquet_reader_free(s->r);
@@ -658,6 +671,12 @@ static int open_file(floe_scan *s, const scan_task *task, floe_error *err)
 		s->r = s->kept.r; /* the file the scan this one reuses read last */
 		s->kept.r = NULL;
 	} else {
+		/* another file: the kept one's buffers go to its scan */
+		drop_spare(s);
+		s->spare_ps = s->kept.ps;
+		s->spare_r = s->kept.r;
+		s->kept.ps = NULL;
+		s->kept.r = NULL;
 		drop_kept(s);
 		rc = floe_parquet_reader_open(&s->r, local, err);
 	}
@@ -760,6 +779,8 @@ static int open_file(floe_scan *s, const scan_task *task, floe_error *err)
 	}
 	if (!s->ps && (rc = floe_parquet_scan_open(&s->ps, s->r, &po, err)))
 		return rc;
+	floe_parquet_scan_adopt_buffers(s->ps, s->spare_ps);
+	drop_spare(s);
 	s->st.files_read++;
 	return 0;
 }

@@ -647,15 +647,39 @@ static void sbuf_free(sbuf *b)
 	b->cap = 0;
 }
 
+#define COL_SBUFS(c)                                                                          \
+	{ &(c)->win, &(c)->dictbuf, &(c)->dictvals, &(c)->pagebuf, &(c)->defbuf, &(c)->valbuf,     \
+	  &(c)->idxbuf, &(c)->rawbuf, &(c)->out_vals, &(c)->out_offs, &(c)->out_data,             \
+	  &(c)->out_valid, &(c)->dmatch }
+
 static void col_release(scan_col *c)
 {
-	sbuf *all[] = { &c->win, &c->dictbuf, &c->dictvals, &c->pagebuf, &c->defbuf, &c->valbuf,
-	                &c->idxbuf, &c->rawbuf, &c->out_vals, &c->out_offs, &c->out_data, &c->out_valid,
-	                &c->dmatch };
+	sbuf *all[] = COL_SBUFS(c);
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
 		sbuf_free(all[i]);
 	floe_arena_free(c->page_arena);
 	c->page_arena = NULL;
+}
+
+void floe_parquet_scan_adopt_buffers(floe_parquet_scan *to, floe_parquet_scan *from)
+{
+	if (!to || !from)
+		return;
+	int n = to->ncols < from->ncols ? to->ncols : from->ncols;
+	for (int i = 0; i < n; i++) {
+		sbuf *dst[] = COL_SBUFS(&to->cols[i]), *src[] = COL_SBUFS(&from->cols[i]);
+		for (size_t k = 0; k < sizeof(dst) / sizeof(dst[0]); k++) {
+			if (dst[k]->p || !src[k]->p)
+				continue;
+			*dst[k] = *src[k];
+			to->mem_bytes += (int64_t)src[k]->cap;
+			from->mem_bytes -= (int64_t)src[k]->cap;
+			src[k]->p = NULL;
+			src[k]->cap = 0;
+		}
+	}
+	if (to->mem_bytes > to->mem_peak)
+		to->mem_peak = to->mem_bytes;
 }
 
 int64_t pq_scan_buffer_peak(const floe_parquet_scan *s)

@@ -468,6 +468,106 @@ TEST(pq_reader_restart_reuses_what_it_decoded)
 	}
 }
 
+/* The NROWS rows in reverse order to `path`. */
+static void write_reversed(const char *path, const floe_schema *schema,
+                           const floe_parquet_write_options *wo)
+{
+	floe_error err = { 0 };
+	floe_batch_builder *bld = NULL;
+	floe_parquet_writer *w = NULL;
+	int rc = floe_batch_builder_new(&bld, schema, &err);
+	if (!rc)
+		rc = floe_parquet_writer_open(&w, path, schema, wo, &err);
+	for (int64_t r = NROWS - 1; !rc && r >= 0; r--)
+		for (int c = 0; !rc && c < schema->nfields; c++)
+			rc = put_value(bld, &schema->fields[c], c, r, &err);
+	if (!rc)
+		rc = floe_parquet_writer_write(w, floe_batch_builder_view(bld), &err);
+	if (!rc) {
+		rc = floe_parquet_writer_close(w, NULL, &err);
+		w = NULL;
+	}
+	floe_parquet_writer_abort(w);
+	floe_batch_builder_free(bld);
+	if (rc)
+		th_fail(__FILE__, __LINE__, "write %s: %s", path, err.msg);
+}
+
+/* A scan that takes over the buffers of a finished one (another file with
+ * its rows in the other order, other pages, codec, batch size and
+ * projection) returns exactly its own file's rows, whether the buffers it
+ * gets are larger or smaller than it needs, or fewer than its columns. */
+TEST(pq_reader_scan_adopts_buffers_of_another_file)
+{
+	char pa[4096], pb[4096];
+	floe_arena *arena = floe_arena_new(0);
+	floe_schema *schema;
+	floe_error err = { 0 };
+	floe_parquet_write_options wa, wb;
+	floe_parquet_write_options_init(&wa);
+	wa.codec = FLOE_PARQUET_ZSTD;
+	wa.page_bytes = 4096;
+	wa.row_group_bytes = 200000;
+	floe_parquet_write_options_init(&wb);
+	wb.codec = FLOE_PARQUET_UNCOMPRESSED;
+	wb.page_bytes = 1 << 20;
+	floe_batch_builder *exp = write_variant(pa, sizeof pa, "adopt", 0, &wa, &schema, arena);
+	REQUIRE(exp != NULL);
+	const floe_batch *want = floe_batch_builder_view(exp);
+	snprintf(pb, sizeof pb, "%s/adopt-reversed.parquet", th_tmpdir());
+	write_reversed(pb, schema, &wb);
+	static const char *const two[] = { "id", "s" };
+	/* {file, batch rows, columns} of the scan given up, then of the next */
+	struct step {
+		const char *path;
+		int64_t batch;
+		int ncols;
+	} steps[] = { { pa, 65536, 0 }, { pb, 333, 0 }, { pa, 4096, 0 }, { pb, 1000, 2 }, { pa, 777, 0 } };
+	floe_parquet_reader *r = NULL, *pr = NULL;
+	floe_parquet_scan *s = NULL, *ps = NULL;
+	for (size_t k = 0; k < sizeof steps / sizeof steps[0]; k++) {
+		floe_parquet_scan_options so;
+		floe_parquet_scan_options_init(&so);
+		so.batch_rows = steps[k].batch;
+		if (steps[k].ncols) {
+			so.columns = two;
+			so.ncolumns = steps[k].ncols;
+		}
+		REQUIRE_OK(floe_parquet_reader_open(&r, steps[k].path, &err), &err);
+		REQUIRE_OK(floe_parquet_scan_open(&s, r, &so, &err), &err);
+		floe_parquet_scan_adopt_buffers(s, ps);
+		floe_parquet_scan_free(ps);
+		floe_parquet_reader_free(pr);
+		if (ps)
+			CHECK(pq_scan_buffer_peak(s) > 0); /* it holds what it took */
+		if (steps[k].ncols) {
+			const floe_batch *b;
+			int64_t n = 0;
+			int rc;
+			while ((rc = floe_parquet_scan_next(s, &b, &err)) == 1) {
+				for (int64_t i = 0; i < b->nrows; i++) {
+					int64_t id = ((const int64_t *)b->cols[0].values)[i];
+					CHECK(id == NROWS - 1 - (n + i)); /* pb: reversed */
+					CHECK(cell_equal(&b->cols[1], i, &want->cols[floe_schema_find(schema, "s")], id));
+				}
+				n += b->nrows;
+			}
+			CHECK_EQ_INT(rc, 0);
+			CHECK_EQ_INT(n, NROWS);
+		} else {
+			CHECK_EQ_INT(drain_check(s, schema, want, 0, NROWS), NROWS);
+		}
+		ps = s;
+		pr = r;
+		s = NULL;
+		r = NULL;
+	}
+	floe_parquet_scan_free(ps);
+	floe_parquet_reader_free(pr);
+	floe_batch_builder_free(exp);
+	floe_arena_free(arena);
+}
+
 /* Reference comparison of cell (col, row) with literal l for the test's
  * filter: -1, 0, 1, or 2 when the values do not compare (NaN). */
 static int ref_cmp(const floe_column *col, int64_t row, const floe_value *l)
