@@ -91,6 +91,40 @@ int ice_key_of(floe_buf *k, const floe_column *const *cols, int n, int64_t r);
 int ice_keys_of(floe_buf *out, size_t *koff, uint64_t *hs, const floe_column *const *cols,
                 int n, int64_t r0, int64_t r1);
 
+/* A Bloom filter over key hashes (ice_keys_of's) for lookups that mostly
+ * miss: two bits of one 64-bit word per key, 8 to 16 bits a key. A row
+ * whose key a set of 100,000 lacks is then mostly turned away by one load
+ * from 100-200 KiB, which the caches hold, instead of a probe of the
+ * set's slots, which they do not. */
+typedef struct ice_keyfilter {
+	uint64_t *w;             /* NULL: every key may be there */
+	uint64_t mask;           /* words - 1 */
+} ice_keyfilter;
+
+/* Room for nkeys keys, none added yet; FLOE_ENOMEM. */
+int ice_keyfilter_init(ice_keyfilter *f, size_t nkeys);
+void ice_keyfilter_free(ice_keyfilter *f);
+
+static inline uint64_t ice_keyfilter_bits(uint64_t h)
+{
+	return (uint64_t)1 << ((h >> 20) & 63) | (uint64_t)1 << ((h >> 26) & 63);
+}
+
+static inline void ice_keyfilter_add(ice_keyfilter *f, uint64_t h)
+{
+	if (f->w)
+		f->w[(h >> 32) & f->mask] |= ice_keyfilter_bits(h);
+}
+
+/* False only when no key of hash h was added. */
+static inline bool ice_keyfilter_maybe(const ice_keyfilter *f, uint64_t h)
+{
+	if (!f->w)
+		return true;
+	uint64_t b = ice_keyfilter_bits(h);
+	return (f->w[(h >> 32) & f->mask] & b) == b;
+}
+
 /* True when the two partition tuples are equal (spec note 3: floats by
  * bits). */
 bool ice_partition_equal(const ice_datum *a, int na, const ice_datum *b, int nb);

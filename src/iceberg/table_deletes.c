@@ -46,6 +46,7 @@ typedef struct ice_eq_set {
 	uint64_t *slots;         /* hash << 32 | (entry index + 1), 0 = empty */
 	uint32_t nslots;
 	floe_buf ents;           /* eq_ent */
+	ice_keyfilter filter;    /* of the keys held, sized with the slots */
 	int64_t pending;         /* rows of files about to be loaded into it */
 } ice_eq_set;
 
@@ -131,6 +132,7 @@ static void eq_free(ice_eq_set *s)
 	floe_buf_free(&s->keys);
 	floe_buf_free(&s->ents);
 	free(s->slots);
+	ice_keyfilter_free(&s->filter);
 }
 
 /* Empty set s; every file that filled it loads again on next use, all
@@ -148,6 +150,7 @@ static void eq_reset(ice_deletes *d, ice_eq_set *s)
 	free(s->slots);
 	s->slots = NULL;
 	s->nslots = 0;
+	ice_keyfilter_free(&s->filter);
 }
 
 void ice_deletes_free(ice_deletes *d)
@@ -810,6 +813,23 @@ int ice_keys_of(floe_buf *out, size_t *koff, uint64_t *hs, const floe_column *co
 	return 0;
 }
 
+int ice_keyfilter_init(ice_keyfilter *f, size_t nkeys)
+{
+	size_t words = 1;
+	while (words * 8 < nkeys && words < ((size_t)1 << 32))
+		words *= 2;
+	f->w = calloc(words, sizeof *f->w);
+	f->mask = words - 1;
+	return f->w ? 0 : FLOE_ENOMEM;
+}
+
+void ice_keyfilter_free(ice_keyfilter *f)
+{
+	free(f->w);
+	f->w = NULL;
+	f->mask = 0;
+}
+
 /* p[0..n) == q[0..n); keys of up to 16 bytes compared by word loads. */
 static inline bool eq_same(const uint8_t *p, const uint8_t *q, size_t n)
 {
@@ -900,18 +920,25 @@ static int eq_reserve(ice_eq_set *s, int64_t more)
 	if (ns > (uint64_t)1 << 31 || floe_buf_reserve(&s->ents, (need / 2 - n) * sizeof(eq_ent)))
 		return FLOE_ENOMEM;
 	uint64_t *v = calloc(ns, sizeof *v);
-	if (!v)
+	ice_keyfilter f;
+	if (!v || ice_keyfilter_init(&f, ns / 2)) {
+		free(v);
 		return FLOE_ENOMEM;
+	}
 	const eq_ent *ents = (const eq_ent *)s->ents.data;
 	for (uint32_t i = 0; i < s->nslots; i++) {
 		uint64_t old = s->slots[i];
 		if (!old)
 			continue;
-		uint32_t j = ents[(uint32_t)old - 1].hlo & (uint32_t)(ns - 1);
+		uint32_t lo = ents[(uint32_t)old - 1].hlo;
+		uint32_t j = lo & (uint32_t)(ns - 1);
 		while (v[j])
 			j = (j + 1) & (uint32_t)(ns - 1);
 		v[j] = old;
+		ice_keyfilter_add(&f, (old & 0xFFFFFFFF00000000ull) | lo);
 	}
+	ice_keyfilter_free(&s->filter);
+	s->filter = f;
 	free(s->slots);
 	s->slots = v;
 	s->nslots = (uint32_t)ns;
@@ -950,6 +977,7 @@ static int eq_insert(ice_eq_set *s, const uint8_t *k, size_t len, uint64_t h, in
 	while (s->slots[j])
 		j = (j + 1) & (s->nslots - 1);
 	s->slots[j] = (h >> 32) << 32 | (uint64_t)(n + 1);
+	ice_keyfilter_add(&s->filter, h);
 	return 0;
 }
 
@@ -1240,6 +1268,7 @@ static int apply_equality(const ice_file_deletes *fd, const floe_batch *b, uint8
 	int64_t rows[EQ_CHUNK];
 	size_t koff[EQ_CHUNK + 1];
 	uint64_t hs[EQ_CHUNK];
+	bool maybe[EQ_CHUNK];
 	int rc = 0;
 	for (int k = 0; !rc && k < fd->neq;) {
 		const ice_eq_set *s = fd->eq[k];
@@ -1270,18 +1299,22 @@ static int apply_equality(const ice_file_deletes *fd, const floe_batch *b, uint8
 					continue;
 				uint32_t mask = e->nslots - 1;
 				const eq_ent *ents = (const eq_ent *)e->ents.data;
+				/* most rows' keys are not in the set: its filter turns
+				 * them away before their slots are fetched */
+				for (int64_t i = 0; i < m; i++)
+					maybe[i] = ice_keyfilter_maybe(&e->filter, hs[i]);
 				for (int64_t i = 0; i < m; i++) {
 					/* two stages: the slot of a row 2 * EQ_AHEAD on,
 					 * then the entry its (by now loaded) slot names */
-					if (i + 2 * EQ_AHEAD < m)
+					if (i + 2 * EQ_AHEAD < m && maybe[i + 2 * EQ_AHEAD])
 						EQ_PREFETCH(&e->slots[(uint32_t)hs[i + 2 * EQ_AHEAD] & mask]);
-					if (i + EQ_AHEAD < m) {
+					if (i + EQ_AHEAD < m && maybe[i + EQ_AHEAD]) {
 						uint64_t v = e->slots[(uint32_t)hs[i + EQ_AHEAD] & mask];
 						if (v)
 							EQ_PREFETCH(&ents[(uint32_t)v - 1]);
 					}
 					int64_t r = rows[i];
-					if (!keep[r])
+					if (!keep[r] || !maybe[i])
 						continue;
 					const eq_ent *x = eq_find(e, keys.data + koff[i], koff[i + 1] - koff[i], hs[i]);
 					if (x && x->seq > fd->seq) {

@@ -56,6 +56,7 @@ struct floe_merge {
 	uint64_t *slots;         /* hash table of ents: the hash's high 32 bits
 	                            above index + 1 (0 = empty) */
 	size_t nslots;
+	ice_keyfilter filter;    /* of the ents, once every source row is in */
 	floe_buf kbuf;
 	floe_buf cbuf;           /* the keys of a chunk of source rows */
 	int64_t source_rows;
@@ -90,6 +91,7 @@ void floe_merge_abort(floe_merge *m)
 	floe_buf_free(&m->cbuf);
 	free(m->ents);
 	free(m->slots);
+	ice_keyfilter_free(&m->filter);
 	free(m->src);
 	ice_meta_ref_drop(m->mref);
 	free(m);
@@ -263,14 +265,18 @@ static int chunk_find(floe_merge *m, const floe_column *const *kc, int64_t r0, i
 {
 	size_t koff[MERGE_CHUNK + 1];
 	uint64_t hs[MERGE_CHUNK];
+	bool maybe[MERGE_CHUNK];
 	floe_buf_clear(&m->cbuf);
 	if (ice_keys_of(&m->cbuf, koff, hs, kc, m->nkeys, r0, r0 + n))
 		return FLOE_ENOMEM;
-	if (m->nslots)
-		for (int64_t j = 0; j < n; j++)
+	for (int64_t j = 0; j < n; j++) {
+		maybe[j] = m->nslots && ice_keyfilter_maybe(&m->filter, hs[j]);
+		if (maybe[j])
 			__builtin_prefetch(&m->slots[hs[j] & (m->nslots - 1)]);
+	}
 	for (int64_t j = 0; j < n; j++)
-		e[j] = key_find(m, m->cbuf.data + koff[j], koff[j + 1] - koff[j], hs[j]);
+		e[j] = maybe[j] ? key_find(m, m->cbuf.data + koff[j], koff[j + 1] - koff[j], hs[j])
+		                : NULL;
 	return 0;
 }
 
@@ -651,6 +657,14 @@ static int noop_end(floe_merge *m, noop_file *nf, floe_error *err)
  * files to rewrite. > 0 when done, else a negative code. */
 static int match_keys(floe_merge *m, bool hits, floe_error *err)
 {
+	/* the table's rows mostly lack a source key: a filter turns them away
+	 * before the slots are probed */
+	if (!m->filter.w && m->nents) {
+		if (ice_keyfilter_init(&m->filter, m->nents))
+			return oom(err);
+		for (size_t i = 0; i < m->nents; i++)
+			ice_keyfilter_add(&m->filter, m->ents[i].hash);
+	}
 	const char *names[MERGE_MAX_KEYS + 1];
 	int nc = m->nkeys;
 	for (int i = 0; i < m->nkeys; i++)

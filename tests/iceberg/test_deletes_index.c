@@ -3,7 +3,8 @@
  * the keys within the bounds of the data files planned for it, a data file
  * asked about outside those bounds gets every key (the set loads again),
  * and a planned file without bounds turns the filter off. The entries are
- * built by hand; the delete file is a real Parquet file. */
+ * built by hand; the delete file is a real Parquet file. Also the Bloom
+ * filter over key hashes that sets and MERGE probe first. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -219,4 +220,50 @@ TEST(deletes_index_without_bounds_loads_every_key)
 	CHECK_EQ_INT(ice_deletes_keys(d), 3);
 	ice_deletes_free(d);
 	fixture_close(&x);
+}
+
+/* The key filter: every key added passes; of keys never added (trade-id
+ * like strings, hashed as the sets hash them) few do, at the bits a key
+ * it is sized for. */
+TEST(deletes_key_filter_passes_every_key_and_few_others)
+{
+	enum { NKEYS = 100000, NPROBES = 400000 };
+	floe_arena *ar = floe_arena_new(0);
+	floe_schema *s;
+	floe_error err;
+	REQUIRE_OK(floe_schema_parse(&s, "k string", ar, &err), &err);
+	floe_batch_builder *b = NULL;
+	REQUIRE_OK(floe_batch_builder_new(&b, s, &err), &err);
+	char text[32];
+	for (int i = 0; i < NKEYS + NPROBES; i++) {
+		int n = snprintf(text, sizeof text, "T%012d", i * 7 + 3);
+		REQUIRE_OK(floe_batch_builder_bytes(b, 0, text, n, &err), &err);
+	}
+	const floe_batch *v = floe_batch_builder_view(b);
+	const floe_column *cols[1] = { &v->cols[0] };
+	floe_buf keys = FLOE_BUF_INIT;
+	size_t *koff = malloc((size_t)(NKEYS + NPROBES + 1) * sizeof *koff);
+	uint64_t *hs = malloc((size_t)(NKEYS + NPROBES) * sizeof *hs);
+	REQUIRE(koff && hs);
+	REQUIRE(ice_keys_of(&keys, koff, hs, cols, 1, 0, NKEYS + NPROBES) == 0);
+	ice_keyfilter f;
+	REQUIRE(ice_keyfilter_init(&f, NKEYS) == 0);
+	for (int i = 0; i < NKEYS; i++)
+		ice_keyfilter_add(&f, hs[i]);
+	int missed = 0, passed = 0;
+	for (int i = 0; i < NKEYS; i++)
+		missed += !ice_keyfilter_maybe(&f, hs[i]);
+	for (int i = NKEYS; i < NKEYS + NPROBES; i++)
+		passed += ice_keyfilter_maybe(&f, hs[i]);
+	CHECK_EQ_INT(missed, 0);
+	/* two bits of a word, 8 to 16 bits a key: about 2-5% pass */
+	CHECK(passed < NPROBES / 12);
+	ice_keyfilter f0 = { NULL, 0 };
+	CHECK(ice_keyfilter_maybe(&f0, hs[NKEYS])); /* no filter: all may be */
+	ice_keyfilter_free(&f);
+	free(koff);
+	free(hs);
+	floe_buf_free(&keys);
+	floe_batch_builder_free(b);
+	floe_arena_free(ar);
 }
