@@ -782,6 +782,80 @@ static int fold(run *r, const sq_aggdef *a, astate *st, int64_t row)
 	}
 }
 
+/* Aggregate `ai` (definition a) folded over rows [0, n) of the batch in
+ * r->cols, row `row` into the state of group gv[row] (group 0 when gv is
+ * NULL). A plain INT, LONG, FLOAT or DOUBLE column goes through a loop of
+ * its own that does what fold does, row by row in the same order; any
+ * other argument through fold. -1 when out of memory. */
+static int fold_batch(run *r, const sq_aggdef *a, int ai, const int64_t *gv, int64_t n)
+{
+	int naggs = r->p->naggs;
+	astate *st0 = r->st;
+#define FOLD_ST(row) (&st0[(gv ? gv[row] : 0) * naggs + ai])
+	if (a->kind == SQ_AGG_COUNT_STAR) {
+		if (!gv)
+			st0[ai].cnt += n;
+		else
+			for (int64_t row = 0; row < n; row++)
+				FOLD_ST(row)->cnt++;
+		return 0;
+	}
+	const sq_anode *nd = &r->p->nodes[a->root];
+	const floe_column *c = nd->op == 'c' ? &r->cols[r->cscan[nd->col]] : NULL;
+	int id = c ? (int)c->type.id : -1;
+	bool minmax = a->kind == SQ_AGG_MIN || a->kind == SQ_AGG_MAX;
+	bool sum = a->kind == SQ_AGG_SUM || a->kind == SQ_AGG_TOTAL || a->kind == SQ_AGG_AVG;
+	int sign = a->kind == SQ_AGG_MAX ? 1 : -1;
+	if (id == FLOE_TYPE_INT || id == FLOE_TYPE_LONG) {
+		bool w4 = id == FLOE_TYPE_INT;
+		for (int64_t row = 0; row < n; row++) {
+			if (!floe_column_is_valid(c, row))
+				continue;
+			int64_t x = w4 ? ((const int32_t *)c->values)[row] : ((const int64_t *)c->values)[row];
+			astate *st = FOLD_ST(row);
+			st->cnt++;
+			if (sum) {
+				st->rsum += (double)x;
+				if (!st->approx && !st->overflow && __builtin_add_overflow(st->isum, x, &st->isum))
+					st->overflow = true;
+			} else if (minmax) {
+				tval v = { V_INT, x, 0 };
+				if (!st->has || sign * num_cmp(v, st->best) > 0)
+					st->best = v;
+				st->has = true;
+			}
+		}
+		return 0;
+	}
+	if (id == FLOE_TYPE_FLOAT || id == FLOE_TYPE_DOUBLE) {
+		bool f4 = id == FLOE_TYPE_FLOAT;
+		for (int64_t row = 0; row < n; row++) {
+			if (!floe_column_is_valid(c, row))
+				continue;
+			double x = f4 ? ((const float *)c->values)[row] : ((const double *)c->values)[row];
+			if (isnan(x))
+				continue;
+			astate *st = FOLD_ST(row);
+			st->cnt++;
+			if (sum) {
+				st->rsum += x;
+				st->approx = true;
+			} else if (minmax) {
+				tval v = { V_REAL, 0, x };
+				if (!st->has || sign * num_cmp(v, st->best) > 0)
+					st->best = v;
+				st->has = true;
+			}
+		}
+		return 0;
+	}
+	for (int64_t row = 0; row < n; row++)
+		if (fold(r, a, FOLD_ST(row), row))
+			return -1;
+	return 0;
+#undef FOLD_ST
+}
+
 /* SQLite's order of groups: keys ascending, NULL first. */
 static _Thread_local const run *sort_run; /* qsort has no context argument */
 
@@ -955,6 +1029,8 @@ static int run_in_floe(aggtab *v, aggcur *c, sq_plan *p, sqlite3_value **argv)
 	int ncols = 0, rc = SQLITE_DONE;
 	char *where = NULL;
 	floe_scan *scan = NULL;
+	int64_t *gv = NULL;  /* the group of each row of a batch */
+	size_t gcap = 0;
 	r.cfield = calloc((size_t)p->ncols + 1, sizeof *r.cfield);
 	r.cscan = calloc((size_t)p->ncols + 1, sizeof *r.cscan);
 	if (!r.cfield || !r.cscan) {
@@ -1052,28 +1128,36 @@ static int run_in_floe(aggtab *v, aggcur *c, sq_plan *p, sqlite3_value **argv)
 	int got;
 	while ((got = floe_scan_next(scan, &b, &err)) == 1) {
 		r.cols = b->cols;
-		for (int64_t row = 0; row < b->nrows; row++) {
-			int64_t g = 0;
-			if (p->ngroup > 0) {
-				g = group_of(&r, row);
-				if (g < 0) {
+		if (b->nrows == 0)
+			continue;
+		/* every row's group first, then each aggregate over the batch */
+		if (p->ngroup > 0) {
+			if ((size_t)b->nrows > gcap) {
+				int64_t *ng = realloc(gv, (size_t)b->nrows * sizeof *gv);
+				if (!ng) {
+					rc = SQLITE_NOMEM;
+					goto out;
+				}
+				gv = ng;
+				gcap = (size_t)b->nrows;
+			}
+			for (int64_t row = 0; row < b->nrows; row++)
+				if ((gv[row] = group_of(&r, row)) < 0) {
 					rc = r.give_up ? SQLITE_DONE : SQLITE_NOMEM;
 					goto out;
 				}
-			} else if (r.ngroups == 0) {
-				if (!(r.st = calloc((size_t)p->naggs, sizeof *r.st))) {
-					rc = SQLITE_NOMEM;
-					goto out;
-				}
-				r.ngroups = 1;
+		} else if (r.ngroups == 0) {
+			if (!(r.st = calloc((size_t)p->naggs, sizeof *r.st))) {
+				rc = SQLITE_NOMEM;
+				goto out;
 			}
-			astate *st = &r.st[g * p->naggs];
-			for (int a = 0; a < p->naggs; a++)
-				if (fold(&r, &p->aggs[a], &st[a], row)) {
-					rc = SQLITE_NOMEM;
-					goto out;
-				}
+			r.ngroups = 1;
 		}
+		for (int a = 0; a < p->naggs; a++)
+			if (fold_batch(&r, &p->aggs[a], a, p->ngroup > 0 ? gv : NULL, b->nrows)) {
+				rc = SQLITE_NOMEM;
+				goto out;
+			}
 	}
 	if (got < 0) {
 		rc = vt_err(v, err.msg);
@@ -1118,6 +1202,7 @@ static int run_in_floe(aggtab *v, aggcur *c, sq_plan *p, sqlite3_value **argv)
 out:
 	if (scan)
 		floe_scan_free(scan);
+	free(gv);
 	sqlite3_free(where);
 	run_free(&r);
 	if (rc != SQLITE_OK)
