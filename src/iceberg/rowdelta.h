@@ -20,7 +20,15 @@ typedef struct ice_hit {
 	bool remove;                  /* removed whole (or rewritten) */
 	int64_t matched;
 	floe_buf pos;                 /* int64 positions (merge-on-read) */
+	floe_buf keyed;               /* copy-on-write MERGE: ice_keyed of each
+	                                 matched row, positions ascending */
 } ice_hit;
+
+/* A row of a data file and the MERGE source key it matched. */
+typedef struct ice_keyed {
+	int64_t pos;
+	void *key;
+} ice_keyed;
 
 typedef struct ice_rowdelta {
 	floe_table *t;

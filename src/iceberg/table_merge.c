@@ -574,6 +574,7 @@ static bool scan_wants(void *ctx, const ice_data_file *f)
  * its matched rows, each found equal so far. */
 typedef struct noop_file {
 	const ice_data_file *f;
+	size_t at;               /* into its hit's keyed rows */
 	bool same;
 	floe_arena *arena;
 	floe_buf held;           /* floe_batch */
@@ -724,6 +725,12 @@ static int match_keys(floe_merge *m, bool hits, floe_error *err)
 			}
 			cur->matched++;
 			cur->remove = true;
+			/* the rewrite finds the row's key again by its position */
+			ice_keyed kp = { ice_scan_positions(s)[r], e };
+			if (floe_buf_append(&cur->keyed, &kp, sizeof kp)) {
+				rc = oom(err);
+				break;
+			}
 		}
 	}
 	return rc < 0 ? rc : 1;
@@ -769,18 +776,15 @@ static int cow_rewrite(floe_merge *m, uint8_t *const *del, floe_error *err)
 			if ((rc = noop_end(m, &nf, err)))
 				break;
 			nf.f = f;
+			nf.at = 0;
 			nf.same = true;
 		}
 		const floe_schema *os = floe_scan_schema(s2);
-		const floe_column *kc[MERGE_MAX_KEYS];
-		for (int i = 0; i < m->nkeys; i++) {
-			int c = floe_schema_find_id(os, m->fs->fields[m->kcol[i]].field_id);
-			if (c < 0) {
+		for (int i = 0; i < m->nkeys; i++)
+			if (floe_schema_find_id(os, m->fs->fields[m->kcol[i]].field_id) < 0) {
 				rc = floe_error_set(err, FLOE_EINVALID, "key column missing in the rewrite");
 				break;
 			}
-			kc[i] = &b->cols[c];
-		}
 		int cmap[256];
 		for (int c = 0; !rc && c < m->fs->nfields; c++)
 			if (c >= 256 || (cmap[c] = floe_schema_find_id(os, m->fs->fields[c].field_id)) < 0)
@@ -789,15 +793,16 @@ static int cow_rewrite(floe_merge *m, uint8_t *const *del, floe_error *err)
 		if (!rc && !idx)
 			rc = oom(err);
 		int64_t k = 0;
-		src_key *found[MERGE_CHUNK];
+		/* the rows match_keys matched, by position (both scans read the
+		 * base snapshot's live rows in file order) */
+		const ice_hit *hit = rc ? NULL : ice_rowdelta_find(&m->d, f->file_path);
+		const ice_keyed *kp = hit ? (const ice_keyed *)hit->keyed.data : NULL;
+		size_t nkp = hit ? hit->keyed.len / sizeof *kp : 0;
+		const int64_t *pv = ice_scan_positions(s2);
 		for (int64_t r = 0; !rc && r < b->nrows; r++) {
-			int64_t j = r % MERGE_CHUNK;
-			if (j == 0 && chunk_find(m, kc, r, b->nrows - r < MERGE_CHUNK ? b->nrows - r
-			                                                               : MERGE_CHUNK, found)) {
-				rc = oom(err);
-				break;
-			}
-			src_key *e = found[j];
+			while (nf.at < nkp && kp[nf.at].pos < pv[r])
+				nf.at++;
+			src_key *e = nf.at < nkp && kp[nf.at].pos == pv[r] ? kp[nf.at].key : NULL;
 			if (!e || e->stale) {
 				idx[k++] = (int32_t)r;
 				continue;

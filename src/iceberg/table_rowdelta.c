@@ -887,8 +887,10 @@ void ice_rowdelta_release(ice_rowdelta *d)
 	floe_append_abort(d->rewrite);
 	d->rewrite = NULL;
 	floe_buf_free(&d->attempt_files);
-	for (size_t i = 0; i < d->nhits; i++)
+	for (size_t i = 0; i < d->nhits; i++) {
 		floe_buf_free(&d->hits[i].pos);
+		floe_buf_free(&d->hits[i].keyed);
+	}
 	free(d->hits);
 	free(d->slots);
 	d->hits = NULL;
