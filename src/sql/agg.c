@@ -354,13 +354,15 @@ static double pow10d(int k)
 	return p;
 }
 
-/* A numeric column's value as SQLite reads it from the floe table. */
-static tval num_at(const floe_column *c, int64_t row)
+/* A numeric column's value as SQLite reads it from the floe table, the
+ * column's type id given (a constant where a loop is made for one type). */
+static inline __attribute__((always_inline)) tval num_as(const floe_column *c, int64_t row,
+                                                         int id)
 {
 	tval v = { V_NULL, 0, 0 };
 	if (!floe_column_is_valid(c, row))
 		return v;
-	switch (c->type.id) {
+	switch (id) {
 	case FLOE_TYPE_BOOLEAN:
 		v.t = V_INT;
 		v.i = ((const uint8_t *)c->values)[row] != 0;
@@ -395,6 +397,11 @@ static tval num_at(const floe_column *c, int64_t row)
 	default:
 		return v;
 	}
+}
+
+static tval num_at(const floe_column *c, int64_t row)
+{
+	return num_as(c, row, (int)c->type.id);
 }
 
 static tval real_result(double r)
@@ -712,6 +719,38 @@ static int64_t group_of(run *r, int64_t row)
 }
 
 /* Fold row `row` into aggregate `a`'s state. */
+/* A non-NULL number into the state of an aggregate of this kind. */
+static inline __attribute__((always_inline)) void fold_num(int kind, astate *st, tval v)
+{
+	st->cnt++;
+	switch (kind) {
+	case SQ_AGG_SUM:
+	case SQ_AGG_TOTAL:
+	case SQ_AGG_AVG:
+		/* SQLite 3.40's sumStep: a double running sum of every value, and
+		 * an exact integer sum while only integers came */
+		if (v.t == V_INT) {
+			st->rsum += (double)v.i;
+			if (!st->approx && !st->overflow && __builtin_add_overflow(st->isum, v.i, &st->isum))
+				st->overflow = true;
+		} else {
+			st->rsum += v.r;
+			st->approx = true;
+		}
+		return;
+	case SQ_AGG_MIN:
+	case SQ_AGG_MAX: {
+		int sign = kind == SQ_AGG_MAX ? 1 : -1;
+		if (!st->has || sign * num_cmp(v, st->best) > 0)
+			st->best = v;
+		st->has = true;
+		return;
+	}
+	default:
+		return;
+	}
+}
+
 static int fold(run *r, const sq_aggdef *a, astate *st, int64_t row)
 {
 	if (a->kind == SQ_AGG_COUNT_STAR) {
@@ -751,42 +790,53 @@ static int fold(run *r, const sq_aggdef *a, astate *st, int64_t row)
 		return 0;
 	}
 	tval v = eval(r, a->root, row);
-	if (v.t == V_NULL)
-		return 0;
-	st->cnt++;
-	switch (a->kind) {
+	if (v.t != V_NULL)
+		fold_num(a->kind, st, v);
+	return 0;
+}
+
+/* fold's steps over a plain numeric column of type id `tid`, for rows
+ * [0, n) into the states of aggregate ai of groups gv[row] (0 when gv is
+ * NULL); called with constant kinds and types, each call compiles to a
+ * loop of its own without per-row dispatch. */
+static inline __attribute__((always_inline)) void
+fold_col_kind(astate *st0, int naggs, int ai, const int64_t *gv, const floe_column *c,
+              int64_t n, int kind, int tid)
+{
+	for (int64_t row = 0; row < n; row++) {
+		tval v = num_as(c, row, tid);
+		if (v.t != V_NULL)
+			fold_num(kind, &st0[(gv ? gv[row] : 0) * naggs + ai], v);
+	}
+}
+
+static inline __attribute__((always_inline)) void
+fold_col(astate *st0, int naggs, int ai, const int64_t *gv, const floe_column *c, int64_t n,
+         int kind, int tid)
+{
+	switch (kind) {
 	case SQ_AGG_SUM:
 	case SQ_AGG_TOTAL:
 	case SQ_AGG_AVG:
-		/* SQLite 3.40's sumStep: a double running sum of every value, and
-		 * an exact integer sum while only integers came */
-		if (v.t == V_INT) {
-			st->rsum += (double)v.i;
-			if (!st->approx && !st->overflow && __builtin_add_overflow(st->isum, v.i, &st->isum))
-				st->overflow = true;
-		} else {
-			st->rsum += v.r;
-			st->approx = true;
-		}
-		return 0;
+		fold_col_kind(st0, naggs, ai, gv, c, n, SQ_AGG_SUM, tid);
+		break;
 	case SQ_AGG_MIN:
-	case SQ_AGG_MAX: {
-		int sign = a->kind == SQ_AGG_MAX ? 1 : -1;
-		if (!st->has || sign * num_cmp(v, st->best) > 0)
-			st->best = v;
-		st->has = true;
-		return 0;
-	}
+		fold_col_kind(st0, naggs, ai, gv, c, n, SQ_AGG_MIN, tid);
+		break;
+	case SQ_AGG_MAX:
+		fold_col_kind(st0, naggs, ai, gv, c, n, SQ_AGG_MAX, tid);
+		break;
 	default:
-		return 0;
+		fold_col_kind(st0, naggs, ai, gv, c, n, SQ_AGG_COUNT, tid);
+		break;
 	}
 }
 
 /* Aggregate `ai` (definition a) folded over rows [0, n) of the batch in
  * r->cols, row `row` into the state of group gv[row] (group 0 when gv is
  * NULL). A plain INT, LONG, FLOAT or DOUBLE column goes through a loop of
- * its own that does what fold does, row by row in the same order; any
- * other argument through fold. -1 when out of memory. */
+ * its own taking fold's steps (fold_num), row by row in the same order;
+ * any other argument through fold. -1 when out of memory. */
 static int fold_batch(run *r, const sq_aggdef *a, int ai, const int64_t *gv, int64_t n)
 {
 	int naggs = r->p->naggs;
@@ -802,52 +852,21 @@ static int fold_batch(run *r, const sq_aggdef *a, int ai, const int64_t *gv, int
 	}
 	const sq_anode *nd = &r->p->nodes[a->root];
 	const floe_column *c = nd->op == 'c' ? &r->cols[r->cscan[nd->col]] : NULL;
-	int id = c ? (int)c->type.id : -1;
-	bool minmax = a->kind == SQ_AGG_MIN || a->kind == SQ_AGG_MAX;
-	bool sum = a->kind == SQ_AGG_SUM || a->kind == SQ_AGG_TOTAL || a->kind == SQ_AGG_AVG;
-	int sign = a->kind == SQ_AGG_MAX ? 1 : -1;
-	if (id == FLOE_TYPE_INT || id == FLOE_TYPE_LONG) {
-		bool w4 = id == FLOE_TYPE_INT;
-		for (int64_t row = 0; row < n; row++) {
-			if (!floe_column_is_valid(c, row))
-				continue;
-			int64_t x = w4 ? ((const int32_t *)c->values)[row] : ((const int64_t *)c->values)[row];
-			astate *st = FOLD_ST(row);
-			st->cnt++;
-			if (sum) {
-				st->rsum += (double)x;
-				if (!st->approx && !st->overflow && __builtin_add_overflow(st->isum, x, &st->isum))
-					st->overflow = true;
-			} else if (minmax) {
-				tval v = { V_INT, x, 0 };
-				if (!st->has || sign * num_cmp(v, st->best) > 0)
-					st->best = v;
-				st->has = true;
-			}
-		}
+	switch (c ? (int)c->type.id : -1) {
+	case FLOE_TYPE_INT:
+		fold_col(st0, naggs, ai, gv, c, n, a->kind, FLOE_TYPE_INT);
 		return 0;
-	}
-	if (id == FLOE_TYPE_FLOAT || id == FLOE_TYPE_DOUBLE) {
-		bool f4 = id == FLOE_TYPE_FLOAT;
-		for (int64_t row = 0; row < n; row++) {
-			if (!floe_column_is_valid(c, row))
-				continue;
-			double x = f4 ? ((const float *)c->values)[row] : ((const double *)c->values)[row];
-			if (isnan(x))
-				continue;
-			astate *st = FOLD_ST(row);
-			st->cnt++;
-			if (sum) {
-				st->rsum += x;
-				st->approx = true;
-			} else if (minmax) {
-				tval v = { V_REAL, 0, x };
-				if (!st->has || sign * num_cmp(v, st->best) > 0)
-					st->best = v;
-				st->has = true;
-			}
-		}
+	case FLOE_TYPE_LONG:
+		fold_col(st0, naggs, ai, gv, c, n, a->kind, FLOE_TYPE_LONG);
 		return 0;
+	case FLOE_TYPE_FLOAT:
+		fold_col(st0, naggs, ai, gv, c, n, a->kind, FLOE_TYPE_FLOAT);
+		return 0;
+	case FLOE_TYPE_DOUBLE:
+		fold_col(st0, naggs, ai, gv, c, n, a->kind, FLOE_TYPE_DOUBLE);
+		return 0;
+	default:
+		break;
 	}
 	for (int64_t row = 0; row < n; row++)
 		if (fold(r, a, FOLD_ST(row), row))
