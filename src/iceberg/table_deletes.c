@@ -164,8 +164,11 @@ void ice_deletes_free(ice_deletes *d)
 		eq_free(d->shared[i]);
 	free(d->shared);
 	for (size_t i = 0; i < d->nslots; i++)
-		for (pos_list *p = d->slots[i].head; p; p = p->next)
+		for (pos_list *p = d->slots[i].head, *next; p; p = next) {
+			next = p->next;
 			free(p->pos);
+			free(p);
+		}
 	free(d->slots);
 	free(d->files);
 	floe_buf_free(&d->scratch);
