@@ -2,6 +2,7 @@
  * codecs (parquet/codec.h), over snappy, zlib, brotli, lz4 and zstd. Used
  * by the page reader and writer. Compressed bytes are hostile. */
 #include <limits.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -69,15 +70,46 @@ done:
 	return rc;
 }
 
-static _Thread_local ZSTD_CCtx *zstd_cctx; /* one per thread, kept for reuse */
-/* ZSTD_decompress would make (allocate and set up) a context per page */
+/* ZSTD contexts, one of each per thread, kept for reuse: ZSTD_compress and
+ * ZSTD_decompress would make (allocate and set up) one per page. A thread
+ * that made one gets a key whose destructor frees them when it exits. */
+static _Thread_local ZSTD_CCtx *zstd_cctx;
 static _Thread_local ZSTD_DCtx *zstd_dctx;
+static pthread_key_t zstd_key;
+static pthread_once_t zstd_once = PTHREAD_ONCE_INIT;
+static bool zstd_key_ok;
+
+static void zstd_thread_exit(void *unused)
+{
+	(void)unused;
+	ZSTD_freeCCtx(zstd_cctx);
+	ZSTD_freeDCtx(zstd_dctx);
+	zstd_cctx = NULL;
+	zstd_dctx = NULL;
+}
+
+static void zstd_key_init(void)
+{
+	zstd_key_ok = pthread_key_create(&zstd_key, zstd_thread_exit) == 0;
+}
+
+/* Called once a thread holds a context: the key's value must be non-NULL
+ * for its destructor to run. Without a key the contexts stay until exit. */
+static void zstd_thread_keep(void)
+{
+	pthread_once(&zstd_once, zstd_key_init);
+	if (zstd_key_ok)
+		(void)pthread_setspecific(zstd_key, &zstd_once);
+}
 
 static int compress_zstd(floe_buf *dst, int level, const uint8_t *src, size_t n,
                          floe_error *err)
 {
-	if (!zstd_cctx && !(zstd_cctx = ZSTD_createCCtx()))
-		return floe_error_set(err, FLOE_ENOMEM, "zstd: cannot create a context");
+	if (!zstd_cctx) {
+		if (!(zstd_cctx = ZSTD_createCCtx()))
+			return floe_error_set(err, FLOE_ENOMEM, "zstd: cannot create a context");
+		zstd_thread_keep();
+	}
 	size_t bound = ZSTD_compressBound(n);
 	if (ZSTD_isError(bound) || floe_buf_reserve(dst, bound))
 		return floe_error_set(err, FLOE_ENOMEM, "zstd: out of memory");
@@ -298,8 +330,11 @@ int pq_codec_decompress(uint8_t *dst, size_t expected, int codec, const uint8_t 
 		                      "lz4: neither Hadoop-framed nor a raw LZ4 block of %zu bytes",
 		                      expected);
 	case FLOE_PARQUET_ZSTD: {
-		if (!zstd_dctx && !(zstd_dctx = ZSTD_createDCtx()))
-			return floe_error_set(err, FLOE_ENOMEM, "zstd: cannot create a context");
+		if (!zstd_dctx) {
+			if (!(zstd_dctx = ZSTD_createDCtx()))
+				return floe_error_set(err, FLOE_ENOMEM, "zstd: cannot create a context");
+			zstd_thread_keep();
+		}
 		size_t r = ZSTD_decompressDCtx(zstd_dctx, dst, expected, src, n);
 		if (ZSTD_isError(r))
 			return floe_error_set(err, FLOE_ECORRUPT, "zstd: %s", ZSTD_getErrorName(r));
