@@ -63,7 +63,7 @@ for mode in release asan; do
 	fi
 	echo "== tests ($mode build) =="
 	if [ "$mode" = asan ]; then
-		export ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+		export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 	fi
 	build/$mode/floe-tests "$@" 2>&1 | tee "$log"
 	count_line "$mode" "$log"

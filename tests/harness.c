@@ -15,6 +15,11 @@
 
 #include "harness.h"
 
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/lsan_interface.h>
+#define TH_LEAK_CHECK 1
+#endif
+
 #define MAX_TESTS 4096
 #define EXIT_SKIP 77
 
@@ -322,6 +327,12 @@ int main(int argc, char **argv)
 			result_fd = pipefd[1];
 			alarm(timeout);
 			tests[i].fn();
+#ifdef TH_LEAK_CHECK
+			/* _exit skips LeakSanitizer's exit check: run it here, so a
+			 * test whose code leaks fails (reports go to stderr) */
+			if (__lsan_do_recoverable_leak_check() != 0)
+				_exit(1);
+#endif
 			_exit(nfail_in_test ? 1 : 0);
 		}
 		close(pipefd[1]);

@@ -467,6 +467,7 @@ TEST(kafka_source_starts_at_saved_position)
 	ing_pos_free(&pos);
 	got_free(&g);
 	src->ops->close(src);
+	ing_pos_free(&from);
 
 	/* a position at the end of everything: nothing comes, END at once */
 	ing_pos_init(&from);

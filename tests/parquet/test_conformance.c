@@ -25,6 +25,12 @@ typedef struct table {
 
 static void table_free(table *t)
 {
+	if (t->schema) {
+		for (int i = 0; i < t->ncols; i++)
+			free((char *)t->schema->fields[i].name);
+		free(t->schema->fields);
+		free(t->schema);
+	}
 	if (t->cells)
 		for (size_t i = 0; i < (size_t)t->nrows * (size_t)t->ncols; i++)
 			free(t->cells[i]);
@@ -141,17 +147,6 @@ done:
 	floe_parquet_scan_free(s);
 	floe_parquet_reader_free(r);
 	return rc;
-}
-
-static void table_schema_free(table *t)
-{
-	if (!t->schema)
-		return;
-	for (int i = 0; i < t->ncols; i++)
-		free((char *)t->schema->fields[i].name);
-	free(t->schema->fields);
-	free(t->schema);
-	t->schema = NULL;
 }
 
 /* ---- DuckDB cross-check ------------------------------------------------ */
@@ -338,7 +333,6 @@ TEST(pq_conformance_corpus)
 			if (rc != FLOE_ECORRUPT || !strstr(err.msg, name))
 				th_fail(__FILE__, __LINE__, "%s: expected a corrupt error naming the file, got %d: %s", name, rc, err.msg);
 			table_free(&t);
-			table_schema_free(&t);
 			if (bad == 2)
 				continue;
 			/* without CRC checks the data itself decodes */
@@ -346,7 +340,6 @@ TEST(pq_conformance_corpus)
 			if (rc < 0)
 				th_fail(__FILE__, __LINE__, "%s without verify_crc: %d: %s", name, rc, err.msg);
 			table_free(&t);
-			table_schema_free(&t);
 			continue;
 		}
 		if (rc == FLOE_EUNSUPPORTED) {
@@ -367,7 +360,6 @@ TEST(pq_conformance_corpus)
 				th_fail(__FILE__, __LINE__, "%s: differs from DuckDB: %s", name, why);
 		}
 		table_free(&t);
-		table_schema_free(&t);
 	}
 	printf("  corpus: %d files, %d read, %d unsupported\n", l.n, read_ok, unsupported);
 	free(doc);
@@ -410,7 +402,6 @@ TEST(pq_conformance_bad_data)
 			th_fail(__FILE__, __LINE__, "%s: error %d without a message", name, rc);
 		}
 		table_free(&t);
-		table_schema_free(&t);
 	}
 	free(doc);
 	list_free(&l);
@@ -498,7 +489,6 @@ static void check_csv(const char *parquet, const char *csv)
 	CHECK_EQ_INT(row, t.nrows);
 	free(text);
 	table_free(&t);
-	table_schema_free(&t);
 }
 
 TEST(pq_conformance_expect_csv)
@@ -533,7 +523,6 @@ TEST(pq_conformance_int96)
 			CHECK_EQ_STR(t.cells[r], want);
 	}
 	table_free(&t);
-	table_schema_free(&t);
 }
 
 /* byte_stream_split_extended: each BYTE_STREAM_SPLIT column has a PLAIN
@@ -571,7 +560,6 @@ TEST(pq_conformance_bss_extended)
 	}
 	CHECK(pairs >= 5);
 	table_free(&t);
-	table_schema_free(&t);
 }
 
 /* Iceberg's fixtures: every encoding decodes equal to its PLAIN twin. */
@@ -594,7 +582,6 @@ TEST(pq_conformance_iceberg_fixtures)
 		if (rc < 0) {
 			th_fail(__FILE__, __LINE__, "%s: %d: %s", l.v[i], rc, err.msg);
 			table_free(&a);
-			table_schema_free(&a);
 			continue;
 		}
 		rc = read_table(&b, twin, true, 0, &err);
@@ -615,9 +602,7 @@ TEST(pq_conformance_iceberg_fixtures)
 			}
 		}
 		table_free(&a);
-		table_schema_free(&a);
 		table_free(&b);
-		table_schema_free(&b);
 	}
 	CHECK(compared > 10);
 	list_free(&l);
@@ -631,5 +616,4 @@ TEST(pq_conformance_iceberg_fixtures)
 	CHECK_OK(read_table(&t, p, true, 0, ep), ep);
 	CHECK(t.nrows > 0);
 	table_free(&t);
-	table_schema_free(&t);
 }
