@@ -1250,6 +1250,147 @@ done:
 	return rc;
 }
 
+/* ---- copies -------------------------------------------------------------- */
+
+/* A deep copy into one arena; `oom` sticks once an allocation fails. */
+typedef struct {
+	floe_arena *a;
+	bool oom;
+} cpctx;
+
+static const char *cp_str(cpctx *c, const char *s)
+{
+	if (!s)
+		return NULL;
+	char *d = floe_arena_strdup(c->a, s);
+	if (!d)
+		c->oom = true;
+	return d;
+}
+
+/* `n` elements of `size` bytes copied as they are (pointers fixed after). */
+static void *cp_mem(cpctx *c, const void *p, int n, size_t size)
+{
+	if (!p || n <= 0)
+		return NULL;
+	void *d = floe_arena_alloc(c->a, (size_t)n * size);
+	if (!d) {
+		c->oom = true;
+		return NULL;
+	}
+	memcpy(d, p, (size_t)n * size);
+	return d;
+}
+
+static const ice_type *cp_type(cpctx *c, const ice_type *t);
+
+static void cp_field(cpctx *c, ice_field *f)
+{
+	f->name = cp_str(c, f->name);
+	f->type = cp_type(c, f->type);
+	f->doc = cp_str(c, f->doc);
+	f->initial_default_json = cp_str(c, f->initial_default_json);
+	f->write_default_json = cp_str(c, f->write_default_json);
+}
+
+static ice_field *cp_fields(cpctx *c, const ice_field *fields, int n)
+{
+	ice_field *d = cp_mem(c, fields, n, sizeof *d);
+	for (int i = 0; d && i < n; i++)
+		cp_field(c, &d[i]);
+	return d;
+}
+
+static const ice_type *cp_type(cpctx *c, const ice_type *t)
+{
+	ice_type *d = cp_mem(c, t, 1, sizeof *d);
+	if (!d)
+		return NULL;
+	switch (d->kind) {
+	case ICE_STRUCT: d->fields = cp_fields(c, d->fields, d->nfields); break;
+	case ICE_LIST: cp_field(c, &d->element); break;
+	case ICE_MAP:
+		cp_field(c, &d->key);
+		cp_field(c, &d->value);
+		break;
+	default: break;
+	}
+	return d;
+}
+
+static void cp_transform(cpctx *c, ice_transform *t)
+{
+	t->unknown_name = cp_str(c, t->unknown_name);
+}
+
+static ice_kv *cp_kvs(cpctx *c, const ice_kv *kv, int n)
+{
+	ice_kv *d = cp_mem(c, kv, n, sizeof *d);
+	for (int i = 0; d && i < n; i++) {
+		d[i].key = cp_str(c, d[i].key);
+		d[i].value = cp_str(c, d[i].value);
+	}
+	return d;
+}
+
+int ice_metadata_copy(ice_table_metadata **out, floe_arena *arena, const ice_table_metadata *m)
+{
+	cpctx c = { arena, false };
+	ice_table_metadata *d = cp_mem(&c, m, 1, sizeof *d);
+	*out = NULL;
+	if (!d)
+		return FLOE_ENOMEM;
+	d->table_uuid = cp_str(&c, d->table_uuid);
+	d->location = cp_str(&c, d->location);
+	d->schemas = cp_mem(&c, d->schemas, d->nschemas, sizeof *d->schemas);
+	for (int i = 0; d->schemas && i < d->nschemas; i++) {
+		ice_schema *s = &d->schemas[i];
+		s->fields = cp_fields(&c, s->fields, s->nfields);
+		s->identifier_field_ids = cp_mem(&c, s->identifier_field_ids, s->nidentifier,
+		                                 sizeof *s->identifier_field_ids);
+	}
+	d->specs = cp_mem(&c, d->specs, d->nspecs, sizeof *d->specs);
+	for (int i = 0; d->specs && i < d->nspecs; i++) {
+		ice_partition_spec *s = &d->specs[i];
+		s->fields = cp_mem(&c, s->fields, s->nfields, sizeof *s->fields);
+		for (int j = 0; s->fields && j < s->nfields; j++) {
+			s->fields[j].name = cp_str(&c, s->fields[j].name);
+			cp_transform(&c, &s->fields[j].transform);
+		}
+	}
+	d->properties = cp_kvs(&c, d->properties, d->nproperties);
+	d->snapshots = cp_mem(&c, d->snapshots, d->nsnapshots, sizeof *d->snapshots);
+	for (int i = 0; d->snapshots && i < d->nsnapshots; i++) {
+		ice_snapshot *s = &d->snapshots[i];
+		s->manifest_list = cp_str(&c, s->manifest_list);
+		const char **mf = cp_mem(&c, s->manifests, s->nmanifests, sizeof *mf);
+		for (int j = 0; mf && j < s->nmanifests; j++)
+			mf[j] = cp_str(&c, mf[j]);
+		s->manifests = mf;
+		s->summary = cp_kvs(&c, s->summary, s->nsummary);
+	}
+	d->snapshot_log = cp_mem(&c, d->snapshot_log, d->nsnapshot_log, sizeof *d->snapshot_log);
+	d->metadata_log = cp_mem(&c, d->metadata_log, d->nmetadata_log, sizeof *d->metadata_log);
+	for (int i = 0; d->metadata_log && i < d->nmetadata_log; i++)
+		d->metadata_log[i].metadata_file = cp_str(&c, d->metadata_log[i].metadata_file);
+	d->sort_orders = cp_mem(&c, d->sort_orders, d->nsort_orders, sizeof *d->sort_orders);
+	for (int i = 0; d->sort_orders && i < d->nsort_orders; i++) {
+		ice_sort_order *o = &d->sort_orders[i];
+		o->fields = cp_mem(&c, o->fields, o->nfields, sizeof *o->fields);
+		for (int j = 0; o->fields && j < o->nfields; j++)
+			cp_transform(&c, &o->fields[j].transform);
+	}
+	d->refs = cp_mem(&c, d->refs, d->nrefs, sizeof *d->refs);
+	for (int i = 0; d->refs && i < d->nrefs; i++)
+		d->refs[i].name = cp_str(&c, d->refs[i].name);
+	d->statistics_json = cp_str(&c, d->statistics_json);
+	d->partition_statistics_json = cp_str(&c, d->partition_statistics_json);
+	if (c.oom)
+		return FLOE_ENOMEM;
+	*out = d;
+	return 0;
+}
+
 /* ---- lookups ------------------------------------------------------------ */
 
 const ice_schema *ice_metadata_schema(const ice_table_metadata *m, int32_t schema_id)

@@ -177,6 +177,10 @@ int ice_metadata_parse(ice_table_metadata **out, floe_arena *arena, const char *
 int ice_metadata_read_file(ice_table_metadata **out, floe_arena *arena, const char *path,
                            floe_error *err);
 
+/* Deep copy of `m` into `arena`: nothing of the copy points into `m`'s
+ * memory. FLOE_ENOMEM when the arena cannot grow. */
+int ice_metadata_copy(ice_table_metadata **out, floe_arena *arena, const ice_table_metadata *m);
+
 /* Write `m` as format-version 2 JSON (fields in the spec's order, every v2
  * required field, ids as exact integers). *out is malloc'ed, NUL-terminated. */
 int ice_metadata_write(char **out, size_t *len, const ice_table_metadata *m,

@@ -156,10 +156,11 @@ void ice_meta_ref_drop(ice_meta_ref *r)
 	}
 }
 
-/* Parse the metadata at `location` (or its text `json` when the caller
- * has it: a commit just wrote it) into a fresh arena and install it. */
-static int table_install_text(floe_table *t, const char *location, const char *json, size_t len,
-                              floe_error *err)
+/* Install the metadata at `location` in a fresh arena: parsed from the
+ * file, or, when a commit has just written it from `written`, a copy of
+ * that (the writer always writes format version 2). */
+static int table_install_meta(floe_table *t, const char *location,
+                              const ice_table_metadata *written, floe_error *err)
 {
 	char local[4096];
 	if (!ice_table_local_path(t, location, local, sizeof local))
@@ -172,8 +173,15 @@ static int table_install_text(floe_table *t, const char *location, const char *j
 		return floe_error_set(err, FLOE_ENOMEM, "out of memory");
 	}
 	ice_table_metadata *m;
-	int rc = json ? ice_metadata_parse(&m, arena, json, len, local, err)
-	              : ice_metadata_read_file(&m, arena, local, err);
+	int rc;
+	if (written) {
+		if ((rc = ice_metadata_copy(&m, arena, written)))
+			floe_error_set(err, rc, "out of memory");
+		else
+			m->format_version = 2;
+	} else {
+		rc = ice_metadata_read_file(&m, arena, local, err);
+	}
 	floe_schema *fs = NULL;
 	if (!rc) {
 		const ice_schema *s = ice_metadata_current_schema(m);
@@ -210,8 +218,27 @@ static int table_install_text(floe_table *t, const char *location, const char *j
 
 static int table_install(floe_table *t, const char *location, floe_error *err)
 {
-	return table_install_text(t, location, NULL, 0, err);
+	return table_install_meta(t, location, NULL, err);
 }
+
+#if defined(__SANITIZE_ADDRESS__)
+/* Sanitizer builds check every installed copy against the bytes the commit
+ * wrote, after the commit's own memory is gone: a field the copy missed or
+ * a pointer left into freed memory fails here, not in some later commit. */
+static void check_installed(const floe_table *t, const char *json, size_t len)
+{
+	char *again = NULL;
+	size_t n = 0;
+	floe_error e;
+	if (ice_metadata_write(&again, &n, t->meta, &e) != 0 || n != len ||
+	    memcmp(again, json, len) != 0) {
+		fprintf(stderr, "%s: installed metadata differs from what the commit wrote\n",
+		        t->ident);
+		abort();
+	}
+	free(again);
+}
+#endif
 
 static floe_table *table_new(const char *ident)
 {
@@ -555,6 +582,7 @@ int ice_table_commit(floe_table *t, ice_update_fn fn, ice_cleanup_fn cleanup, vo
 		size_t len = 0;
 		char path[4096];
 		path[0] = 0;
+		bool copied = false; /* installed from nm: checked after the arena is gone */
 		rc = fn(ctx, t, base, attempt, arena, &nm, err);
 		if (rc) {
 			refused = true;
@@ -589,17 +617,23 @@ int ice_table_commit(floe_table *t, ice_update_fn fn, ice_cleanup_fn cleanup, vo
 		}
 		rc = floe_catalog_commit(t->cat, &t->id, t->metadata_location, path, err);
 		if (rc == 0) {
-			/* committed: install what was written */
+			/* committed: install what was written, copied out of this
+			 * attempt's arena rather than parsed again */
 			floe_error e2;
-			if (table_install_text(t, path, json, len, &e2) != 0) {
+			copied = table_install_meta(t, path, nm, &e2) == 0;
+			if (!copied) {
 				/* the commit stands; the handle re-reads on refresh */
 				floe_error_clear(&e2);
 				(void)floe_table_refresh(t, &e2);
 			}
 		}
 attempt_done:
-		free(json);
 		floe_arena_free(arena);
+#if defined(__SANITIZE_ADDRESS__)
+		if (rc == 0 && copied)
+			check_installed(t, json, len);
+#endif
+		free(json);
 		if (rc == 0 || rc == FLOE_ECOMMIT_UNKNOWN) {
 			/* never delete after an unknown outcome: it may be live */
 			free(base_loc);
