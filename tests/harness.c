@@ -41,6 +41,15 @@ void th_register(const char *name, th_fn fn, const char *file)
 		tests[ntests++] = (th_test){ name, fn, file };
 }
 
+int th_leak_check(void)
+{
+#ifdef TH_LEAK_CHECK
+	return __lsan_do_recoverable_leak_check();
+#else
+	return 0;
+#endif
+}
+
 static void call_exact(const uint8_t *p, size_t n, const char *name, th_bytes_fn fn, void *ctx)
 {
 	uint8_t *exact = malloc(n ? n : 1);
@@ -327,12 +336,8 @@ int main(int argc, char **argv)
 			result_fd = pipefd[1];
 			alarm(timeout);
 			tests[i].fn();
-#ifdef TH_LEAK_CHECK
-			/* _exit skips LeakSanitizer's exit check: run it here, so a
-			 * test whose code leaks fails (reports go to stderr) */
-			if (__lsan_do_recoverable_leak_check() != 0)
+			if (th_leak_check() != 0)
 				_exit(1);
-#endif
 			_exit(nfail_in_test ? 1 : 0);
 		}
 		close(pipefd[1]);

@@ -30,6 +30,11 @@ void th_fail(const char *file, int line, const char *fmt, ...)
 void th_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 int th_failures(void);
 
+/* In the sanitizer build: run LeakSanitizer's check now (the report goes to
+ * stderr) and return nonzero when something leaked. Elsewhere 0. For forked
+ * children that end with _exit, which skips the check made at exit. */
+int th_leak_check(void);
+
 #define CHECK(c)                                                            \
 	do {                                                                \
 		if (!(c))                                                   \

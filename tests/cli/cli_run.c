@@ -24,7 +24,8 @@ int cli_run_argv(const char *in, char **out, char **errout, int argc, const char
 		int fo = open(op, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 		int fe = open(ep, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 		int fi = open(in ? in : "/dev/null", O_RDONLY);
-		if (fo < 0 || fe < 0 || fi < 0)
+		int keep = dup(2); /* the test's stderr, for a leak report */
+		if (fo < 0 || fe < 0 || fi < 0 || keep < 0)
 			_exit(99);
 		dup2(fo, 1);
 		dup2(fe, 2);
@@ -32,6 +33,12 @@ int cli_run_argv(const char *in, char **out, char **errout, int argc, const char
 		int rc = floe_cli_main(argc, (char **)argv);
 		fflush(stdout);
 		fflush(stderr);
+		dup2(keep, 2);
+		if (th_leak_check() != 0) {
+			fprintf(stderr, "the command above leaked memory (floe %s ...)\n",
+			        argc > 1 ? argv[1] : "");
+			_exit(CLI_RUN_LEAKED);
+		}
 		_exit(rc);
 	}
 	int st = 0;

@@ -2,15 +2,14 @@
  * parquet-testing corpus (data and bad_data), files floe writes, a flipped
  * level byte, and the `floe parquet verify` command. */
 #include <dirent.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/cli_run.h"
 #include "floe/arena.h"
 #include "floe/batch.h"
 #include "floe/parquet.h"
@@ -296,33 +295,11 @@ TEST(pq_verify_flipped_level_byte)
 	free(file);
 }
 
-/* floe_cli_main in a child with stdout and stderr to files; exit code. */
+/* `floe parquet verify A1 [A2]` in a child (tests/cli/cli_run.h). */
 static int run_cli(char **out, char **errout, const char *a1, const char *a2)
 {
 	const char *argv[] = { "floe", "parquet", "verify", a1, a2, NULL };
-	int argc = a2 ? 5 : 4;
-	char op[512], ep[512];
-	snprintf(op, sizeof op, "%s", th_path("verify.stdout"));
-	snprintf(ep, sizeof ep, "%s", th_path("verify.stderr"));
-	fflush(stdout);
-	fflush(stderr);
-	pid_t pid = fork();
-	if (pid == 0) {
-		int fo = open(op, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		int fe = open(ep, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		if (fo < 0 || fe < 0 || dup2(fo, 1) < 0 || dup2(fe, 2) < 0)
-			_exit(99);
-		int rc = floe_cli_main(argc, (char **)argv);
-		fflush(stdout);
-		fflush(stderr);
-		_exit(rc);
-	}
-	int st = 0;
-	if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
-		return -1;
-	*out = th_read_file(op, NULL);
-	*errout = th_read_file(ep, NULL);
-	return WEXITSTATUS(st);
+	return cli_run_argv(NULL, out, errout, a2 ? 5 : 4, argv);
 }
 
 TEST(pq_verify_cli)
