@@ -1,307 +1,521 @@
 /* iceberg/metadata_write.c - table metadata JSON writer: the model as
  * format-version 2 JSON (spec Appendix C), keys in the spec's field order,
- * ids as exact JSON integers; also schema / spec JSON for manifests. */
+ * ids as exact JSON integers; also schema / spec JSON for manifests.
+ *
+ * The text is written straight into a buffer, laid out as jansson's
+ * json_dumps lays it out (JSON_INDENT(2), or JSON_COMPACT): a table keeps
+ * every snapshot in each metadata file, and building a jansson document of
+ * them first cost a commit more than writing the file did. jansson still
+ * reads the JSON text the model keeps as it is (statistics, defaults). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
+#include <xxhash.h>
 
 #include "iceberg/metadata.h"
+#include "util/buf.h"
+#include "util/text.h"
 
-/* Set obj[key] = v, taking v; false on NULL (out of memory). */
-static bool put(json_t *obj, const char *key, json_t *v)
+#define JW_MAX_DEPTH 1024 /* type_json stops at 200 levels of types, 3 each */
+
+typedef struct jw {
+	floe_buf b;
+	bool indent;               /* JSON_INDENT(2); else JSON_COMPACT */
+	int depth;                 /* open objects and arrays */
+	bool items[JW_MAX_DEPTH];  /* the open container has an item already */
+	bool bad;                  /* out of memory, invalid UTF-8, too deep */
+} jw;
+
+static void jw_raw(jw *w, const char *s, size_t n)
 {
-	return v && json_object_set_new(obj, key, v) == 0;
+	if (!w->bad && floe_buf_append(&w->b, s, n) != 0)
+		w->bad = true;
 }
 
-static bool append(json_t *arr, json_t *v)
+static void jw_newline(jw *w)
 {
-	return v && json_array_append_new(arr, v) == 0;
+	if (!w->indent || w->bad)
+		return;
+	uint8_t *p = floe_buf_extend(&w->b, 1 + 2 * (size_t)w->depth);
+	if (!p) {
+		w->bad = true;
+		return;
+	}
+	p[0] = '\n';
+	memset(p + 1, ' ', 2 * (size_t)w->depth);
 }
 
-static json_t *type_json(const ice_type *t, int depth);
+/* A string with the escapes jansson writes: \" \\ \b \f \n \r \t, other
+ * control characters as \u00XX; UTF-8 is checked and otherwise kept. One
+ * pass: room for the worst case is made first, then bytes go straight in. */
+static void jw_str(jw *w, const char *str)
+{
+	if (w->bad)
+		return;
+	if (!str) {
+		w->bad = true;
+		return;
+	}
+	const uint8_t *s = (const uint8_t *)str;
+	size_t n = strlen(str);
+	uint8_t *o = floe_buf_extend(&w->b, 6 * n + 2);
+	if (!o) {
+		w->bad = true;
+		return;
+	}
+	uint8_t *start = o;
+	*o++ = '"';
+	for (size_t i = 0; i < n;) {
+		uint8_t c = s[i];
+		if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+			*o++ = c;
+			i++;
+			continue;
+		}
+		if (c >= 0x80) {
+			size_t k = floe_utf8_seq(s + i, n - i);
+			if (!k) {
+				w->bad = true;
+				return;
+			}
+			memcpy(o, s + i, k);
+			o += k;
+			i += k;
+			continue;
+		}
+		static const char hex[] = "0123456789ABCDEF";
+		*o++ = '\\';
+		switch (c) {
+		case '"': *o++ = '"'; break;
+		case '\\': *o++ = '\\'; break;
+		case '\b': *o++ = 'b'; break;
+		case '\f': *o++ = 'f'; break;
+		case '\n': *o++ = 'n'; break;
+		case '\r': *o++ = 'r'; break;
+		case '\t': *o++ = 't'; break;
+		default:
+			memcpy(o, "u00", 3);
+			o[3] = (uint8_t)hex[c >> 4];
+			o[4] = (uint8_t)hex[c & 15];
+			o += 5;
+		}
+		i++;
+	}
+	*o++ = '"';
+	/* give back what the worst case reserved and was not used */
+	w->b.len -= 6 * n + 2 - (size_t)(o - start);
+}
+
+/* Before a value in the open container (an array item or a key). */
+static void jw_next(jw *w)
+{
+	if (w->depth > 0) {
+		if (w->items[w->depth - 1])
+			jw_raw(w, ",", 1);
+		w->items[w->depth - 1] = true;
+		jw_newline(w);
+	}
+}
+
+static void jw_open(jw *w, char c)
+{
+	jw_raw(w, &c, 1);
+	if (w->depth >= JW_MAX_DEPTH) {
+		w->bad = true;
+		return;
+	}
+	w->items[w->depth++] = false;
+}
+
+static void jw_close(jw *w, char c)
+{
+	if (w->depth == 0 || w->bad) {
+		w->bad = true;
+		return;
+	}
+	bool had = w->items[--w->depth];
+	if (had)
+		jw_newline(w);
+	jw_raw(w, &c, 1);
+}
+
+static void jw_key(jw *w, const char *key)
+{
+	jw_next(w);
+	jw_str(w, key);
+	jw_raw(w, w->indent ? ": " : ":", w->indent ? 2 : 1);
+}
+
+static void jw_int(jw *w, int64_t v)
+{
+	char s[24];
+	char *e = s + sizeof s, *p = e;
+	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		*--p = '-';
+	jw_raw(w, p, (size_t)(e - p));
+}
+
+static void jw_bool(jw *w, bool v)
+{
+	jw_raw(w, v ? "true" : "false", v ? 4 : 5);
+}
+
+/* key: value pairs in one line each. */
+static void kv_int(jw *w, const char *key, int64_t v)
+{
+	jw_key(w, key);
+	jw_int(w, v);
+}
+
+static void kv_str(jw *w, const char *key, const char *v)
+{
+	jw_key(w, key);
+	jw_str(w, v);
+}
+
+/* A value jansson parsed from JSON text the model keeps. */
+static void jw_json(jw *w, const json_t *v, int depth)
+{
+	if (!v || depth > 200) {
+		w->bad = true;
+		return;
+	}
+	const char *key;
+	json_t *x;
+	size_t i;
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		jw_open(w, '{');
+		json_object_foreach((json_t *)v, key, x) {
+			jw_key(w, key);
+			jw_json(w, x, depth + 1);
+		}
+		jw_close(w, '}');
+		break;
+	case JSON_ARRAY:
+		jw_open(w, '[');
+		json_array_foreach(v, i, x) {
+			jw_next(w);
+			jw_json(w, x, depth + 1);
+		}
+		jw_close(w, ']');
+		break;
+	case JSON_STRING: jw_str(w, json_string_value(v)); break;
+	case JSON_INTEGER: jw_int(w, json_integer_value(v)); break;
+	case JSON_TRUE: jw_bool(w, true); break;
+	case JSON_FALSE: jw_bool(w, false); break;
+	case JSON_NULL: jw_raw(w, "null", 4); break;
+	case JSON_REAL: {
+		/* jansson's own form of the number */
+		char *s = json_dumps(v, JSON_ENCODE_ANY);
+		if (!s) {
+			w->bad = true;
+			return;
+		}
+		jw_raw(w, s, strlen(s));
+		free(s);
+		break;
+	}
+	default: w->bad = true;
+	}
+}
+
+/* JSON text kept in the model, parsed again to be laid out in place. */
+static void jw_json_text(jw *w, const char *text, bool array)
+{
+	json_t *v = json_loads(text, JSON_DECODE_ANY, NULL);
+	if (!v || (array && !json_is_array(v)))
+		w->bad = true;
+	else
+		jw_json(w, v, 0);
+	json_decref(v);
+}
+
+static void type_json(jw *w, const ice_type *t, int depth);
 
 /* A struct field; list element / map key, value are written by type_json. */
-static json_t *field_json(const ice_field *f, int depth)
+static void field_json(jw *w, const ice_field *f, int depth)
 {
-	json_t *o = json_object();
-	if (!o)
-		return NULL;
-	bool ok = put(o, "id", json_integer(f->id)) && put(o, "name", json_string(f->name)) &&
-	          put(o, "required", json_boolean(f->required)) &&
-	          put(o, "type", type_json(f->type, depth + 1));
-	if (ok && f->doc)
-		ok = put(o, "doc", json_string(f->doc));
-	if (ok && f->initial_default_json)
-		ok = put(o, "initial-default",
-		         json_loads(f->initial_default_json, JSON_DECODE_ANY, NULL));
-	if (ok && f->write_default_json)
-		ok = put(o, "write-default",
-		         json_loads(f->write_default_json, JSON_DECODE_ANY, NULL));
-	if (!ok) {
-		json_decref(o);
-		return NULL;
+	jw_open(w, '{');
+	kv_int(w, "id", f->id);
+	kv_str(w, "name", f->name);
+	jw_key(w, "required");
+	jw_bool(w, f->required);
+	jw_key(w, "type");
+	type_json(w, f->type, depth + 1);
+	if (f->doc)
+		kv_str(w, "doc", f->doc);
+	if (f->initial_default_json) {
+		jw_key(w, "initial-default");
+		jw_json_text(w, f->initial_default_json, false);
 	}
-	return o;
+	if (f->write_default_json) {
+		jw_key(w, "write-default");
+		jw_json_text(w, f->write_default_json, false);
+	}
+	jw_close(w, '}');
 }
 
-static json_t *fields_json(const ice_field *fields, int n, int depth)
+static void fields_json(jw *w, const ice_field *fields, int n, int depth)
 {
-	json_t *arr = json_array();
-	for (int i = 0; arr && i < n; i++) {
-		if (!append(arr, field_json(&fields[i], depth))) {
-			json_decref(arr);
-			return NULL;
-		}
+	jw_open(w, '[');
+	for (int i = 0; i < n; i++) {
+		jw_next(w);
+		field_json(w, &fields[i], depth);
 	}
-	return arr;
+	jw_close(w, ']');
 }
 
 /* Appendix C "Schemas": primitives as strings, nested types as objects. */
-static json_t *type_json(const ice_type *t, int depth)
+static void type_json(jw *w, const ice_type *t, int depth)
 {
 	char buf[64];
-	json_t *o;
-	bool ok;
-	if (!t || depth > 200)
-		return NULL;
+	if (!t || depth > 200) {
+		w->bad = true;
+		return;
+	}
 	switch (t->kind) {
 	case ICE_PRIMITIVE:
 		if (t->prim.id == FLOE_TYPE_JSON)
-			return NULL; /* not an Iceberg type */
-		return json_string(floe_type_format(&t->prim, buf, (int)sizeof buf));
+			w->bad = true; /* not an Iceberg type */
+		else
+			jw_str(w, floe_type_format(&t->prim, buf, (int)sizeof buf));
+		return;
 	case ICE_STRUCT:
-		o = json_object();
-		ok = o && put(o, "type", json_string("struct")) &&
-		     put(o, "fields", fields_json(t->fields, t->nfields, depth));
-		break;
+		jw_open(w, '{');
+		kv_str(w, "type", "struct");
+		jw_key(w, "fields");
+		fields_json(w, t->fields, t->nfields, depth);
+		jw_close(w, '}');
+		return;
 	case ICE_LIST:
-		o = json_object();
-		ok = o && put(o, "type", json_string("list")) &&
-		     put(o, "element-id", json_integer(t->element.id)) &&
-		     put(o, "element", type_json(t->element.type, depth + 1)) &&
-		     put(o, "element-required", json_boolean(t->element.required));
-		break;
+		jw_open(w, '{');
+		kv_str(w, "type", "list");
+		kv_int(w, "element-id", t->element.id);
+		jw_key(w, "element");
+		type_json(w, t->element.type, depth + 1);
+		jw_key(w, "element-required");
+		jw_bool(w, t->element.required);
+		jw_close(w, '}');
+		return;
 	case ICE_MAP:
-		o = json_object();
-		ok = o && put(o, "type", json_string("map")) &&
-		     put(o, "key-id", json_integer(t->key.id)) &&
-		     put(o, "key", type_json(t->key.type, depth + 1)) &&
-		     put(o, "value-id", json_integer(t->value.id)) &&
-		     put(o, "value", type_json(t->value.type, depth + 1)) &&
-		     put(o, "value-required", json_boolean(t->value.required));
-		break;
-	default:
-		return NULL;
+		jw_open(w, '{');
+		kv_str(w, "type", "map");
+		kv_int(w, "key-id", t->key.id);
+		jw_key(w, "key");
+		type_json(w, t->key.type, depth + 1);
+		kv_int(w, "value-id", t->value.id);
+		jw_key(w, "value");
+		type_json(w, t->value.type, depth + 1);
+		jw_key(w, "value-required");
+		jw_bool(w, t->value.required);
+		jw_close(w, '}');
+		return;
+	default: w->bad = true;
 	}
-	if (!ok) {
-		json_decref(o);
-		return NULL;
-	}
-	return o;
 }
 
-static json_t *schema_json(const ice_schema *s)
+static void schema_json(jw *w, const ice_schema *s)
 {
-	json_t *o = json_object();
-	bool ok = o && put(o, "type", json_string("struct")) &&
-	          put(o, "schema-id", json_integer(s->schema_id));
-	if (ok && s->nidentifier > 0) {
-		json_t *ids = json_array();
-		for (int i = 0; ids && i < s->nidentifier; i++)
-			if (!append(ids, json_integer(s->identifier_field_ids[i]))) {
-				json_decref(ids);
-				ids = NULL;
-			}
-		ok = put(o, "identifier-field-ids", ids);
+	jw_open(w, '{');
+	kv_str(w, "type", "struct");
+	kv_int(w, "schema-id", s->schema_id);
+	if (s->nidentifier > 0) {
+		jw_key(w, "identifier-field-ids");
+		jw_open(w, '[');
+		for (int i = 0; i < s->nidentifier; i++) {
+			jw_next(w);
+			jw_int(w, s->identifier_field_ids[i]);
+		}
+		jw_close(w, ']');
 	}
-	ok = ok && put(o, "fields", fields_json(s->fields, s->nfields, 0));
-	if (!ok) {
-		json_decref(o);
-		return NULL;
-	}
-	return o;
+	jw_key(w, "fields");
+	fields_json(w, s->fields, s->nfields, 0);
+	jw_close(w, '}');
 }
 
-static json_t *transform_json(const ice_transform *t)
+static void transform_json(jw *w, const char *key, const ice_transform *t)
 {
 	char buf[64];
-	return json_string(ice_transform_format(t, buf, (int)sizeof buf));
+	kv_str(w, key, ice_transform_format(t, buf, (int)sizeof buf));
 }
 
-static json_t *spec_fields_json(const ice_partition_spec *spec)
+static void spec_fields_json(jw *w, const ice_partition_spec *spec)
 {
-	json_t *arr = json_array();
-	for (int i = 0; arr && i < spec->nfields; i++) {
+	jw_open(w, '[');
+	for (int i = 0; i < spec->nfields; i++) {
 		const ice_partition_field *f = &spec->fields[i];
-		json_t *o = json_object();
-		bool ok = o && put(o, "name", json_string(f->name)) &&
-		          put(o, "transform", transform_json(&f->transform)) &&
-		          put(o, "source-id", json_integer(f->source_id)) &&
-		          put(o, "field-id", json_integer(f->field_id));
-		if (!ok || !append(arr, o)) {
-			if (!ok)
-				json_decref(o);
-			json_decref(arr);
-			return NULL;
-		}
+		jw_next(w);
+		jw_open(w, '{');
+		kv_str(w, "name", f->name);
+		transform_json(w, "transform", &f->transform);
+		kv_int(w, "source-id", f->source_id);
+		kv_int(w, "field-id", f->field_id);
+		jw_close(w, '}');
 	}
-	return arr;
+	jw_close(w, ']');
 }
 
-static json_t *sort_order_json(const ice_sort_order *so)
+static void sort_order_json(jw *w, const ice_sort_order *so)
 {
-	json_t *o = json_object(), *arr = json_array();
-	bool ok = o && arr;
-	for (int i = 0; ok && i < so->nfields; i++) {
+	jw_open(w, '{');
+	kv_int(w, "order-id", so->order_id);
+	jw_key(w, "fields");
+	jw_open(w, '[');
+	for (int i = 0; i < so->nfields; i++) {
 		const ice_sort_field *f = &so->fields[i];
-		json_t *fo = json_object();
-		ok = fo && put(fo, "transform", transform_json(&f->transform)) &&
-		     put(fo, "source-id", json_integer(f->source_id)) &&
-		     put(fo, "direction", json_string(f->descending ? "desc" : "asc")) &&
-		     put(fo, "null-order",
-		         json_string(f->nulls_first ? "nulls-first" : "nulls-last"));
-		if (!ok || !append(arr, fo)) {
-			if (!ok)
-				json_decref(fo);
-			ok = false;
-		}
+		jw_next(w);
+		jw_open(w, '{');
+		transform_json(w, "transform", &f->transform);
+		kv_int(w, "source-id", f->source_id);
+		kv_str(w, "direction", f->descending ? "desc" : "asc");
+		kv_str(w, "null-order", f->nulls_first ? "nulls-first" : "nulls-last");
+		jw_close(w, '}');
 	}
-	if (ok && put(o, "order-id", json_integer(so->order_id))) {
-		ok = put(o, "fields", arr);
-		arr = NULL;
-	} else {
-		ok = false;
-	}
-	json_decref(arr);
-	if (!ok) {
-		json_decref(o);
-		return NULL;
-	}
-	return o;
+	jw_close(w, ']');
+	jw_close(w, '}');
 }
 
-static json_t *kv_json(const ice_kv *kv, int n)
+/* Key `i` of a kv list appeared before. */
+static bool kv_seen(const ice_kv *kv, int i)
 {
-	json_t *o = json_object();
-	for (int i = 0; o && i < n; i++)
-		if (!put(o, kv[i].key, json_string(kv[i].value))) {
-			json_decref(o);
-			return NULL;
+	for (int j = 0; j < i; j++)
+		if (kv[j].key && kv[i].key && strcmp(kv[j].key, kv[i].key) == 0)
+			return true;
+	return false;
+}
+
+/* A kv list has a key twice; checked by hashes first, as a snapshot's
+ * summary (a dozen keys or more) is written for every snapshot kept. */
+static bool kv_repeats(const ice_kv *kv, int n)
+{
+	uint64_t h[64];
+	if (n > 64)
+		return true; /* the careful path */
+	for (int i = 0; i < n; i++) {
+		h[i] = kv[i].key ? XXH3_64bits(kv[i].key, strlen(kv[i].key)) : 0;
+		for (int j = 0; j < i; j++)
+			if (h[j] == h[i])
+				return true;
+	}
+	return false;
+}
+
+/* A JSON object has each key once: a key given twice is written where it
+ * first came, with the last value given for it. */
+static void kv_json(jw *w, const ice_kv *kv, int n)
+{
+	bool repeats = kv_repeats(kv, n);
+	jw_open(w, '{');
+	for (int i = 0; i < n; i++) {
+		int last = i;
+		if (repeats) {
+			if (kv_seen(kv, i))
+				continue;
+			for (int j = i + 1; j < n; j++)
+				if (kv[j].key && kv[i].key && strcmp(kv[j].key, kv[i].key) == 0)
+					last = j;
 		}
-	return o;
+		kv_str(w, kv[i].key, kv[last].value);
+	}
+	jw_close(w, '}');
 }
 
 /* Snapshot keys in Appendix C order. */
-static json_t *snapshot_json(const ice_snapshot *s)
+static void snapshot_json(jw *w, const ice_snapshot *s)
 {
-	json_t *o = json_object();
-	bool ok = o && put(o, "snapshot-id", json_integer(s->snapshot_id));
-	if (ok && s->has_parent)
-		ok = put(o, "parent-snapshot-id", json_integer(s->parent_id));
-	ok = ok && put(o, "sequence-number", json_integer(s->sequence_number)) &&
-	     put(o, "timestamp-ms", json_integer(s->timestamp_ms));
-	if (ok && s->nsummary > 0)
-		ok = put(o, "summary", kv_json(s->summary, s->nsummary));
-	if (ok && s->manifest_list) {
-		ok = put(o, "manifest-list", json_string(s->manifest_list));
-	} else if (ok) {
+	jw_open(w, '{');
+	kv_int(w, "snapshot-id", s->snapshot_id);
+	if (s->has_parent)
+		kv_int(w, "parent-snapshot-id", s->parent_id);
+	kv_int(w, "sequence-number", s->sequence_number);
+	kv_int(w, "timestamp-ms", s->timestamp_ms);
+	if (s->nsummary > 0) {
+		jw_key(w, "summary");
+		kv_json(w, s->summary, s->nsummary);
+	}
+	if (s->manifest_list) {
+		kv_str(w, "manifest-list", s->manifest_list);
+	} else {
 		/* v1 inline manifests: written as held (no manifest list exists). */
-		json_t *arr = json_array();
-		for (int i = 0; arr && i < s->nmanifests; i++)
-			if (!append(arr, json_string(s->manifests[i]))) {
-				json_decref(arr);
-				arr = NULL;
-			}
-		ok = put(o, "manifests", arr);
+		jw_key(w, "manifests");
+		jw_open(w, '[');
+		for (int i = 0; i < s->nmanifests; i++) {
+			jw_next(w);
+			jw_str(w, s->manifests[i]);
+		}
+		jw_close(w, ']');
 	}
-	if (ok && s->has_schema_id)
-		ok = put(o, "schema-id", json_integer(s->schema_id));
-	if (!ok) {
-		json_decref(o);
-		return NULL;
+	if (s->has_schema_id)
+		kv_int(w, "schema-id", s->schema_id);
+	jw_close(w, '}');
+}
+
+static void ref_json(jw *w, const ice_ref *r)
+{
+	jw_open(w, '{');
+	kv_int(w, "snapshot-id", r->snapshot_id);
+	kv_str(w, "type", r->is_tag ? "tag" : "branch");
+	if (r->max_ref_age_ms >= 0)
+		kv_int(w, "max-ref-age-ms", r->max_ref_age_ms);
+	if (r->max_snapshot_age_ms >= 0)
+		kv_int(w, "max-snapshot-age-ms", r->max_snapshot_age_ms);
+	if (r->min_snapshots_to_keep >= 0)
+		kv_int(w, "min-snapshots-to-keep", r->min_snapshots_to_keep);
+	jw_close(w, '}');
+}
+
+/* Refs by name, each name once where it first came, with its last ref. */
+static void refs_json(jw *w, const ice_ref *refs, int n)
+{
+	jw_open(w, '{');
+	for (int i = 0; i < n; i++) {
+		if (!refs[i].name) {
+			w->bad = true;
+			break;
+		}
+		bool seen = false;
+		for (int j = 0; j < i && !seen; j++)
+			seen = strcmp(refs[j].name, refs[i].name) == 0;
+		if (seen)
+			continue;
+		int last = i;
+		for (int j = i + 1; j < n; j++)
+			if (refs[j].name && strcmp(refs[j].name, refs[i].name) == 0)
+				last = j;
+		jw_key(w, refs[i].name);
+		ref_json(w, &refs[last]);
 	}
-	return o;
+	jw_close(w, '}');
 }
 
-static json_t *ref_json(const ice_ref *r)
+/* The text of `w` handed out, NUL-terminated; or the error. */
+static int jw_finish(jw *w, char **out, size_t *len, const char *what, floe_error *err)
 {
-	json_t *o = json_object();
-	bool ok = o && put(o, "snapshot-id", json_integer(r->snapshot_id)) &&
-	          put(o, "type", json_string(r->is_tag ? "tag" : "branch"));
-	if (ok && r->max_ref_age_ms >= 0)
-		ok = put(o, "max-ref-age-ms", json_integer(r->max_ref_age_ms));
-	if (ok && r->max_snapshot_age_ms >= 0)
-		ok = put(o, "max-snapshot-age-ms", json_integer(r->max_snapshot_age_ms));
-	if (ok && r->min_snapshots_to_keep >= 0)
-		ok = put(o, "min-snapshots-to-keep", json_integer(r->min_snapshots_to_keep));
-	if (!ok) {
-		json_decref(o);
-		return NULL;
+	if (!w->bad && floe_buf_putc(&w->b, 0) != 0)
+		w->bad = true;
+	if (w->bad || w->depth != 0) {
+		floe_buf_free(&w->b);
+		return floe_error_set(err, FLOE_EINVALID,
+		                      "cannot write %s (out of memory, or a value with no JSON "
+		                      "form: a string that is not UTF-8, a type Iceberg lacks)",
+		                      what);
 	}
-	return o;
-}
-
-/* Build a JSON array of n items with `one(i)`; NULL on failure. */
-#define BUILD_ARRAY(arr, n, expr)                                     \
-	do {                                                          \
-		(arr) = json_array();                                 \
-		for (int i_ = 0; (arr) && i_ < (n); i_++) {           \
-			int i = i_;                                   \
-			(void)i;                                      \
-			if (!append((arr), (expr))) {                 \
-				json_decref(arr);                     \
-				(arr) = NULL;                         \
-			}                                             \
-		}                                                     \
-	} while (0)
-
-static json_t *snapshot_log_json(const ice_snapshot_log_entry *e)
-{
-	json_t *o = json_object();
-	if (o && put(o, "timestamp-ms", json_integer(e->timestamp_ms)) &&
-	    put(o, "snapshot-id", json_integer(e->snapshot_id)))
-		return o;
-	json_decref(o);
-	return NULL;
-}
-
-static json_t *metadata_log_json(const ice_metadata_log_entry *e)
-{
-	json_t *o = json_object();
-	if (o && put(o, "timestamp-ms", json_integer(e->timestamp_ms)) &&
-	    put(o, "metadata-file", json_string(e->metadata_file)))
-		return o;
-	json_decref(o);
-	return NULL;
-}
-
-static json_t *spec_json(const ice_partition_spec *spec)
-{
-	json_t *o = json_object();
-	if (o && put(o, "spec-id", json_integer(spec->spec_id)) &&
-	    put(o, "fields", spec_fields_json(spec)))
-		return o;
-	json_decref(o);
-	return NULL;
-}
-
-static int dump(char **out, size_t *len, json_t *root, size_t flags, floe_error *err)
-{
-	char *s = json_dumps(root, flags | JSON_PRESERVE_ORDER);
-	json_decref(root);
-	if (!s)
-		return floe_error_set(err, FLOE_ENOMEM, "out of memory writing JSON");
-	*out = s;
+	*out = (char *)w->b.data;
 	if (len)
-		*len = strlen(s);
+		*len = w->b.len - 1;
 	return 0;
 }
 
 int ice_metadata_write(char **out, size_t *len, const ice_table_metadata *m, floe_error *err)
 {
-	json_t *root = NULL, *arr = NULL;
 	*out = NULL;
 	if (len)
 		*len = 0;
@@ -319,72 +533,88 @@ int ice_metadata_write(char **out, size_t *len, const ice_table_metadata *m, flo
 	if (m->has_current_snapshot && !ice_metadata_ref(m, "main"))
 		return floe_error_set(err, FLOE_EINVALID,
 		                      "table metadata has a current snapshot but no 'main' ref");
-	root = json_object();
-	bool ok = root && put(root, "format-version", json_integer(2)) &&
-	          put(root, "table-uuid", json_string(m->table_uuid)) &&
-	          put(root, "location", json_string(m->location)) &&
-	          put(root, "last-sequence-number", json_integer(m->last_sequence_number)) &&
-	          put(root, "last-updated-ms", json_integer(m->last_updated_ms)) &&
-	          put(root, "last-column-id", json_integer(m->last_column_id));
-	if (ok) {
-		BUILD_ARRAY(arr, m->nschemas, schema_json(&m->schemas[i]));
-		ok = put(root, "schemas", arr) &&
-		     put(root, "current-schema-id", json_integer(m->current_schema_id));
+	jw w = { .b = FLOE_BUF_INIT, .indent = true };
+	/* about 700 bytes a snapshot with its logs */
+	if (floe_buf_reserve(&w.b, 4096 + (size_t)m->nsnapshots * 768) != 0)
+		w.bad = true;
+	jw_open(&w, '{');
+	kv_int(&w, "format-version", 2);
+	kv_str(&w, "table-uuid", m->table_uuid);
+	kv_str(&w, "location", m->location);
+	kv_int(&w, "last-sequence-number", m->last_sequence_number);
+	kv_int(&w, "last-updated-ms", m->last_updated_ms);
+	kv_int(&w, "last-column-id", m->last_column_id);
+	jw_key(&w, "schemas");
+	jw_open(&w, '[');
+	for (int i = 0; i < m->nschemas; i++) {
+		jw_next(&w);
+		schema_json(&w, &m->schemas[i]);
 	}
-	if (ok) {
-		BUILD_ARRAY(arr, m->nspecs, spec_json(&m->specs[i]));
-		ok = put(root, "partition-specs", arr) &&
-		     put(root, "default-spec-id", json_integer(m->default_spec_id)) &&
-		     put(root, "last-partition-id", json_integer(m->last_partition_id)) &&
-		     put(root, "properties", kv_json(m->properties, m->nproperties)) &&
-		     put(root, "current-snapshot-id",
-		         json_integer(m->has_current_snapshot ? m->current_snapshot_id : -1));
+	jw_close(&w, ']');
+	kv_int(&w, "current-schema-id", m->current_schema_id);
+	jw_key(&w, "partition-specs");
+	jw_open(&w, '[');
+	for (int i = 0; i < m->nspecs; i++) {
+		jw_next(&w);
+		jw_open(&w, '{');
+		kv_int(&w, "spec-id", m->specs[i].spec_id);
+		jw_key(&w, "fields");
+		spec_fields_json(&w, &m->specs[i]);
+		jw_close(&w, '}');
 	}
-	if (ok) {
-		BUILD_ARRAY(arr, m->nsnapshots, snapshot_json(&m->snapshots[i]));
-		ok = put(root, "snapshots", arr);
+	jw_close(&w, ']');
+	kv_int(&w, "default-spec-id", m->default_spec_id);
+	kv_int(&w, "last-partition-id", m->last_partition_id);
+	jw_key(&w, "properties");
+	kv_json(&w, m->properties, m->nproperties);
+	kv_int(&w, "current-snapshot-id", m->has_current_snapshot ? m->current_snapshot_id : -1);
+	jw_key(&w, "snapshots");
+	jw_open(&w, '[');
+	for (int i = 0; i < m->nsnapshots; i++) {
+		jw_next(&w);
+		snapshot_json(&w, &m->snapshots[i]);
 	}
-	if (ok) {
-		BUILD_ARRAY(arr, m->nsnapshot_log, snapshot_log_json(&m->snapshot_log[i]));
-		ok = put(root, "snapshot-log", arr);
+	jw_close(&w, ']');
+	jw_key(&w, "snapshot-log");
+	jw_open(&w, '[');
+	for (int i = 0; i < m->nsnapshot_log; i++) {
+		jw_next(&w);
+		jw_open(&w, '{');
+		kv_int(&w, "timestamp-ms", m->snapshot_log[i].timestamp_ms);
+		kv_int(&w, "snapshot-id", m->snapshot_log[i].snapshot_id);
+		jw_close(&w, '}');
 	}
-	if (ok) {
-		BUILD_ARRAY(arr, m->nmetadata_log, metadata_log_json(&m->metadata_log[i]));
-		ok = put(root, "metadata-log", arr);
+	jw_close(&w, ']');
+	jw_key(&w, "metadata-log");
+	jw_open(&w, '[');
+	for (int i = 0; i < m->nmetadata_log; i++) {
+		jw_next(&w);
+		jw_open(&w, '{');
+		kv_int(&w, "timestamp-ms", m->metadata_log[i].timestamp_ms);
+		kv_str(&w, "metadata-file", m->metadata_log[i].metadata_file);
+		jw_close(&w, '}');
 	}
-	if (ok) {
-		BUILD_ARRAY(arr, m->nsort_orders, sort_order_json(&m->sort_orders[i]));
-		ok = put(root, "sort-orders", arr) &&
-		     put(root, "default-sort-order-id", json_integer(m->default_sort_order_id));
+	jw_close(&w, ']');
+	jw_key(&w, "sort-orders");
+	jw_open(&w, '[');
+	for (int i = 0; i < m->nsort_orders; i++) {
+		jw_next(&w);
+		sort_order_json(&w, &m->sort_orders[i]);
 	}
-	if (ok) {
-		json_t *refs = json_object();
-		for (int i = 0; refs && i < m->nrefs; i++)
-			if (!put(refs, m->refs[i].name, ref_json(&m->refs[i]))) {
-				json_decref(refs);
-				refs = NULL;
-			}
-		ok = put(root, "refs", refs);
+	jw_close(&w, ']');
+	kv_int(&w, "default-sort-order-id", m->default_sort_order_id);
+	jw_key(&w, "refs");
+	refs_json(&w, m->refs, m->nrefs);
+	if (m->statistics_json) {
+		jw_key(&w, "statistics");
+		jw_json_text(&w, m->statistics_json, true);
 	}
-	if (ok && m->statistics_json) {
-		json_t *v = json_loads(m->statistics_json, 0, NULL);
-		ok = json_is_array(v) && put(root, "statistics", v);
-		if (!ok)
-			json_decref(v);
+	if (m->partition_statistics_json) {
+		jw_key(&w, "partition-statistics");
+		jw_json_text(&w, m->partition_statistics_json, true);
 	}
-	if (ok && m->partition_statistics_json) {
-		json_t *v = json_loads(m->partition_statistics_json, 0, NULL);
-		ok = json_is_array(v) && put(root, "partition-statistics", v);
-		if (!ok)
-			json_decref(v);
-	}
-	if (!ok) {
-		json_decref(root);
-		return floe_error_set(err, FLOE_EINVALID,
-		                      "cannot write table metadata (out of memory, or a value "
-		                      "with no JSON form)");
-	}
-	return dump(out, len, root, JSON_INDENT(2), err);
+	jw_close(&w, '}');
+	return jw_finish(&w, out, len, "table metadata", err);
 }
 
 int ice_schema_to_json(char **out, const ice_schema *s, floe_error *err)
@@ -392,11 +622,11 @@ int ice_schema_to_json(char **out, const ice_schema *s, floe_error *err)
 	*out = NULL;
 	if (!s)
 		return floe_error_set(err, FLOE_EINVALID, "no schema");
-	json_t *o = schema_json(s);
-	if (!o)
-		return floe_error_set(err, FLOE_EINVALID, "cannot write schema %d as JSON",
-		                      (int)s->schema_id);
-	return dump(out, NULL, o, JSON_COMPACT, err);
+	jw w = { .b = FLOE_BUF_INIT, .indent = false };
+	schema_json(&w, s);
+	char what[48];
+	snprintf(what, sizeof what, "schema %d as JSON", (int)s->schema_id);
+	return jw_finish(&w, out, NULL, what, err);
 }
 
 int ice_spec_fields_to_json(char **out, const ice_partition_spec *spec, floe_error *err)
@@ -404,8 +634,7 @@ int ice_spec_fields_to_json(char **out, const ice_partition_spec *spec, floe_err
 	*out = NULL;
 	if (!spec)
 		return floe_error_set(err, FLOE_EINVALID, "no partition spec");
-	json_t *arr = spec_fields_json(spec);
-	if (!arr)
-		return floe_error_set(err, FLOE_ENOMEM, "out of memory writing partition spec");
-	return dump(out, NULL, arr, JSON_COMPACT, err);
+	jw w = { .b = FLOE_BUF_INIT, .indent = false };
+	spec_fields_json(&w, spec);
+	return jw_finish(&w, out, NULL, "partition spec", err);
 }

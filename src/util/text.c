@@ -319,37 +319,44 @@ bad_offset:
 	                      (int)n, s);
 }
 
+size_t floe_utf8_seq(const uint8_t *p, size_t n)
+{
+	uint8_t c = p[0];
+	size_t k;
+	uint32_t cp;
+	if (c >= 0xC2 && c <= 0xDF)
+		k = 1, cp = c & 0x1F;
+	else if (c >= 0xE0 && c <= 0xEF)
+		k = 2, cp = c & 0x0F;
+	else if (c >= 0xF0 && c <= 0xF4)
+		k = 3, cp = c & 0x07;
+	else
+		return 0;
+	if (n <= k)
+		return 0;
+	for (size_t j = 1; j <= k; j++) {
+		if ((p[j] & 0xC0) != 0x80)
+			return 0;
+		cp = cp << 6 | (p[j] & 0x3F);
+	}
+	if ((k == 2 && cp < 0x800) || (k == 3 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+	    (cp >= 0xD800 && cp <= 0xDFFF))
+		return 0;
+	return k + 1;
+}
+
 /* Well-formed UTF-8 (RFC 3629: no overlongs, surrogates or > U+10FFFF). */
 static bool utf8_valid(const uint8_t *p, size_t n)
 {
-	size_t i = 0;
-	while (i < n) {
-		uint8_t c = p[i];
-		size_t k;
-		uint32_t cp;
-		if (c < 0x80) {
+	for (size_t i = 0; i < n;) {
+		if (p[i] < 0x80) {
 			i++;
 			continue;
-		} else if (c >= 0xC2 && c <= 0xDF) {
-			k = 1, cp = c & 0x1F;
-		} else if (c >= 0xE0 && c <= 0xEF) {
-			k = 2, cp = c & 0x0F;
-		} else if (c >= 0xF0 && c <= 0xF4) {
-			k = 3, cp = c & 0x07;
-		} else {
-			return false;
 		}
-		if (n - i <= k)
+		size_t k = floe_utf8_seq(p + i, n - i);
+		if (!k)
 			return false;
-		for (size_t j = 1; j <= k; j++) {
-			if ((p[i + j] & 0xC0) != 0x80)
-				return false;
-			cp = cp << 6 | (p[i + j] & 0x3F);
-		}
-		if ((k == 2 && cp < 0x800) || (k == 3 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-		    (cp >= 0xD800 && cp <= 0xDFFF))
-			return false;
-		i += k + 1;
+		i += k;
 	}
 	return true;
 }

@@ -63,6 +63,11 @@ int floe_text_load(FILE *in, const char *name, floe_text_format fmt,
                    floe_text_batch_fn fn, void *ctx, int64_t *rows_out,
                    floe_error *err);
 
+/* Length of the well-formed UTF-8 sequence (RFC 3629: no overlongs,
+ * surrogates or > U+10FFFF) that starts with the byte >= 0x80 at p[0], of
+ * the n >= 1 bytes there; 0 when it is not one. */
+size_t floe_utf8_seq(const uint8_t *p, size_t n);
+
 /* Base64 (RFC 4648, standard alphabet, padding optional on input). */
 int floe_base64_decode(floe_buf *out, const char *s, size_t n);
 int floe_base64_encode(floe_buf *out, const uint8_t *p, size_t n);

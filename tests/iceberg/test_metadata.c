@@ -667,6 +667,17 @@ done:
 	floe_arena_free(ca);
 }
 
+/* `text` is byte for byte what jansson writes for the document it holds. */
+static bool same_as_jansson(const char *text, size_t flags)
+{
+	json_t *doc = json_loads(text, JSON_REJECT_DUPLICATES, NULL);
+	char *again = doc ? json_dumps(doc, flags | JSON_PRESERVE_ORDER) : NULL;
+	bool same = again && strcmp(again, text) == 0;
+	free(again);
+	json_decref(doc);
+	return same;
+}
+
 static void roundtrip_one(const char *path, const char *what)
 {
 	floe_arena *a = floe_arena_new(0);
@@ -690,6 +701,9 @@ static void roundtrip_one(const char *path, const char *what)
 		goto done;
 	}
 	CHECK(json_integer_value(json_object_get(doc, "format-version")) == 2);
+	/* Laid out exactly as jansson lays the same document out. */
+	if (!same_as_jansson(out, JSON_INDENT(2)))
+		th_fail(__FILE__, __LINE__, "%s: written JSON is not laid out as jansson does", what);
 	/* Keys in the spec's order, every v2 required one present. */
 	int last = -1;
 	const char *key;
@@ -777,9 +791,55 @@ TEST(ice_meta_schema_and_spec_json)
 	CHECK_EQ_STR(json_string_value(json_object_get(f, "transform")), "identity");
 	CHECK_EQ_INT(json_integer_value(json_object_get(f, "field-id")), 1000);
 	CHECK_EQ_INT(json_integer_value(json_object_get(f, "source-id")), 1);
+	/* both compact, as jansson writes them */
+	CHECK(same_as_jansson(sp, JSON_COMPACT));
+	CHECK(same_as_jansson(js, JSON_COMPACT));
 	json_decref(arr);
 	free(js);
 	free(sp);
+	floe_arena_free(a);
+}
+
+/* Strings that need escapes, non-ASCII text, keys given twice: the file
+ * reads back to what was meant, laid out as jansson lays it out; a string
+ * that is not UTF-8 is refused. */
+TEST(ice_meta_write_strings_and_repeated_keys)
+{
+	floe_arena *a = floe_arena_new(0);
+	ice_table_metadata *m = NULL, *back = NULL;
+	floe_error e = { 0 };
+	REQUIRE_OK(ice_metadata_read_file(&m, a,
+	                                  interop("metadata/apache-iceberg/TableMetadataV2Valid.json"),
+	                                  &e),
+	           &e);
+	static const char odd[] = "q\"b\\s/\b\f\n\r\t\x01\x1f\x7f caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x93\x88";
+	ice_kv props[] = { { "a", "first" }, { odd, odd }, { "b", "x" }, { "a", "last" } };
+	m->properties = props;
+	m->nproperties = 4;
+	char *out = NULL;
+	size_t len = 0;
+	REQUIRE_OK(ice_metadata_write(&out, &len, m, &e), &e);
+	CHECK(same_as_jansson(out, JSON_INDENT(2)));
+	REQUIRE_OK(ice_metadata_parse(&back, a, out, len, "written", &e), &e);
+	CHECK_EQ_INT(back->nproperties, 3);
+	if (back->nproperties == 3) {
+		CHECK_EQ_STR(back->properties[0].key, "a");
+		CHECK_EQ_STR(back->properties[0].value, "last");
+		CHECK_EQ_STR(back->properties[1].key, odd);
+		CHECK_EQ_STR(back->properties[1].value, odd);
+		CHECK_EQ_STR(back->properties[2].key, "b");
+	}
+	free(out);
+	static const char *const bad[] = { "\xff", "\xc0\xaf", "\xed\xa0\x80", "ok\xe2\x82" };
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		ice_kv one = { "k", bad[i] };
+		m->properties = &one;
+		m->nproperties = 1;
+		out = NULL;
+		CHECK_EQ_INT(ice_metadata_write(&out, &len, m, &e), FLOE_EINVALID);
+		CHECK(out == NULL);
+		CHECK(strstr(e.msg, "UTF-8") != NULL);
+	}
 	floe_arena_free(a);
 }
 
