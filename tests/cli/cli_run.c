@@ -35,7 +35,7 @@ int cli_run_argv(const char *in, char **out, char **errout, int argc, const char
 		fflush(stderr);
 		dup2(keep, 2);
 		if (th_leak_check() != 0) {
-			fprintf(stderr, "the command above leaked memory (floe %s ...)\n",
+			fprintf(stderr, "floe %s ...: leaked memory (report above)\n",
 			        argc > 1 ? argv[1] : "");
 			_exit(CLI_RUN_LEAKED);
 		}
