@@ -18,7 +18,7 @@ WARN += -Werror
 endif
 BASE_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) -Iinclude -Isrc -Itests -MMD -MP
 ifeq ($(MODE),asan)
-OPT := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+OPT := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all -DFLOE_ASAN=1
 LDOPT := -fsanitize=address,undefined
 else
 OPT := -O2 -g

@@ -37,7 +37,7 @@ mkdir -p "$out/obj" fuzz/regressions
 pkgs="libzstd snappy zlib liblz4 libxxhash jansson libbrotlienc libbrotlidec sqlite3 rdkafka yaml-0.1"
 libs=$(pkg-config --libs $pkgs 2>/dev/null || echo -lzstd -lsnappy -lz -llz4 -lxxhash -ljansson -lbrotlienc -lbrotlidec -lsqlite3 -lrdkafka -lyaml)
 cflags="-std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Wall -Wextra -Iinclude -Isrc $(pkg-config --cflags $pkgs 2>/dev/null || true)"
-san="-g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all"
+san="-g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -DFLOE_ASAN=1"
 
 # The library once (instrumented), then one binary per target.
 echo "fuzz: building the library into $out/obj" >&2

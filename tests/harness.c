@@ -15,7 +15,7 @@
 
 #include "harness.h"
 
-#if defined(__SANITIZE_ADDRESS__)
+#ifdef FLOE_ASAN /* the sanitizer build (Makefile MODE=asan), whatever the compiler */
 #include <sanitizer/lsan_interface.h>
 #define TH_LEAK_CHECK 1
 #endif

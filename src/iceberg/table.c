@@ -221,7 +221,7 @@ static int table_install(floe_table *t, const char *location, floe_error *err)
 	return table_install_meta(t, location, NULL, err);
 }
 
-#if defined(__SANITIZE_ADDRESS__)
+#ifdef FLOE_ASAN
 /* Sanitizer builds check every installed copy against the bytes the commit
  * wrote, after the commit's own memory is gone: a field the copy missed or
  * a pointer left into freed memory fails here, not in some later commit. */
@@ -629,7 +629,7 @@ int ice_table_commit(floe_table *t, ice_update_fn fn, ice_cleanup_fn cleanup, vo
 		}
 attempt_done:
 		floe_arena_free(arena);
-#if defined(__SANITIZE_ADDRESS__)
+#ifdef FLOE_ASAN
 		if (rc == 0 && copied)
 			check_installed(t, json, len);
 #endif
