@@ -783,37 +783,63 @@ static inline uint64_t eq_hash(const uint8_t *p, size_t n)
 #endif
 }
 
-int ice_keys_of(floe_buf *out, size_t *koff, uint64_t *hs, const floe_column *const *cols,
-                int n, int64_t r0, int64_t r1)
+/* Keys of the rows r of [r0, r1) with keep[r] set (every row when keep is
+ * NULL) appended to out, key i at koff[i]..koff[i + 1], its hash at hs[i]
+ * and its row at rows[i] (rows may be NULL); bare_last as key_append.
+ * Returns how many, or -1 when out of memory. Inlined into its two callers,
+ * whose constant arguments give each a loop of its own. */
+static inline __attribute__((always_inline)) int64_t
+keys_into(floe_buf *out, const floe_column *const *cols, int n, int64_t r0, int64_t r1,
+          const uint8_t *keep, bool bare_last, int64_t *rows, size_t *koff, uint64_t *hs)
 {
+	int64_t m = 0;
 	const floe_column *c = cols[0];
 	if (n == 1 && c->offsets && !c->validity) {
-		/* one string column without NULLs: reserved at once, written in place */
-		size_t need = (size_t)(c->offsets[r1] - c->offsets[r0]) + (size_t)(r1 - r0) * 5;
+		/* one string column without NULLs (the usual key): the bytes of
+		 * the keys reserved at once, each written in place */
+		size_t head = bare_last ? 1 : 5;
+		size_t need = (size_t)(c->offsets[r1] - c->offsets[r0]) + (size_t)(r1 - r0) * head;
 		if (floe_buf_reserve(out, need))
-			return FLOE_ENOMEM;
+			return -1;
 		for (int64_t r = r0; r < r1; r++) {
+			if (keep && !keep[r])
+				continue;
 			uint32_t len = (uint32_t)(c->offsets[r + 1] - c->offsets[r]);
 			uint8_t *p = out->data + out->len;
-			koff[r - r0] = out->len;
+			koff[m] = out->len;
 			p[0] = 1;
-			memcpy(p + 1, &len, 4);
-			memcpy(p + 5, c->data + c->offsets[r], len);
-			out->len += 5 + (size_t)len;
+			if (!bare_last)
+				memcpy(p + 1, &len, 4);
+			memcpy(p + head, c->data + c->offsets[r], len);
+			out->len += head + (size_t)len;
+			if (rows)
+				rows[m] = r;
+			m++;
 		}
 	} else {
 		for (int64_t r = r0; r < r1; r++) {
-			koff[r - r0] = out->len;
-			if (key_append(out, cols, n, r, false))
-				return FLOE_ENOMEM;
+			if (keep && !keep[r])
+				continue;
+			koff[m] = out->len;
+			if (key_append(out, cols, n, r, bare_last))
+				return -1;
+			if (rows)
+				rows[m] = r;
+			m++;
 		}
 	}
-	koff[r1 - r0] = out->len;
+	koff[m] = out->len;
 	/* hashed once all are written: a word load over bytes just stored
 	 * piecewise waits for them (no store forwarding) */
-	for (int64_t i = 0; i < r1 - r0; i++)
+	for (int64_t i = 0; i < m; i++)
 		hs[i] = eq_hash(out->data + koff[i], koff[i + 1] - koff[i]);
-	return 0;
+	return m;
+}
+
+int ice_keys_of(floe_buf *out, size_t *koff, uint64_t *hs, const floe_column *const *cols,
+                int n, int64_t r0, int64_t r1)
+{
+	return keys_into(out, cols, n, r0, r1, NULL, false, NULL, koff, hs) < 0 ? FLOE_ENOMEM : 0;
 }
 
 int ice_keyfilter_init(ice_keyfilter *f, size_t nkeys)
@@ -851,41 +877,8 @@ static int64_t chunk_keys(floe_buf *keys, const floe_column *const *cols, int n,
                           int64_t r1, const uint8_t *keep, int64_t *rows, size_t *koff,
                           uint64_t *hs)
 {
-	int64_t m = 0;
 	floe_buf_clear(keys);
-	const floe_column *c = cols[0];
-	if (n == 1 && c->offsets && !c->validity) {
-		/* one string column without NULLs (the usual key): the bytes of
-		 * the chunk's keys reserved at once, each written in place */
-		size_t need = (size_t)(c->offsets[r1] - c->offsets[r0]) + (size_t)(r1 - r0);
-		if (floe_buf_reserve(keys, need))
-			return -1;
-		for (int64_t r = r0; r < r1; r++) {
-			if (keep && !keep[r])
-				continue;
-			uint32_t len = (uint32_t)(c->offsets[r + 1] - c->offsets[r]);
-			uint8_t *p = keys->data + keys->len;
-			koff[m] = keys->len;
-			p[0] = 1;
-			memcpy(p + 1, c->data + c->offsets[r], len);
-			keys->len += 1 + (size_t)len;
-			rows[m++] = r;
-		}
-	} else {
-		for (int64_t r = r0; r < r1; r++) {
-			if (keep && !keep[r])
-				continue;
-			koff[m] = keys->len;
-			if (key_append(keys, cols, n, r, true))
-				return -1;
-			rows[m++] = r;
-		}
-	}
-	koff[m] = keys->len;
-	/* hashed once all are written (see ice_keys_of) */
-	for (int64_t i = 0; i < m; i++)
-		hs[i] = eq_hash(keys->data + koff[i], koff[i + 1] - koff[i]);
-	return m;
+	return keys_into(keys, cols, n, r0, r1, keep, true, rows, koff, hs);
 }
 
 /* The entry of key k (len bytes, hash h), or NULL. */
