@@ -54,17 +54,25 @@ static floe_table *make_flat_table(floe_catalog *c, const char *name, const char
 	return t;
 }
 
+/* An empty builder of the columns `schema` ("name type, ..."); NULL on error. */
+static floe_batch_builder *builder_of(const char *schema, floe_arena *ar)
+{
+	floe_error err;
+	floe_schema *s;
+	floe_batch_builder *b;
+	if (floe_schema_parse(&s, schema, ar, &err) || floe_batch_builder_new(&b, s, &err))
+		return NULL;
+	return b;
+}
+
 /* A batch of rows: ids[i], volume vols[i], ts by id (a day per 1000 ids),
  * note notes[i] (NULL allowed). */
 static floe_batch_builder *rows(const int64_t *ids, const int32_t *vols, const char *const *notes,
                                 int n, floe_arena *ar)
 {
 	floe_error err;
-	floe_schema *s;
-	if (floe_schema_parse(&s, "id long not null, volume int, ts timestamptz, note string", ar, &err))
-		return NULL;
-	floe_batch_builder *b;
-	if (floe_batch_builder_new(&b, s, &err))
+	floe_batch_builder *b = builder_of("id long not null, volume int, ts timestamptz, note string", ar);
+	if (!b)
 		return NULL;
 	for (int i = 0; i < n; i++) {
 		floe_batch_builder_i64(b, 0, ids[i], &err);
@@ -990,11 +998,8 @@ static floe_batch_builder *ab_rows(const int64_t *ids, const char *const (*ab)[2
                                    floe_arena *ar)
 {
 	floe_error err;
-	floe_schema *s;
-	if (floe_schema_parse(&s, "id long not null, a string, b string, volume int", ar, &err))
-		return NULL;
-	floe_batch_builder *b;
-	if (floe_batch_builder_new(&b, s, &err))
+	floe_batch_builder *b = builder_of("id long not null, a string, b string, volume int", ar);
+	if (!b)
 		return NULL;
 	for (int i = 0; i < n; i++) {
 		floe_batch_builder_i64(b, 0, ids[i], &err);
