@@ -57,7 +57,6 @@ struct floe_merge {
 	                            above index + 1 (0 = empty) */
 	size_t nslots;
 	ice_keyfilter filter;    /* of the ents, once every source row is in */
-	floe_buf kbuf;
 	floe_buf cbuf;           /* the keys of a chunk of source rows */
 	int64_t source_rows;
 	/* key bounds of the source, per key column (for file skipping) */
@@ -87,7 +86,6 @@ void floe_merge_abort(floe_merge *m)
 	floe_append_abort(m->ins);
 	floe_arena_free(m->src_arena);
 	floe_buf_free(&m->keys);
-	floe_buf_free(&m->kbuf);
 	floe_buf_free(&m->cbuf);
 	free(m->ents);
 	free(m->slots);
@@ -320,8 +318,9 @@ static int key_reserve(floe_merge *m, size_t want)
 	return 0;
 }
 
-/* Add the key in m->kbuf (hash h) for source row (batch, row). */
-static int key_add(floe_merge *m, uint64_t h, uint32_t batch, uint32_t row)
+/* Add key k[0..len) (hash h) for source row (batch, row). */
+static int key_add(floe_merge *m, const uint8_t *k, size_t len, uint64_t h, uint32_t batch,
+                   uint32_t row)
 {
 	int rc = key_reserve(m, m->nents + 1);
 	if (rc)
@@ -329,14 +328,14 @@ static int key_add(floe_merge *m, uint64_t h, uint32_t batch, uint32_t row)
 	src_key *e = &m->ents[m->nents];
 	e->hash = h;
 	e->off = m->keys.len;
-	e->len = m->kbuf.len;
+	e->len = len;
 	e->batch = batch;
 	e->row = row;
 	e->matched = false;
 	e->noop = false;
 	e->stale = false;
 	e->hits = 0;
-	if (floe_buf_append(&m->keys, m->kbuf.data, m->kbuf.len))
+	if (floe_buf_append(&m->keys, k, len))
 		return FLOE_ENOMEM;
 	slot_put(m->slots, m->nslots, h, m->nents++);
 	return 0;
@@ -355,8 +354,7 @@ static int source_row(floe_merge *m, const floe_batch *sb, uint32_t bi, int64_t 
 {
 	src_key *e = key_find(m, k, len, h);
 	if (!e) {
-		floe_buf_clear(&m->kbuf);
-		if (floe_buf_append(&m->kbuf, k, len) || key_add(m, h, bi, (uint32_t)r))
+		if (key_add(m, k, len, h, bi, (uint32_t)r))
 			return oom(err);
 		return 0;
 	}
