@@ -718,7 +718,6 @@ static int64_t group_of(run *r, int64_t row)
 	return gi;
 }
 
-/* Fold row `row` into aggregate `a`'s state. */
 /* A non-NULL number into the state of an aggregate of this kind. */
 static inline __attribute__((always_inline)) void fold_num(int kind, astate *st, tval v)
 {
@@ -751,6 +750,7 @@ static inline __attribute__((always_inline)) void fold_num(int kind, astate *st,
 	}
 }
 
+/* Fold row `row` into aggregate `a`'s state. */
 static int fold(run *r, const sq_aggdef *a, astate *st, int64_t row)
 {
 	if (a->kind == SQ_AGG_COUNT_STAR) {
