@@ -1,10 +1,10 @@
 /* engine/window.c - windowed aggregation on event time (floe/window.h):
  * the aggregate steps of pipelines (OHLC bars, VWAP, volatility per symbol
  * and minute). A run assigns every row to its windows, sorts the
- * (row, window) pairs by (keys, window_start, time, order...), evaluates
+ * (row, window) pairs by (window_start, keys, time, order...), evaluates
  * each aggregate's argument over the sorted rows (lag() then sees the
  * previous row of the same key and window), folds every run of equal
- * (keys, window_start) into one row of aggregates (__agg0, __agg1, ...)
+ * (window_start, keys) into one row of aggregates (__agg0, __agg1, ...)
  * and evaluates the output expressions over those rows. The result depends
  * only on the set of rows given: the sort fixes the order every
  * aggregate, sum and lag sees. docs/windows.md describes the semantics. */
@@ -787,7 +787,8 @@ int floe_window_run(floe_window *w, const floe_batch *in, int64_t from_us, int64
 		rc = oom(err);
 		goto done;
 	}
-	/* sort the pairs by (keys, window_start, time, order...) */
+	/* sort the pairs by (window_start, keys, time, order...): the output
+	 * comes in time order, newest windows last, as a table of bars is read */
 	floe_type long_t;
 	memset(&long_t, 0, sizeof long_t);
 	long_t.id = FLOE_TYPE_LONG;
@@ -808,9 +809,9 @@ int floe_window_run(floe_window *w, const floe_batch *in, int64_t from_us, int64
 		goto done;
 	}
 	int k = 0;
+	keys[k++] = (eng_sort_key){ &start_col, NULL };
 	for (int i = 0; i < w->nkeys; i++)
 		keys[k++] = (eng_sort_key){ &in->cols[w->key_cols[i]], rows };
-	keys[k++] = (eng_sort_key){ &start_col, NULL };
 	keys[k++] = (eng_sort_key){ &in->cols[w->time_col], rows };
 	for (int i = 0; i < w->norder; i++)
 		keys[k++] = (eng_sort_key){ &in->cols[w->order_cols[i]], rows };
@@ -824,7 +825,7 @@ int floe_window_run(floe_window *w, const floe_batch *in, int64_t from_us, int64
 	if ((rc = eng_take_columns(&g, in, w->needed, grows, npairs, tmp, &absent, err)))
 		goto done;
 	g.schema = w->input;
-	/* runs of equal (keys, window_start) */
+	/* runs of equal (window_start, keys) */
 	for (int64_t i = 0; i < npairs; i++) {
 		bool fresh = i == 0 || gstart[i] != gstart[i - 1];
 		for (int c = 0; c < w->nkeys && !fresh; c++) {
