@@ -74,6 +74,9 @@ typedef struct floe_run_options {
 	int64_t rebuild_from_us, rebuild_to_us; /* [from, to) of event time */
 	int64_t max_batch_rows;     /* ingest batch and step group size
 	                               (default 500,000 rows) */
+	bool skip_expired;          /* a step whose unread upstream snapshots
+	                               were expired goes on from the oldest one
+	                               left, skipping their rows (else an error) */
 	volatile sig_atomic_t *stop;/* stream: set nonzero to stop */
 	floe_run_status_fn status;
 	void *status_ctx;

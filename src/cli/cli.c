@@ -206,6 +206,9 @@ static const floe_cli_opt run_opts[] = {
 	  false },
 	{ "max-batch-rows", "N", "rows per ingest batch and per step commit at most (default "
 	  "500000; memory grows with it)", false },
+	{ "skip-expired", NULL, "let a step whose unread upstream snapshots were expired go on "
+	  "from the oldest one left, skipping the rows they added (rebuild their range first); "
+	  "without it, that is an error", false },
 	{ "json-status", NULL, "JSON-lines status on stderr even on a terminal", false },
 	{ NULL, NULL, NULL, false },
 };

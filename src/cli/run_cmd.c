@@ -306,6 +306,7 @@ int floe_cli_run(const floe_cli_cmd *cmd, const floe_cli_args *args)
 		}
 		o.max_batch_rows = n;
 	}
+	o.skip_expired = floe_cli_opt_get(cmd, args, "skip-expired") != NULL;
 	bool simulate = floe_cli_opt_get(cmd, args, "simulate") != NULL;
 	if (simulate && o.mode != FLOE_RUN_STREAM) {
 		free(bf);

@@ -195,6 +195,7 @@ static int open_or_create(floe_table **out, floe_catalog *cat, const char *name,
 
 typedef struct snap_ent {
 	int64_t id, seq, added;
+	int64_t parent;            /* -1: none */
 	const char *op;
 } snap_ent;
 
@@ -222,6 +223,7 @@ static int ancestry(floe_table *t, snap_ent **out, int *n, floe_error *err)
 		v[k].id = s[cur].snapshot_id;
 		v[k].seq = s[cur].sequence_number;
 		v[k].op = s[cur].operation;
+		v[k].parent = s[cur].has_parent ? s[cur].parent_id : -1;
 		v[k].added = 0;
 		const char *a = s[cur].summary_json ? strstr(s[cur].summary_json, "\"added-records\":\"") : NULL;
 		if (a)
@@ -269,6 +271,34 @@ static int read_pos(floe_table *t, const char *key, int64_t *id, int64_t *seq, f
 	json_decref(j);
 	free(v);
 	return 0;
+}
+
+/* The index in anc of the first upstream snapshot after the step's
+ * position (pos_id, pos_seq). The ancestry stops at the first parent that
+ * is gone: when that parent is not the position itself, snapshots the
+ * step had not read were expired, and the rows they added can no longer
+ * be read incrementally. That is an error (the step would skip them in
+ * silence) unless o->skip_expired accepts it. */
+static int first_unread(const pl_step_rt *rt, const floe_run_options *o, const snap_ent *anc,
+                        int nanc, int64_t pos_id, int64_t pos_seq, int *first, floe_error *err)
+{
+	int i = 0;
+	while (i < nanc && anc[i].seq <= pos_seq)
+		i++;
+	*first = i;
+	if (i > 0 || nanc == 0 || pos_id < 0 || anc[0].parent < 0 || anc[0].parent == pos_id ||
+	    o->skip_expired)
+		return 0;
+	return floe_error_set(err, FLOE_EINVALID,
+	                      "step %s: snapshots of %s after %" PRId64 " (sequence number %" PRId64
+	                      "), the last the step read, were expired before it read them (the "
+	                      "oldest left, %" PRId64 ", follows %" PRId64 "), so the rows they "
+	                      "added would be skipped: recompute their event times with --rebuild "
+	                      "%s --from T1 --to T2, then run once with --skip-expired to go on "
+	                      "from the oldest snapshot left; when expiring %s, keep the snapshots "
+	                      "its steps have not read",
+	                      rt->s->name, rt->s->from, pos_id, pos_seq, anc[0].id, anc[0].parent,
+	                      rt->s->to, rt->s->from);
 }
 
 static void format_pos(char *buf, size_t n, int64_t id, int64_t seq)
@@ -1081,14 +1111,12 @@ static int run_transform(pl_step_rt *rt, const floe_run_options *o, bool all, bo
 	if ((rc = read_i64_summary(rt->dst, rt->ev_key, &max_ev, err)))
 		return rc;
 	snap_ent *anc;
-	int nanc;
+	int nanc, i;
 	if ((rc = ancestry(rt->src, &anc, &nanc, err)))
 		return rc;
-	int i = 0;
-	while (i < nanc && anc[i].seq <= pos_seq)
-		i++;
-	if (i > 0 && pos_id >= 0 && anc[i - 1].id != pos_id && anc[i - 1].seq == pos_seq) {
-		/* fine: the same sequence, another id cannot happen in one ancestry */
+	if ((rc = first_unread(rt, o, anc, nanc, pos_id, pos_seq, &i, err))) {
+		free(anc);
+		return rc;
 	}
 	int64_t max_rows = o->max_batch_rows > 0 ? o->max_batch_rows : PL_MAX_BATCH_ROWS;
 	while (i < nanc) {
@@ -1387,12 +1415,13 @@ static int run_windowed(pl_step_rt *rt, const floe_run_options *o, bool all, boo
 	    (rc = read_i64_summary(rt->dst, rt->ev_key, &max_ev, err)))
 		return rc;
 	snap_ent *anc;
-	int nanc;
+	int nanc, i;
 	if ((rc = ancestry(rt->src, &anc, &nanc, err)))
 		return rc;
-	int i = 0;
-	while (i < nanc && anc[i].seq <= pos_seq)
-		i++;
+	if ((rc = first_unread(rt, o, anc, nanc, pos_id, pos_seq, &i, err))) {
+		free(anc);
+		return rc;
+	}
 	int64_t max_rows = o->max_batch_rows > 0 ? o->max_batch_rows : PL_MAX_BATCH_ROWS;
 	bool agg = s->kind == PL_STEP_AGGREGATE;
 	int64_t size = agg ? s->size_us : 0, slide = agg ? (s->slide_us > 0 ? s->slide_us : s->size_us) : 0;

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -590,6 +591,101 @@ TEST(pipeline_rebuild_horizon_and_errors)
 	CHECK(late > 0);
 	int64_t with = table_rows(hw, "silver.trades"), without = table_rows(wh, "silver.trades");
 	CHECK(with < without && with + late >= without);
+}
+
+/* The reference pipeline without its steps, beside it as ingest.yaml:
+ * ingests into Bronze and leaves the steps behind. */
+static bool make_ingest_only(const char *dir)
+{
+	size_t n;
+	char *text = th_read_file("examples/stock/pipeline.yaml", &n);
+	char *at = text ? strstr(text, "\nsteps:") : NULL;
+	char path[PATH_MAX];
+	snprintf(path, sizeof path, "%s/ingest.yaml", dir);
+	FILE *f = at ? fopen(path, "w") : NULL;
+	if (f) {
+		fwrite(text, 1, (size_t)(at - text) + 1, f);
+		fclose(f);
+	}
+	free(text);
+	return f != NULL;
+}
+
+/* Ingest lines [from, to) of `lines` as landing file `seq` of dir/landing/
+ * `kind`, with the full pipeline (steps too) or the ingest-only one. */
+static int feed(const char *dir, const char *kind, int seq, char **lines, int from, int to,
+                bool steps, const char *extra)
+{
+	char land[PATH_MAX];
+	snprintf(land, sizeof land, "%s/landing/%s", dir, kind);
+	if (!drop_file(land, seq, lines, from, to))
+		return -1;
+	return th_run(NULL, "%s run %s/%s --warehouse %s/wh --once %s 2>>%s/run.log >/dev/null",
+	              floe_bin(), dir, steps ? "pipeline.yaml" : "ingest.yaml", dir, extra, dir);
+}
+
+static int expire_all_but_last(const char *wh, const char *table)
+{
+	long long later = (long long)time(NULL) * 1000 + 60000;
+	return th_run(NULL, "%s expire %s --warehouse %s --older-than %lld --retain-last 1 "
+	              ">/dev/null 2>&1", floe_bin(), table, wh, later);
+}
+
+/* Expiring upstream snapshots a step has read is harmless; expiring ones
+ * it has not read stops the step with an error instead of skipping their
+ * rows in silence; a rebuild and --skip-expired then bring the tables to
+ * what a backfill of the same events gives. */
+TEST(pipeline_expired_unread_snapshots_stop_the_step)
+{
+	char trades[PATH_MAX], quotes[PATH_MAX];
+	REQUIRE(simulated(3000, 13, trades, quotes));
+	char pa[1024], pb[1024], wa[1100], wb[1100];
+	snprintf(pa, sizeof pa, "%.900s", th_path("a"));
+	snprintf(pb, sizeof pb, "%.900s", th_path("b"));
+	snprintf(wa, sizeof wa, "%s/wh", pa);
+	snprintf(wb, sizeof wb, "%s/wh", pb);
+	REQUIRE(make_pipeline(pa, NULL, NULL) && make_ingest_only(pa) && make_pipeline(pb, NULL, NULL));
+	int nt, nq;
+	char **tl = read_lines(trades, &nt), **ql = read_lines(quotes, &nq);
+	REQUIRE(tl && ql && nt > 1000 && nq > 100);
+	int q1 = nt / 4, q2 = nt / 2, q3 = 3 * nt / 4;
+	/* the steps read the first quarter; then Bronze's snapshot they read
+	 * is expired while the next one, unread, stays */
+	CHECK_EQ_INT(feed(pa, "quotes", 0, ql, 0, nq, false, ""), 0);
+	CHECK_EQ_INT(feed(pa, "trades", 0, tl, 0, q1, true, ""), 0);
+	CHECK_EQ_INT(feed(pa, "trades", 1, tl, q1, q2, false, ""), 0);
+	CHECK_EQ_INT(expire_all_but_last(wa, "bronze.trades"), 0);
+	CHECK_EQ_INT(snapshot_count(wa, "bronze.trades"), 1);
+	char *o = NULL;
+	int rc = th_run(&o, "%s run %s/pipeline.yaml --warehouse %s --once 2>&1", floe_bin(), pa, wa);
+	CHECK_EQ_INT(rc, 0);
+	free(o);
+	int64_t silver = table_rows(wa, "silver.trades");
+	CHECK(silver > q1);
+	/* two more snapshots; the one the steps read and the first of the two
+	 * are expired: its rows must not be skipped */
+	CHECK_EQ_INT(feed(pa, "trades", 2, tl, q2, q3, false, ""), 0);
+	CHECK_EQ_INT(feed(pa, "trades", 3, tl, q3, nt, false, ""), 0);
+	CHECK_EQ_INT(expire_all_but_last(wa, "bronze.trades"), 0);
+	o = NULL;
+	rc = th_run(&o, "%s run %s/pipeline.yaml --warehouse %s --once 2>&1", floe_bin(), pa, wa);
+	CHECK(rc != 0 && o && strstr(o, "step silver_trades: snapshots of bronze.trades after") &&
+	      strstr(o, "were expired before it read them") && strstr(o, "--skip-expired"));
+	free(o);
+	CHECK_EQ_INT(table_rows(wa, "silver.trades"), silver);
+	/* the way on: rebuild Silver from all of Bronze, then skip the gap */
+	rc = th_run(NULL, "%s run %s/pipeline.yaml --warehouse %s --rebuild silver.trades --from "
+	            "2026-11-20 --to 2026-11-21 2>/dev/null >/dev/null", floe_bin(), pa, wa);
+	CHECK_EQ_INT(rc, 0);
+	rc = th_run(NULL, "%s run %s/pipeline.yaml --warehouse %s --once --skip-expired 2>/dev/null "
+	            ">/dev/null", floe_bin(), pa, wa);
+	CHECK_EQ_INT(rc, 0);
+	rc = th_run(NULL, "%s run %s/pipeline.yaml --warehouse %s --backfill trades=%s quotes=%s "
+	            "2>/dev/null >/dev/null", floe_bin(), pb, wb, trades, quotes);
+	CHECK_EQ_INT(rc, 0);
+	compare_all(wa, wb, "expired and rebuilt vs backfill");
+	free_lines(tl, nt);
+	free_lines(ql, nq);
 }
 
 /* The reference pipeline with its trades source on a Kafka topic (the
