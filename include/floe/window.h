@@ -116,7 +116,7 @@ const floe_schema *floe_rolling_schema(const floe_rolling *r);
 int64_t floe_rolling_lookback_us(const floe_rolling *r);
 
 /* One output row for every row of `in` whose time is in [from_us, to_us),
- * sorted by keys, then time and tie-breaks; series functions see every row
+ * sorted by time, then keys and tie-breaks; series functions see every row
  * of `in`. Buffers of *out in `arena`; out->schema is
  * floe_rolling_schema(r). */
 int floe_rolling_run(floe_rolling *r, const floe_batch *in, int64_t from_us, int64_t to_us,

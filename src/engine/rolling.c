@@ -3,7 +3,7 @@
  * symbol). A run sorts the rows by (keys, time, order...), evaluates every
  * output over all of them with each key's rows as one series (lag() and
  * rolling_*() look back within the key), and keeps the rows whose time is
- * in the range asked for. The look-back a range needs is the sum of the
+ * in the range asked for, put in time order. The look-back a range needs is the sum of the
  * intervals the outputs' series calls use, read from their text. */
 #include <ctype.h>
 #include <stdio.h>
@@ -293,6 +293,23 @@ int floe_rolling_run(floe_rolling *r, const floe_batch *in, int64_t from_us, int
 		group[i] = ng - 1;
 		if (t[i] >= from_us && t[i] < to_us)
 			sel[nsel++] = (int32_t)i;
+	}
+	/* the rows out in time order, newest last as a table of features is
+	 * appended: a stable sort of the selected rows by time keeps (keys,
+	 * order...) among equal times */
+	if (nsel > 1) {
+		floe_column tcol = g.cols[r->time_col];
+		eng_sort_key tk = { &tcol, sel };
+		int32_t *by_time = floe_arena_alloc(tmp, (size_t)nsel * sizeof *by_time);
+		if (!by_time) {
+			rc = oom(err);
+			goto done;
+		}
+		if ((rc = eng_sort(&tk, 1, nsel, by_time, err)))
+			goto done;
+		for (int64_t i = 0; i < nsel; i++)
+			by_time[i] = sel[by_time[i]];
+		memcpy(sel, by_time, (size_t)nsel * sizeof *sel);
 	}
 	floe_column *cols = floe_arena_calloc(arena, (size_t)r->nout + 1, sizeof *cols);
 	if (!cols) {

@@ -150,13 +150,13 @@ static bool ref_vol(const bar *b, int n, const bar *x, double *v)
 	return true;
 }
 
-static int by_sym_time(const void *a, const void *b)
+/* the order rows come out in: time, then symbol */
+static int by_time_sym(const void *a, const void *b)
 {
 	const bar *x = a, *y = b;
-	int c = strcmp(x->symbol, y->symbol);
-	if (c)
-		return c;
-	return x->minute < y->minute ? -1 : x->minute > y->minute;
+	if (x->minute != y->minute)
+		return x->minute < y->minute ? -1 : 1;
+	return strcmp(x->symbol, y->symbol);
 }
 
 static bool close_to(double a, double b)
@@ -180,7 +180,7 @@ static int check_rolling(const floe_batch *out, const bar *b, int n, int64_t fro
 	for (int i = 0; i < n; i++)
 		if (b[i].minute >= from && b[i].minute < to)
 			want[m++] = b[i];
-	qsort(want, (size_t)m, sizeof *want, by_sym_time);
+	qsort(want, (size_t)m, sizeof *want, by_time_sym);
 	if (out->nrows != m) {
 		th_fail(__FILE__, __LINE__, "%lld rows, want %d", (long long)out->nrows, m);
 		free(want);
