@@ -499,6 +499,9 @@ typedef struct floe_expire_options {
 	                          (default 5 days) */
 	int retain_last;       /* newest snapshots of each branch always kept; 0 =
 	                          history.expire.min-snapshots-to-keep (default 1) */
+	int64_t keep_after_sequence; /* > 0: every snapshot with a larger sequence
+	                          number stays (what an incremental reader, such as
+	                          a pipeline step, has not read yet); 0 = none */
 } floe_expire_options;
 
 typedef struct floe_expire_result {

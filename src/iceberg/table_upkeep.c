@@ -361,6 +361,7 @@ typedef struct expire_ctx {
 	int64_t now;
 	int64_t older_than;      /* from the options, or 0 */
 	int retain_last;         /* from the options, or 0 */
+	int64_t keep_after_seq;  /* from the options, or 0 */
 	bool nothing;            /* the last attempt found nothing to do */
 	floe_arena *keep;        /* what outlives the attempt, reset per attempt */
 	ice_snapshot *expired;   /* copies (strings in keep) */
@@ -553,6 +554,11 @@ static int expire_update(void *vctx, const floe_table *t, const ice_table_metada
 	for (int i = 0; i < n; i++)
 		if (!reach_refs[i] && base->snapshots[i].timestamp_ms >= older)
 			keep[i] = true;
+	/* and none that a reader has not read yet */
+	if (x->keep_after_seq > 0)
+		for (int i = 0; i < n; i++)
+			if (base->snapshots[i].sequence_number > x->keep_after_seq)
+				keep[i] = true;
 
 	int nkeep = 0;
 	for (int i = 0; i < n; i++)
@@ -835,6 +841,7 @@ int floe_table_expire_snapshots(floe_table *t, const floe_expire_options *o,
 	x.now = floe_now_ms();
 	x.older_than = o ? o->older_than_ms : 0;
 	x.retain_last = o ? o->retain_last : 0;
+	x.keep_after_seq = o ? o->keep_after_sequence : 0;
 	if (o && o->retain_last < 0)
 		return floe_error_set(err, FLOE_EINVALID, "retain_last %d: must be 1 or more",
 		                      o->retain_last);

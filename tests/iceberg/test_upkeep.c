@@ -282,7 +282,7 @@ TEST(upkeep_expire_retain_last_tags_and_file_cleanup)
 		REQUIRE_OK(scan_at(t, s[i], &before[i], &err), &err);
 	int files_before = check_tree(t);
 
-	floe_expire_options o = { floe_now_ms() + 1, 2 };
+	floe_expire_options o = { floe_now_ms() + 1, 2, 0 };
 	floe_expire_result res;
 	REQUIRE_OK(floe_table_expire_snapshots(t, &o, &res, &err), &err);
 	/* kept: the newest two (s4, s5) and the tagged s1 */
@@ -350,7 +350,7 @@ TEST(upkeep_expire_older_than_and_the_current_snapshot)
 	REQUIRE(n == 4);
 	int64_t ts2 = snaps[2].timestamp_ms;
 	/* older than s2: s0 and s1 go; retain_last 1 does not hold back more */
-	floe_expire_options o = { ts2, 1 };
+	floe_expire_options o = { ts2, 1, 0 };
 	floe_expire_result res;
 	REQUIRE_OK(floe_table_expire_snapshots(t, &o, &res, &err), &err);
 	CHECK_EQ_INT(res.snapshots_expired, 2);
@@ -391,6 +391,48 @@ TEST(upkeep_expire_older_than_and_the_current_snapshot)
 	floe_catalog_close(c);
 }
 
+/* keep_after_sequence holds back what a reader has not read: snapshots
+ * with a larger sequence number stay whatever their age; the one at the
+ * sequence number itself may go. */
+TEST(upkeep_expire_keeps_what_a_reader_has_not_read)
+{
+	floe_catalog *c = open_wh("wh");
+	floe_table *t = make_table(c, "db.unread", NULL);
+	floe_error err;
+	int64_t s[5];
+	for (int i = 0; i < 5; i++)
+		REQUIRE_OK(append_rows(t, i * 10, i * 10 + 10, &s[i], &err), &err);
+	const floe_snapshot_info *snaps;
+	int n;
+	REQUIRE_OK(floe_table_snapshots(t, &snaps, &n, &err), &err);
+	REQUIRE(n == 5);
+	int64_t seq1 = -1;
+	for (int i = 0; i < n; i++)
+		if (snaps[i].snapshot_id == s[1])
+			seq1 = snaps[i].sequence_number;
+	REQUIRE(seq1 > 0);
+	/* everything is old enough and retain_last is 1: only the reader
+	 * position (s1 read) holds s2..s4 back */
+	floe_expire_options o = { floe_now_ms() + 1, 1, seq1 };
+	floe_expire_result res;
+	REQUIRE_OK(floe_table_expire_snapshots(t, &o, &res, &err), &err);
+	CHECK_EQ_INT(res.snapshots_expired, 2);
+	CHECK(!has_snapshot(t, s[0]) && !has_snapshot(t, s[1]));
+	CHECK(has_snapshot(t, s[2]) && has_snapshot(t, s[3]) && has_snapshot(t, s[4]));
+	/* the reader moved on to s3 */
+	o.keep_after_sequence = seq1 + 2;
+	REQUIRE_OK(floe_table_expire_snapshots(t, &o, &res, &err), &err);
+	CHECK_EQ_INT(res.snapshots_expired, 2);
+	CHECK_EQ_INT(count_snapshots(t, NULL), 1);
+	CHECK(has_snapshot(t, s[4]));
+	scan_sum r;
+	REQUIRE_OK(scan_at(t, -1, &r, &err), &err);
+	CHECK_EQ_INT(r.rows, 50);
+	check_tree(t);
+	floe_table_close(t);
+	floe_catalog_close(c);
+}
+
 TEST(upkeep_expire_keeps_live_delete_files_and_removes_replaced_data)
 {
 	/* position delete files are manifest entries like data files: while
@@ -411,7 +453,7 @@ TEST(upkeep_expire_keeps_live_delete_files_and_removes_replaced_data)
 	REQUIRE_OK(scan_at(t, -1, &before, &err), &err);
 	CHECK_EQ_INT(before.rows, 55);
 	CHECK(before.st.delete_files > 0);
-	floe_expire_options o = { floe_now_ms() + 1, 1 };
+	floe_expire_options o = { floe_now_ms() + 1, 1, 0 };
 	floe_expire_result res;
 	REQUIRE_OK(floe_table_expire_snapshots(t, &o, &res, &err), &err);
 	CHECK_EQ_INT(res.snapshots_expired, 2);
@@ -451,7 +493,7 @@ TEST(upkeep_expire_deletes_metadata_files_that_left_the_log_when_asked)
 	int before = 0, after = 0;
 	REQUIRE_OK(floe_fs_walk(dir, count_metadata_json, &before, &err), &err);
 	CHECK_EQ_INT(before, 8); /* create, 2 properties, 5 appends */
-	floe_expire_options o = { floe_now_ms() + 1, 2 };
+	floe_expire_options o = { floe_now_ms() + 1, 2, 0 };
 	floe_expire_result res;
 	REQUIRE_OK(floe_table_expire_snapshots(t, &o, &res, &err), &err);
 	CHECK_EQ_INT(res.snapshots_expired, 3);
@@ -502,7 +544,7 @@ TEST(upkeep_expire_while_another_process_appends)
 	for (int round = 0;; round++) {
 		int st;
 		pid_t w = waitpid(pid, &st, WNOHANG);
-		floe_expire_options o = { floe_now_ms() + 1, 2 };
+		floe_expire_options o = { floe_now_ms() + 1, 2, 0 };
 		floe_expire_result res;
 		CHECK_OK(floe_table_expire_snapshots(t, &o, &res, &err), &err);
 		expired += res.snapshots_expired;
@@ -764,7 +806,7 @@ TEST(upkeep_rewrite_manifests_50_to_1)
 	 * 50 old manifests go, every data file stays */
 	int64_t s51;
 	REQUIRE_OK(append_rows(t, 200, 210, &s51, &err), &err);
-	floe_expire_options eo = { floe_now_ms() + 1, 1 };
+	floe_expire_options eo = { floe_now_ms() + 1, 1, 0 };
 	floe_expire_result res;
 	REQUIRE_OK(floe_table_expire_snapshots(t, &eo, &res, &err), &err);
 	CHECK_EQ_INT(res.snapshots_expired, 51);
@@ -932,7 +974,7 @@ TEST(upkeep_appends_merge_manifests_at_the_min_count)
 		th_fail(__FILE__, __LINE__, "independent reader: %s, floe: %s", out ? out : "", wants);
 	free(out);
 	/* expiry of all but the last snapshot leaves only what it lists */
-	floe_expire_options eo = { floe_now_ms() + 1, 1 };
+	floe_expire_options eo = { floe_now_ms() + 1, 1, 0 };
 	floe_expire_result res;
 	REQUIRE_OK(floe_table_expire_snapshots(t, &eo, &res, &err), &err);
 	CHECK_EQ_INT(res.data_files_deleted, 0);
@@ -1127,7 +1169,7 @@ TEST(upkeep_two_expiries_and_an_appender_at_once)
 			if (floe_table_open(&tt, cc, "db.three", &e))
 				_exit(2);
 			while (!floe_fs_exists(stop)) {
-				floe_expire_options o = { floe_now_ms() + 1, 1 + p };
+				floe_expire_options o = { floe_now_ms() + 1, 1 + p, 0 };
 				if (floe_table_expire_snapshots(tt, &o, NULL, &e)) {
 					fprintf(stderr, "expire: %s\n", e.msg);
 					_exit(3);
