@@ -2,6 +2,7 @@
  * "Object Container Files", "Binary Encoding"): header, blocks, codecs,
  * records decoded into floe_avro_value trees. Parsed writer schemas are
  * shared between readers of files with the same schema text. */
+#include <errno.h>
 #include <pthread.h>
 #include <snappy-c.h>
 #include <stdio.h>
@@ -531,7 +532,8 @@ int floe_avro_reader_open_file(floe_avro_reader **out, const char *path, floe_er
 	int rc = 0;
 	FILE *f = fopen(path, "rb");
 	if (!f)
-		return floe_error_set(err, FLOE_EIO, "%s: cannot open", path);
+		return floe_error_set(err, errno == ENOENT ? FLOE_ENOTFOUND : FLOE_EIO,
+		                      "%s: cannot open: %s", path, strerror(errno));
 	for (;;) {
 		if ((rc = floe_buf_reserve(&b, 65536))) {
 			floe_error_set(err, rc, "%s: out of memory", path);

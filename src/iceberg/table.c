@@ -643,7 +643,10 @@ attempt_done:
 			unlink(path);
 		if (cleanup)
 			cleanup(ctx);
-		if (rc != FLOE_ECONFLICT || attempt >= retries) {
+		/* a file of the base that is gone: an expiry may have removed it
+		 * after another commit moved the table on */
+		bool gone = refused && rc == FLOE_ENOTFOUND;
+		if ((rc != FLOE_ECONFLICT && !gone) || attempt >= retries) {
 			free(base_loc);
 			return rc;
 		}
@@ -655,8 +658,9 @@ attempt_done:
 				*err = e3;
 			return rr;
 		}
-		/* a conflict the change found in the table as it is now is final;
-		 * one found in a stale handle is worth a try on the fresh one */
+		/* a conflict (or a missing file) the change found in the table as
+		 * it is now is final; one found in a stale handle is worth a try on
+		 * the fresh one */
 		bool moved = !t->metadata_location || strcmp(base_loc, t->metadata_location) != 0;
 		free(base_loc);
 		if (refused && !moved)

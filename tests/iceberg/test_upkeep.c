@@ -433,6 +433,38 @@ TEST(upkeep_expire_keeps_what_a_reader_has_not_read)
 	floe_catalog_close(c);
 }
 
+/* A writer whose handle is stale when an expiry deleted the manifest list
+ * of the snapshot it last saw retries on the fresh metadata instead of
+ * failing on the missing file. */
+TEST(upkeep_append_on_a_handle_whose_snapshot_expired)
+{
+	floe_catalog *c = open_wh("wh");
+	floe_table *t = make_table(c, "db.stale", NULL);
+	floe_error err;
+	int64_t s0, s1, s2, s3;
+	REQUIRE_OK(append_rows(t, 0, 10, &s0, &err), &err);
+	floe_table *stale;
+	REQUIRE_OK(floe_table_open(&stale, c, "db.stale", &err), &err);
+	REQUIRE_OK(append_rows(t, 10, 20, &s1, &err), &err);
+	REQUIRE_OK(append_rows(t, 20, 30, &s2, &err), &err);
+	floe_expire_options o = { floe_now_ms() + 1, 1, 0 };
+	floe_expire_result res;
+	REQUIRE_OK(floe_table_expire_snapshots(t, &o, &res, &err), &err);
+	CHECK_EQ_INT(res.snapshots_expired, 2);
+	CHECK_EQ_INT(res.manifest_lists_deleted, 2);
+	/* `stale` still sees s0, whose manifest list is gone */
+	REQUIRE_OK(append_rows(stale, 30, 40, &s3, &err), &err);
+	scan_sum r;
+	REQUIRE_OK(scan_at(stale, -1, &r, &err), &err);
+	CHECK_EQ_INT(r.rows, 40);
+	CHECK_EQ_INT(r.id_sum, 39 * 40 / 2);
+	REQUIRE_OK(floe_table_refresh(t, &err), &err);
+	check_tree(t);
+	floe_table_close(stale);
+	floe_table_close(t);
+	floe_catalog_close(c);
+}
+
 TEST(upkeep_expire_keeps_live_delete_files_and_removes_replaced_data)
 {
 	/* position delete files are manifest entries like data files: while
