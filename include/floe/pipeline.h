@@ -40,11 +40,13 @@ typedef enum floe_run_mode {
 	FLOE_RUN_ONCE,       /* ingest what the sources hold now, run every
 	                        step until caught up, stop */
 	FLOE_RUN_BACKFILL,   /* ingest the given files, then the steps as ONCE */
-	FLOE_RUN_REBUILD     /* recompute one step's output for a time range */
+	FLOE_RUN_REBUILD,    /* recompute one step's output for a time range */
+	FLOE_RUN_UPKEEP      /* compact and expire every table of the pipeline
+	                        once, keeping what its steps have not read */
 } floe_run_mode;
 
 typedef struct floe_run_status {
-	const char *event;         /* "start", "ingest", "step", "stop" */
+	const char *event;         /* "start", "ingest", "step", "upkeep", "stop" */
 	const char *name;          /* the source or step */
 	const char *table;         /* the table written */
 	int64_t rows_in;           /* this run of the step: upstream rows read */
@@ -59,6 +61,11 @@ typedef struct floe_run_status {
 	double freshness_p99_ms;
 	int64_t total_rows_out;    /* since the run started, this step */
 	int64_t rss_bytes;         /* peak resident memory of the process */
+	/* "upkeep" events (name "upkeep"; rows_out: rows compaction wrote,
+	   snapshot_id: the table's current snapshot after it) */
+	int64_t files_compacted;   /* data files compaction rewrote */
+	int64_t snapshots_expired;
+	int64_t files_deleted;     /* data and delete files the expiry deleted */
 } floe_run_status;
 
 typedef void (*floe_run_status_fn)(void *ctx, const floe_run_status *st);
@@ -92,6 +99,9 @@ typedef struct floe_run_result {
 	int64_t rejected;           /* rows the steps quarantined */
 	double freshness_p50_ms;    /* a stream: aggregate steps over the whole run; -1 */
 	double freshness_p99_ms;
+	int64_t files_compacted;    /* upkeep: data files compaction rewrote */
+	int64_t snapshots_expired;  /* upkeep */
+	int64_t files_deleted;      /* upkeep: data and delete files expiry deleted */
 } floe_run_result;
 
 /* Create the declared tables that are missing, then run. Returns 0 or a

@@ -199,6 +199,9 @@ static const floe_cli_opt run_opts[] = {
 	{ "from", "TIME", "with --rebuild: start of the range (2026-11-20T14:30:00Z or a date)",
 	  false },
 	{ "to", "TIME", "with --rebuild: end of the range (exclusive)", false },
+	{ "upkeep", NULL, "compact and expire every table of the pipeline once, keeping the "
+	  "snapshots its steps have not read (as the upkeep: section does while streaming), "
+	  "then stop", false },
 	{ "simulate", NULL, "stream with the built-in market simulator writing the landing "
 	  "folders of the pipeline's simulator section", false },
 	{ "duration", "DUR", "stop the stream after DUR (30s, 5m)", false },
@@ -421,7 +424,7 @@ static const floe_cli_cmd commands[] = {
 	  "bronze.trades --from kafka://127.0.0.1:9092/trades --trigger 1s",
 	  ingest_opts, floe_cli_ingest },
 	{ "", "run", "PIPELINE [FILE...]", 1, FLOE_CLI_MANY, "run a Bronze -> Silver -> Gold "
-	  "pipeline: stream, once, backfill or rebuild",
+	  "pipeline: stream, once, backfill, rebuild or upkeep",
 	  "Runs the pipeline YAML file (docs/pipelines.md): creates its tables when "
 	  "missing, ingests its sources into Bronze and runs its steps (transforms, "
 	  "windowed aggregates, rolling features) in dependency order. Each step keeps "

@@ -98,10 +98,16 @@ static void on_status(void *ctx, const floe_run_status *st)
 		        st->freshness_p99_ms, st->rss_bytes);
 		if (st->watermark_us != INT64_MIN)
 			fprintf(stderr, ",\"watermark_us\":%" PRId64, st->watermark_us);
+		if (strcmp(st->event, "upkeep") == 0)
+			fprintf(stderr, ",\"files_compacted\":%" PRId64 ",\"snapshots_expired\":%" PRId64
+			        ",\"files_deleted\":%" PRId64, st->files_compacted, st->snapshots_expired,
+			        st->files_deleted);
 		fputs("}\n", stderr);
 		fflush(stderr);
 		return;
 	}
+	if (strcmp(st->event, "upkeep") == 0)
+		return; /* the view counts rows written; upkeep writes none new */
 	int k = -1;
 	for (int i = 0; i < v->n; i++)
 		if (strcmp(v->names[i], st->table) == 0)
@@ -256,17 +262,19 @@ int floe_cli_run(const floe_cli_cmd *cmd, const floe_cli_args *args)
 	for (int i = 1; i < args->npos; i++)
 		bf[nbf++] = args->pos[i];
 	const char *rebuild = floe_cli_opt_get(cmd, args, "rebuild");
-	int modes = once + (nbf > 0) + (rebuild != NULL);
+	bool upkeep = floe_cli_opt_get(cmd, args, "upkeep") != NULL;
+	int modes = once + (nbf > 0) + (rebuild != NULL) + upkeep;
 	if (modes > 1) {
 		free(bf);
-		return floe_cli_usage(cmd, "give one of --once, --backfill FILES, --rebuild TABLE");
+		return floe_cli_usage(cmd, "give one of --once, --backfill FILES, --rebuild TABLE, "
+		                      "--upkeep");
 	}
 	if (args->npos > 1 && nfiles == 0) {
 		free(bf);
 		return floe_cli_usage(cmd, "files after the pipeline need --backfill before them");
 	}
 	o.mode = once ? FLOE_RUN_ONCE : nbf ? FLOE_RUN_BACKFILL : rebuild ? FLOE_RUN_REBUILD :
-	                                      FLOE_RUN_STREAM;
+	         upkeep ? FLOE_RUN_UPKEEP : FLOE_RUN_STREAM;
 	o.backfill = bf;
 	o.nbackfill = nbf;
 	if (rebuild) {
@@ -374,9 +382,18 @@ int floe_cli_run(const floe_cli_cmd *cmd, const floe_cli_args *args)
 	if (rc)
 		return floe_cli_fail("%s (committed steps stay; running again resumes where each "
 		                     "target table says)", err.msg);
+	if (o.mode == FLOE_RUN_UPKEEP) {
+		printf("pipeline %s: upkeep compacted %" PRId64 " data files, expired %" PRId64
+		       " snapshots, deleted %" PRId64 " files\n", path, res.files_compacted,
+		       res.snapshots_expired, res.files_deleted);
+		return FLOE_CLI_OK;
+	}
 	printf("pipeline %s: %" PRId64 " records ingested (%" PRId64 " rejected), %" PRId64
 	       " step commits, %" PRId64 " rows written, %" PRId64 " quarantined",
 	       path, res.ingested, res.ingest_rejected, res.step_runs, res.rows_out, res.rejected);
+	if (res.files_compacted || res.snapshots_expired)
+		printf(", upkeep compacted %" PRId64 " data files and expired %" PRId64 " snapshots",
+		       res.files_compacted, res.snapshots_expired);
 	if (res.freshness_p99_ms >= 0)
 		printf(", Gold freshness p50 %.0f ms, p99 %.0f ms", res.freshness_p50_ms,
 		       res.freshness_p99_ms);

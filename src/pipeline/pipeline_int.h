@@ -83,6 +83,10 @@ void pl_step_release(pl_step_rt *rt);
 int pl_step_run(pl_step_rt *rt, const floe_run_options *o, bool all, bool *did,
                 floe_run_result *res, floe_error *err);
 
+/* The sequence number of the last upstream snapshot the step has read, as
+ * its target holds it now (-1: none yet). */
+int pl_step_read_upto(pl_step_rt *rt, int64_t *seq, floe_error *err);
+
 /* Recompute the step's output for event times in [from, to). */
 int pl_step_rebuild(pl_step_rt *rt, const floe_run_options *o, int64_t from_us, int64_t to_us,
                     floe_run_result *res, floe_error *err);

@@ -258,6 +258,101 @@ static int steps_until_caught_up(runner *r, floe_error *err)
 	return 0;
 }
 
+/* ---- upkeep: beside a stream, or once ------------------------------------------- */
+
+/* Compact (when asked) and expire one table by its own retention
+ * properties, keeping every snapshot a step of the pipeline has not read
+ * yet; a table a step has read nothing of is left alone. A compaction
+ * that loses a race with a delete is tried again next time. */
+static int upkeep_table(runner *r, const char *name, floe_error *err)
+{
+	int64_t upto = INT64_MAX;
+	for (int i = 0; i < r->nrts; i++) {
+		if (strcmp(r->rts[i].s->from, name) != 0)
+			continue;
+		int64_t seq;
+		int rc = pl_step_read_upto(&r->rts[i], &seq, err);
+		if (rc)
+			return rc;
+		if (seq < 0)
+			return 0;
+		if (seq < upto)
+			upto = seq;
+	}
+	int64_t t0 = pl_wall_us();
+	floe_table *t;
+	int rc = floe_table_open(&t, r->cat, name, err);
+	if (rc)
+		return rc;
+	floe_compact_result cr;
+	memset(&cr, 0, sizeof cr);
+	/* a stream compacts when the file asks; --upkeep unless it says no */
+	int want = r->p->spec->upkeep_compact;
+	if (r->o->mode == FLOE_RUN_UPKEEP ? want != 0 : want == 1) {
+		floe_compact_options co;
+		floe_compact_options_init(&co);
+		rc = floe_table_compact(t, &co, &cr, err);
+		if (rc == FLOE_ECONFLICT) {
+			floe_error_clear(err);
+			memset(&cr, 0, sizeof cr);
+			rc = 0;
+		}
+	}
+	floe_expire_options eo;
+	memset(&eo, 0, sizeof eo);
+	eo.keep_after_sequence = upto == INT64_MAX ? 0 : (upto > 0 ? upto : 1);
+	floe_expire_result er;
+	memset(&er, 0, sizeof er);
+	if (!rc)
+		rc = floe_table_expire_snapshots(t, &eo, &er, err);
+	if (!rc) {
+		r->res->files_compacted += cr.data_files_rewritten;
+		r->res->snapshots_expired += er.snapshots_expired;
+		r->res->files_deleted += er.data_files_deleted + er.delete_files_deleted;
+	}
+	if (rc) {
+		floe_error_prefix(err, "upkeep of %s", name);
+	} else if (r->so.status && (cr.data_files_rewritten || er.snapshots_expired)) {
+		floe_run_status st;
+		memset(&st, 0, sizeof st);
+		st.event = "upkeep";
+		st.name = "upkeep";
+		st.table = name;
+		st.rows_out = cr.rows;
+		st.snapshot_id = -1;
+		const floe_snapshot_info *sn;
+		int ns;
+		floe_error e2;
+		if (floe_table_snapshots(t, &sn, &ns, &e2) == 0)
+			for (int i = 0; i < ns; i++)
+				if (sn[i].is_current)
+					st.snapshot_id = sn[i].snapshot_id;
+		st.watermark_us = INT64_MIN;
+		st.seconds = (double)(pl_wall_us() - t0) / 1e6;
+		st.freshness_p50_ms = st.freshness_p99_ms = -1;
+		st.rss_bytes = pl_peak_rss();
+		st.files_compacted = cr.data_files_rewritten;
+		st.snapshots_expired = er.snapshots_expired;
+		st.files_deleted = er.data_files_deleted + er.delete_files_deleted;
+		r->so.status(r->so.status_ctx, &st);
+	}
+	floe_table_close(t);
+	return rc;
+}
+
+/* Every table the pipeline writes: the sources' Bronze tables, then the
+ * declared ones. */
+static int upkeep_pass(runner *r, floe_error *err)
+{
+	const pl_spec *spec = r->p->spec;
+	int rc = 0;
+	for (int i = 0; i < spec->nsources && !rc; i++)
+		rc = upkeep_table(r, spec->sources[i].table, err);
+	for (int i = 0; i < spec->ntables && !rc; i++)
+		rc = upkeep_table(r, spec->tables[i].name, err);
+	return rc;
+}
+
 static void sleep_ms(int64_t ms)
 {
 	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
@@ -358,10 +453,16 @@ static int run_stream(runner *r, floe_error *err)
 		poll_ms = 20;
 	if (poll_ms > 250)
 		poll_ms = 250;
+	int64_t every_us = spec->upkeep_every_us, upkeep_at = pl_wall_us() + every_us;
 	while (rc == 0 && !(r->o->stop && *r->o->stop)) {
 		bool did;
 		if ((rc = steps_pass(r, false, &did, err)))
 			break;
+		if (every_us > 0 && pl_wall_us() >= upkeep_at) {
+			if ((rc = upkeep_pass(r, err)))
+				break;
+			upkeep_at = pl_wall_us() + every_us;
+		}
 		for (int i = 0; i < started; i++)
 			if (jobs[i].rc) {
 				*err = jobs[i].err;
@@ -553,6 +654,9 @@ int floe_pipeline_run(floe_catalog *cat, floe_pipeline *p, const floe_run_option
 			break;
 		case FLOE_RUN_BACKFILL:
 			rc = run_backfill(&r, err);
+			break;
+		case FLOE_RUN_UPKEEP:
+			rc = upkeep_pass(&r, err);
 			break;
 		case FLOE_RUN_REBUILD: {
 			int k = -1;

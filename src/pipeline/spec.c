@@ -1087,7 +1087,29 @@ static int read_step(ld *L, const ypair *pp, pl_step *s, refpos *rp)
 /* ---- the file ----------------------------------------------------------------- */
 
 static const char *const top_keys[] = { "name", "simulator", "sources", "tables", "steps",
-	NULL };
+	"upkeep", NULL };
+
+static const char *const upkeep_keys[] = { "every", "compact", NULL };
+
+/* upkeep: {every: DURATION, compact: true|false} */
+static int read_upkeep(ld *L, const ynode *u, pl_spec *s)
+{
+	if (u->kind != Y_MAP)
+		return fail(L, AT(u), "upkeep: expected a mapping {every: 10m, compact: true}, got %s",
+		            kind_name(u));
+	int rc = check_keys(L, u, upkeep_keys, "upkeep:");
+	const char *c;
+	const ynode *cn;
+	if (rc || (rc = get_duration(L, u, "every", "upkeep", true, &s->upkeep_every_us)) ||
+	    (rc = get_text(L, u, "compact", "upkeep", NULL, NULL, &c, &cn)))
+		return rc;
+	if (!s->upkeep_every_us)
+		return fail(L, AT(u), "upkeep: needs every: (how often, e.g. every: 10m)");
+	if (c && strcmp(c, "true") != 0 && strcmp(c, "false") != 0)
+		return fail(L, AT(cn), "upkeep: compact: '%.64s' is not true or false", c);
+	s->upkeep_compact = !c ? -1 : strcmp(c, "true") == 0;
+	return 0;
+}
 
 /* A section (sources:, tables:, steps:): a mapping of NAME: {...}. */
 static int section(ld *L, const ynode *root, const char *key, const char *what,
@@ -1191,7 +1213,7 @@ static int read_spec(ld *L, pl_spec *s)
 		            "tables: and steps:; see docs/pipelines.md)");
 	if (root->kind != Y_MAP)
 		return fail(L, AT(root), "expected a mapping at the top (name:, simulator:, sources:, "
-		            "tables:, steps:), got %s", kind_name(root));
+		            "tables:, steps:, upkeep:), got %s", kind_name(root));
 	int rc = check_keys(L, root, top_keys, "the pipeline");
 	if (rc || (rc = get_text(L, root, "name", "the pipeline", root, NULL, &s->name, NULL)))
 		return rc;
@@ -1199,6 +1221,9 @@ static int read_spec(ld *L, pl_spec *s)
 		return oom(L);
 	const ynode *sim = get_node(root, "simulator"), *sources, *tables, *steps;
 	if (sim && (rc = read_kv(L, sim, "simulator:", KV_LIST, &s->simulator, &s->nsimulator)))
+		return rc;
+	const ynode *upkeep = get_node(root, "upkeep");
+	if (upkeep && (rc = read_upkeep(L, upkeep, s)))
 		return rc;
 	if ((rc = section(L, root, "sources", "source name: {table, spec, path or kafka}",
 	                  &sources)) ||
@@ -1260,6 +1285,7 @@ int pl_spec_parse(pl_spec **out, const char *text, size_t len, const char *origi
 	}
 	L.origin = s->path;
 	L.dir = s->dir;
+	s->upkeep_compact = -1;
 	if (len > Y_MAX_FILE) {
 		rc = fail(&L, 1, 1, "the file is larger than %u MiB; a pipeline is far smaller",
 		          Y_MAX_FILE >> 20);

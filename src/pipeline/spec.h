@@ -131,6 +131,10 @@ typedef struct pl_spec {
 	int ntables;
 	pl_step *steps;
 	int nsteps;
+	int64_t upkeep_every_us;  /* upkeep: every: while streaming, expire (and
+	                             compact) the pipeline's tables this often;
+	                             0 = no upkeep section */
+	int upkeep_compact;       /* upkeep: compact: 1 true, 0 false, -1 unset */
 } pl_spec;
 
 /* Load a pipeline file. Everything lives in `arena`. Errors are

@@ -1582,6 +1582,14 @@ int pl_step_run(pl_step_rt *rt, const floe_run_options *o, bool all, bool *did,
 	return run_windowed(rt, o, all, did, res, err);
 }
 
+int pl_step_read_upto(pl_step_rt *rt, int64_t *seq, floe_error *err)
+{
+	int64_t id;
+	*seq = -1;
+	int rc = floe_table_refresh(rt->dst, err);
+	return rc ? rc : read_pos(rt->dst, rt->pos_key, &id, seq, err);
+}
+
 /* ---- rebuild ------------------------------------------------------------------------ */
 
 int pl_step_rebuild(pl_step_rt *rt, const floe_run_options *o, int64_t from_us, int64_t to_us,

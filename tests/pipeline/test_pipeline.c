@@ -593,6 +593,16 @@ TEST(pipeline_rebuild_horizon_and_errors)
 	CHECK(with < without && with + late >= without);
 }
 
+/* The test's folders a and b (1024 bytes each) and their warehouses
+ * a/wh and b/wh (1100 bytes each): a is worked on, b is the backfill. */
+static void two_folders(char *pa, char *pb, char *wa, char *wb)
+{
+	snprintf(pa, 1024, "%.900s", th_path("a"));
+	snprintf(pb, 1024, "%.900s", th_path("b"));
+	snprintf(wa, 1100, "%s/wh", pa);
+	snprintf(wb, 1100, "%s/wh", pb);
+}
+
 /* The reference pipeline without its steps, beside it as ingest.yaml:
  * ingests into Bronze and leaves the steps behind. */
 static bool make_ingest_only(const char *dir)
@@ -634,21 +644,19 @@ static int expire_all_but_last(const char *wh, const char *table)
 /* Expiring upstream snapshots a step has read is harmless; expiring ones
  * it has not read stops the step with an error instead of skipping their
  * rows in silence; a rebuild and --skip-expired then bring the tables to
- * what a backfill of the same events gives. */
+ * what a backfill of the same events gives. The pipeline's own upkeep
+ * (--upkeep) keeps what the steps have not read. */
 TEST(pipeline_expired_unread_snapshots_stop_the_step)
 {
 	char trades[PATH_MAX], quotes[PATH_MAX];
 	REQUIRE(simulated(3000, 13, trades, quotes));
 	char pa[1024], pb[1024], wa[1100], wb[1100];
-	snprintf(pa, sizeof pa, "%.900s", th_path("a"));
-	snprintf(pb, sizeof pb, "%.900s", th_path("b"));
-	snprintf(wa, sizeof wa, "%s/wh", pa);
-	snprintf(wb, sizeof wb, "%s/wh", pb);
+	two_folders(pa, pb, wa, wb);
 	REQUIRE(make_pipeline(pa, NULL, NULL) && make_ingest_only(pa) && make_pipeline(pb, NULL, NULL));
 	int nt, nq;
 	char **tl = read_lines(trades, &nt), **ql = read_lines(quotes, &nq);
 	REQUIRE(tl && ql && nt > 1000 && nq > 100);
-	int q1 = nt / 4, q2 = nt / 2, q3 = 3 * nt / 4;
+	int q1 = nt / 6, q2 = 2 * nt / 6, q3 = 3 * nt / 6, q4 = 4 * nt / 6, q5 = 5 * nt / 6;
 	/* the steps read the first quarter; then Bronze's snapshot they read
 	 * is expired while the next one, unread, stays */
 	CHECK_EQ_INT(feed(pa, "quotes", 0, ql, 0, nq, false, ""), 0);
@@ -665,7 +673,7 @@ TEST(pipeline_expired_unread_snapshots_stop_the_step)
 	/* two more snapshots; the one the steps read and the first of the two
 	 * are expired: its rows must not be skipped */
 	CHECK_EQ_INT(feed(pa, "trades", 2, tl, q2, q3, false, ""), 0);
-	CHECK_EQ_INT(feed(pa, "trades", 3, tl, q3, nt, false, ""), 0);
+	CHECK_EQ_INT(feed(pa, "trades", 3, tl, q3, q4, false, ""), 0);
 	CHECK_EQ_INT(expire_all_but_last(wa, "bronze.trades"), 0);
 	o = NULL;
 	rc = th_run(&o, "%s run %s/pipeline.yaml --warehouse %s --once 2>&1", floe_bin(), pa, wa);
@@ -680,10 +688,122 @@ TEST(pipeline_expired_unread_snapshots_stop_the_step)
 	rc = th_run(NULL, "%s run %s/pipeline.yaml --warehouse %s --once --skip-expired 2>/dev/null "
 	            ">/dev/null", floe_bin(), pa, wa);
 	CHECK_EQ_INT(rc, 0);
+	/* the pipeline's own upkeep (--upkeep) expires what the steps have
+	 * read and keeps the two snapshots they have not */
+	rc = th_run(NULL, "%s alter bronze.trades set-property history.expire.max-snapshot-age-ms "
+	            "0 --warehouse %s >/dev/null 2>&1", floe_bin(), wa);
+	CHECK_EQ_INT(rc, 0);
+	CHECK_EQ_INT(feed(pa, "trades", 4, tl, q4, (q4 + q5) / 2, false, ""), 0);
+	CHECK_EQ_INT(feed(pa, "trades", 5, tl, (q4 + q5) / 2, q5, true, ""), 0);
+	CHECK_EQ_INT(feed(pa, "trades", 6, tl, q5, (q5 + nt) / 2, false, ""), 0);
+	CHECK_EQ_INT(feed(pa, "trades", 7, tl, (q5 + nt) / 2, nt, false, ""), 0);
+	int64_t before = snapshot_count(wa, "bronze.trades");
+	o = NULL;
+	rc = th_run(&o, "%s run %s/pipeline.yaml --warehouse %s --upkeep 2>/dev/null", floe_bin(),
+	            pa, wa);
+	CHECK_EQ_INT(rc, 0);
+	long long compacted = -1, expired = -1;
+	const char *line = o ? strstr(o, ": upkeep compacted ") : NULL;
+	CHECK(line && sscanf(line, ": upkeep compacted %lld data files, expired %lld snapshots",
+	                     &compacted, &expired) == 2 && compacted > 0 && expired > 0);
+	free(o);
+	int64_t after = snapshot_count(wa, "bronze.trades");
+	if (!(before >= 5 && after >= 2 && after < before))
+		th_fail(__FILE__, __LINE__, "bronze.trades: %" PRId64 " snapshots before --upkeep, %"
+		        PRId64 " after", before, after);
+	rc = th_run(NULL, "%s run %s/pipeline.yaml --warehouse %s --once 2>/dev/null >/dev/null",
+	            floe_bin(), pa, wa);
+	CHECK_EQ_INT(rc, 0);
 	rc = th_run(NULL, "%s run %s/pipeline.yaml --warehouse %s --backfill trades=%s quotes=%s "
 	            "2>/dev/null >/dev/null", floe_bin(), pb, wb, trades, quotes);
 	CHECK_EQ_INT(rc, 0);
-	compare_all(wa, wb, "expired and rebuilt vs backfill");
+	compare_all(wa, wb, "expired, rebuilt and upkept vs backfill");
+	free_lines(tl, nt);
+	free_lines(ql, nq);
+}
+
+/* The lines of `log` that hold every one of the strings (NULL-ended). */
+static int log_lines_with(const char *log, const char *const *all)
+{
+	size_t n;
+	char *text = th_read_file(log, &n);
+	int count = 0;
+	for (char *l = text, *nl; l && *l; l = nl ? nl + 1 : NULL) {
+		nl = strchr(l, '\n');
+		if (nl)
+			*nl = 0;
+		bool ok = true;
+		for (int i = 0; all[i] && ok; i++)
+			ok = strstr(l, all[i]) != NULL;
+		count += ok;
+	}
+	free(text);
+	return count;
+}
+
+/* A stream with upkeep: every 300 ms the runner compacts the pipeline's
+ * tables and expires Bronze's snapshots (its max age set to 0), keeping
+ * what the steps have not read; the tables come out as a backfill's. */
+TEST(pipeline_stream_upkeep_compacts_and_expires_safely)
+{
+	char trades[PATH_MAX], quotes[PATH_MAX];
+	REQUIRE(simulated(4000, 17, trades, quotes));
+	char pa[1024], pb[1024], wa[1100], wb[1100];
+	two_folders(pa, pb, wa, wb);
+	REQUIRE(make_pipeline(pa, "      write.parquet.compression-level: \"1\"\n",
+	                      "      write.parquet.compression-level: \"1\"\n"
+	                      "      history.expire.max-snapshot-age-ms: \"0\"\n") &&
+	        make_pipeline(pb, NULL, NULL));
+	char pfile[PATH_MAX], log[PATH_MAX];
+	snprintf(pfile, sizeof pfile, "%s/pipeline.yaml", pa);
+	snprintf(log, sizeof log, "%s/run.log", pa);
+	FILE *f = fopen(pfile, "a");
+	REQUIRE(f);
+	fputs("\nupkeep:\n  every: 300ms\n  compact: true\n", f);
+	fclose(f);
+	int nt, nq;
+	char **tl = read_lines(trades, &nt), **ql = read_lines(quotes, &nq);
+	REQUIRE(tl && ql && nt > 1000 && nq > 100);
+	const char *argv[] = { "floe", "run", pfile, "--warehouse", wa, "--trigger", "100ms",
+		"--max-batch-rows", "300", "--duration", "5s", "--json-status", NULL };
+	pid_t pid = ti_spawn(argv, log);
+	REQUIRE(pid > 0);
+	char tdir[PATH_MAX], qdir[PATH_MAX];
+	snprintf(tdir, sizeof tdir, "%s/landing/trades", pa);
+	snprintf(qdir, sizeof qdir, "%s/landing/quotes", pa);
+	for (int k = 0; k < 10; k++) {
+		REQUIRE(drop_file(tdir, k, tl, nt * k / 10, nt * (k + 1) / 10));
+		REQUIRE(drop_file(qdir, k, ql, nq * k / 10, nq * (k + 1) / 10));
+		ti_sleep_ms(300);
+	}
+	int status = 0;
+	REQUIRE(waitpid(pid, &status, 0) == pid);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	int rc = th_run(NULL, "%s run %s --warehouse %s --once 2>>%s >/dev/null", floe_bin(), pfile,
+	                wa, log);
+	CHECK_EQ_INT(rc, 0);
+	rc = th_run(NULL, "%s run %s/pipeline.yaml --warehouse %s --backfill trades=%s quotes=%s "
+	            "2>/dev/null >/dev/null", floe_bin(), pb, wb, trades, quotes);
+	CHECK_EQ_INT(rc, 0);
+	compare_all(wa, wb, "stream with upkeep vs backfill");
+	/* upkeep ran: Bronze's snapshots were expired, files were compacted */
+	static const char *const expired[] = { "\"event\":\"upkeep\"",
+		"\"table\":\"bronze.trades\"", "\"snapshots_expired\":", NULL };
+	static const char *const none_expired[] = { "\"event\":\"upkeep\"",
+		"\"table\":\"bronze.trades\"", "\"snapshots_expired\":0,", NULL };
+	static const char *const compacted[] = { "\"event\":\"upkeep\"", "\"files_compacted\":",
+		NULL };
+	static const char *const none_compacted[] = { "\"event\":\"upkeep\"",
+		"\"files_compacted\":0,", NULL };
+	static const char *const ingests[] = { "\"event\":\"ingest\"",
+		"\"table\":\"bronze.trades\"", NULL };
+	CHECK(log_lines_with(log, expired) > log_lines_with(log, none_expired));
+	CHECK(log_lines_with(log, compacted) > log_lines_with(log, none_compacted));
+	int commits = log_lines_with(log, ingests);
+	int64_t left = snapshot_count(wa, "bronze.trades");
+	if (!(commits >= 5 && left > 0 && left < commits))
+		th_fail(__FILE__, __LINE__, "%d ingest commits to bronze.trades, %" PRId64 " snapshots "
+		        "left (see %s)", commits, left, log);
 	free_lines(tl, nt);
 	free_lines(ql, nq);
 }

@@ -349,7 +349,17 @@ static const struct {
 	  "keys, order, lateness)" },
 	{ "name: x\nsteps: {}\nsource:\n  a: {}\n",
 	  "t.yaml:3:1: unknown key 'source' in the pipeline (allowed: name, simulator, sources, "
-	  "tables, steps)" },
+	  "tables, steps, upkeep)" },
+	/* upkeep: */
+	{ "steps: {}\nupkeep: {compact: true}\n",
+	  "t.yaml:2:9: upkeep: needs every: (how often, e.g. every: 10m)" },
+	{ "steps: {}\nupkeep: {every: 0s}\n", "t.yaml:2:17: upkeep: every: must be longer than 0" },
+	{ "steps: {}\nupkeep: {every: soon}\n", "t.yaml:2:17: upkeep: every: 'soon' is not a duration" },
+	{ "steps: {}\nupkeep: {every: 1m, compact: yes}\n",
+	  "t.yaml:2:30: upkeep: compact: 'yes' is not true or false" },
+	{ "steps: {}\nupkeep: {every: 1m, expire: 1h}\n",
+	  "t.yaml:2:21: unknown key 'expire' in upkeep: (allowed: every, compact)" },
+	{ "steps: {}\nupkeep: 10m\n", "t.yaml:2:9: upkeep: expected a mapping" },
 	{ "sources:\n  s: {table: bronze.a, spec: trades, pathh: in/}\n",
 	  "t.yaml:2:38: unknown key 'pathh' in source s (allowed: table, spec, path, kafka, "
 	  "format, properties)" },
@@ -775,6 +785,32 @@ TEST(pipeline_spec_kafka_source_and_defaults)
 	CHECK_OK(pl_spec_order(s, order, &err), &err);
 	CHECK_EQ_INT(order[0], 0);
 	floe_arena_free(a);
+}
+
+/* upkeep: every and compact; unset compact is -1 (the --upkeep default
+ * differs from a stream's), no section is every 0. */
+TEST(pipeline_spec_upkeep)
+{
+	static const struct {
+		const char *text;
+		int64_t every;
+		int compact;
+	} cases[] = {
+		{ BASE "upkeep: {every: 10m, compact: true}\n", 600000000, 1 },
+		{ BASE "upkeep: {every: 250ms, compact: false}\n", 250000, 0 },
+		{ BASE "upkeep:\n  every: 1h\n", 3600000000LL, -1 },
+		{ BASE, 0, -1 },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		floe_arena *a = floe_arena_new(0);
+		pl_spec *s = NULL;
+		floe_error err;
+		REQUIRE_OK(pl_spec_parse(&s, cases[i].text, strlen(cases[i].text), "t.yaml", "/p", a,
+		                         &err), &err);
+		CHECK_EQ_INT(s->upkeep_every_us, cases[i].every);
+		CHECK_EQ_INT(s->upkeep_compact, cases[i].compact);
+		floe_arena_free(a);
+	}
 }
 
 TEST(pipeline_spec_durations)
