@@ -109,7 +109,8 @@ static int scan_dir(fsrc *s, floe_error *err)
 		rc = add_file(s, path);
 	}
 	closedir(d);
-	qsort(s->files, (size_t)s->nfiles, sizeof *s->files, cmp_str);
+	if (s->nfiles > 1) /* an empty folder has no array to sort (NULL) */
+		qsort(s->files, (size_t)s->nfiles, sizeof *s->files, cmp_str);
 	if (keep) {
 		for (int i = 0; i < s->nfiles; i++)
 			if (strcmp(s->files[i], keep) == 0)
