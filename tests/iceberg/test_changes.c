@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "floe/catalog.h"
 #include "floe/floe.h"
@@ -251,6 +252,55 @@ TEST(changes_inserts_deletes_updates_projected_both_modes)
 			floe_table_close(t);
 		}
 	}
+	floe_catalog_close(c);
+}
+
+typedef struct cut_files {
+	int64_t seq; /* files of this data sequence number are truncated */
+	int64_t cut;
+} cut_files;
+
+static int cut_file(void *ctx, const floe_file_info *f, floe_error *err)
+{
+	(void)err;
+	cut_files *cf = ctx;
+	if (f->content == 0 && f->sequence_number == cf->seq)
+		cf->cut += truncate(f->local_path, 0) == 0;
+	return 0;
+}
+
+/* A compaction (`replace`) changes no row: the changes across it are
+ * those of the snapshots around it, and the files it wrote are not read
+ * to find that out (here they are made unreadable). */
+TEST(changes_skip_compaction_without_reading_it)
+{
+	floe_catalog *c = NULL;
+	floe_error err;
+	REQUIRE_OK(floe_catalog_open(&c, th_path("wh"), NULL, &err), &err);
+	floe_table *t = make(c, "db.cmp", "merge-on-read", true);
+	REQUIRE(t);
+	REQUIRE_OK(append_ids(t, 0, 4, &err), &err);
+	int64_t s1 = last_snapshot(t);
+	REQUIRE_OK(append_ids(t, 4, 6, &err), &err);
+	floe_compact_result cr;
+	REQUIRE_OK(floe_table_compact(t, NULL, &cr, &err), &err);
+	REQUIRE(cr.data_files_added > 0);
+	REQUIRE_OK(append_ids(t, 6, 7, &err), &err);
+	/* the compaction's new files (its sequence number): truncated */
+	const floe_snapshot_info *si;
+	int ns;
+	REQUIRE_OK(floe_table_snapshots(t, &si, &ns, &err), &err);
+	cut_files cf = { -1, 0 };
+	for (int i = 0; i < ns; i++)
+		if (si[i].snapshot_id == cr.snapshot_id)
+			cf.seq = si[i].sequence_number;
+	floe_snapshot_sel sel = { FLOE_SNAPSHOT_ID, cr.snapshot_id, 0, NULL };
+	REQUIRE_OK(floe_table_files(t, &sel, cut_file, &cf, &err), &err);
+	CHECK_EQ_INT(cf.cut, cr.data_files_added);
+	char *got = changes_text(t, s1, -1);
+	CHECK_EQ_STR(got, "02 insert:4:4\n02 insert:5:5\n04 insert:6:6\n");
+	free(got);
+	floe_table_close(t);
 	floe_catalog_close(c);
 }
 
