@@ -741,26 +741,33 @@ static int log_lines_with(const char *log, const char *const *all)
 	return count;
 }
 
-/* A stream with upkeep: every 300 ms the runner compacts the pipeline's
- * tables and expires Bronze's snapshots (its max age set to 0), keeping
- * what the steps have not read; the tables come out as a backfill's. */
+/* A stream with the example's upkeep every 300 ms: the runner compacts the
+ * pipeline's tables and expires Bronze's trades (max age set to 0),
+ * keeping what the steps have not read; the tables come out as a
+ * backfill's. */
 TEST(pipeline_stream_upkeep_compacts_and_expires_safely)
 {
 	char trades[PATH_MAX], quotes[PATH_MAX];
 	REQUIRE(simulated(4000, 17, trades, quotes));
 	char pa[1024], pb[1024], wa[1100], wb[1100];
 	two_folders(pa, pb, wa, wb);
-	REQUIRE(make_pipeline(pa, "      write.parquet.compression-level: \"1\"\n",
-	                      "      write.parquet.compression-level: \"1\"\n"
-	                      "      history.expire.max-snapshot-age-ms: \"0\"\n") &&
+	/* the example's upkeep every 300 ms, and Bronze's trades expiring at
+	 * once */
+	REQUIRE(make_pipeline(pa, "  every: 10m\n", "  every: 300ms\n") &&
 	        make_pipeline(pb, NULL, NULL));
 	char pfile[PATH_MAX], log[PATH_MAX];
 	snprintf(pfile, sizeof pfile, "%s/pipeline.yaml", pa);
 	snprintf(log, sizeof log, "%s/run.log", pa);
-	FILE *f = fopen(pfile, "a");
+	size_t len;
+	char *text = th_read_file(pfile, &len);
+	char *age = text ? strstr(text, "max-snapshot-age-ms: \"3600000\"") : NULL;
+	REQUIRE(age);
+	FILE *f = fopen(pfile, "w");
 	REQUIRE(f);
-	fputs("\nupkeep:\n  every: 300ms\n  compact: true\n", f);
+	fprintf(f, "%.*smax-snapshot-age-ms: \"0\"%s", (int)(age - text), text,
+	        age + strlen("max-snapshot-age-ms: \"3600000\""));
 	fclose(f);
+	free(text);
 	int nt, nq;
 	char **tl = read_lines(trades, &nt), **ql = read_lines(quotes, &nq);
 	REQUIRE(tl && ql && nt > 1000 && nq > 100);

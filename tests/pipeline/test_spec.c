@@ -87,12 +87,17 @@ TEST(pipeline_spec_stock_example)
 	CHECK_EQ_STR(s->sources[1].table, "bronze.quotes");
 	CHECK_EQ_STR(s->sources[1].path, "examples/stock/landing/quotes/");
 	CHECK(pl_spec_source_for(s, "bronze.quotes") == &s->sources[1]);
-	/* Bronze's raw lines are written with ZSTD level 1 */
+	/* Bronze's raw lines are written with ZSTD level 1; its snapshots
+	 * expire after an hour */
 	for (int i = 0; i < 2; i++) {
-		REQUIRE(s->sources[i].nproperties == 1);
+		REQUIRE(s->sources[i].nproperties == 2);
 		CHECK_EQ_STR(s->sources[i].properties[0].key, "write.parquet.compression-level");
 		CHECK_EQ_STR(s->sources[i].properties[0].value, "1");
+		CHECK_EQ_STR(s->sources[i].properties[1].key, "history.expire.max-snapshot-age-ms");
+		CHECK_EQ_STR(s->sources[i].properties[1].value, "3600000");
 	}
+	CHECK_EQ_INT(s->upkeep_every_us, 600000000);
+	CHECK_EQ_INT(s->upkeep_compact, 1);
 	CHECK(pl_spec_source_for(s, "silver.quotes") == NULL);
 
 	/* tables */
