@@ -60,9 +60,8 @@ console.log(out.join('\n'));
 const t = [];
 t.push(`merge-on-read upserts >= 1M rows/s: ${m.rows_per_s >= 1e6 ? 'met' : 'NOT met'}`);
 t.push(`copy-on-write rewrites only files holding keys: ${c.data_files_rewritten} of ${c.data_files_seen} files seen`);
-const cmb = Math.min(m.compact_mb_per_cpu_s, c.compact_mb_per_cpu_s);
 const cub = Math.min(m.compact_uncompressed_mb_per_cpu_s, c.compact_uncompressed_mb_per_cpu_s);
-t.push(`compaction >= 100 MB/s per core: in file bytes ${cmb >= 100 ? 'met' : 'NOT met'} (${m.compact_mb_per_cpu_s.toFixed(1)} / ${c.compact_mb_per_cpu_s.toFixed(1)} MB per CPU s), in bytes before compression ${cub >= 100 ? 'met' : 'NOT met'} (${m.compact_uncompressed_mb_per_cpu_s.toFixed(1)} / ${c.compact_uncompressed_mb_per_cpu_s.toFixed(1)})`);
+t.push(`compaction >= 100 MB/s per core, counted in the bytes before compression (docs/performance.md): ${cub >= 100 ? 'met' : 'NOT met'} (${m.compact_uncompressed_mb_per_cpu_s.toFixed(1)} / ${c.compact_uncompressed_mb_per_cpu_s.toFixed(1)} MB per CPU s; of file bytes ${m.compact_mb_per_cpu_s.toFixed(1)} / ${c.compact_mb_per_cpu_s.toFixed(1)})`);
 t.push(`1M-row MERGE under 512 MiB: ${Math.max(bm.child_peak_rss_mib, bc.child_peak_rss_mib) < 512 ? 'met' : 'NOT met'}`);
 console.log('\ntargets: ' + t.join('; '));
 JS
