@@ -76,7 +76,8 @@ const floe_schema *floe_window_schema(const floe_window *w);
 /* Aggregate the rows of `in` (laid out as `input`): one output row for
  * every (keys, window) that holds a row and whose start is in
  * [from_us, to_us) (INT64_MIN, INT64_MAX = all), sorted by window_start,
- * then keys (newest windows last, as a table of bars is appended). A window is right only when `in` holds all of its rows.
+ * then keys (newest windows last, as a table of bars is appended). A
+ * window is right only when `in` holds all of its rows.
  * Rows with a NULL time are FLOE_EINVALID. Buffers of *out in `arena`;
  * out->schema is floe_window_schema(w): keep w while out is used. */
 int floe_window_run(floe_window *w, const floe_batch *in, int64_t from_us, int64_t to_us,

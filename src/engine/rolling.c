@@ -3,8 +3,9 @@
  * symbol). A run sorts the rows by (keys, time, order...), evaluates every
  * output over all of them with each key's rows as one series (lag() and
  * rolling_*() look back within the key), and keeps the rows whose time is
- * in the range asked for, put in time order. The look-back a range needs is the sum of the
- * intervals the outputs' series calls use, read from their text. */
+ * in the range asked for, put in time order. The look-back a range needs
+ * is the sum of the intervals the outputs' series calls use, read from
+ * their text. */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
