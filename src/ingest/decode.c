@@ -1205,10 +1205,12 @@ static void col_compact(ing_col *c, const uint8_t *keep, int64_t n, int64_t firs
 			e++;
 		if (c->kind == ING_C_BYTES) {
 			int64_t from = off[r], to = off[k];
-			memmove(c->data.data + to, c->data.data + from, (size_t)(off[e] - from));
+			/* rows of empty strings only: there may be no data buffer */
+			if (off[e] > from)
+				memmove(c->data.data + to, c->data.data + from, (size_t)(off[e] - from));
 			for (int64_t j = r; j < e; j++)
 				off[k + (j - r) + 1] = off[j + 1] - from + to;
-		} else {
+		} else if (w) {
 			memmove(c->values.data + (size_t)k * w, c->values.data + (size_t)r * w,
 			        (size_t)(e - r) * w);
 		}
