@@ -262,9 +262,10 @@ static int steps_until_caught_up(runner *r, floe_error *err)
 
 /* Compact (when asked) and expire one table by its own retention
  * properties, keeping every snapshot a step of the pipeline has not read
- * yet; a table a step has read nothing of is left alone. A compaction
- * that loses a race with a delete is tried again next time. */
-static int upkeep_table(runner *r, const char *name, floe_error *err)
+ * yet; a table a step has read nothing of is left alone, and so is one
+ * not made yet when `missing_ok`. A compaction that loses a race with a
+ * delete is tried again next time. */
+static int upkeep_table(runner *r, const char *name, bool missing_ok, floe_error *err)
 {
 	int64_t upto = INT64_MAX;
 	for (int i = 0; i < r->nrts; i++) {
@@ -282,8 +283,14 @@ static int upkeep_table(runner *r, const char *name, floe_error *err)
 	int64_t t0 = pl_wall_us();
 	floe_table *t;
 	int rc = floe_table_open(&t, r->cat, name, err);
-	if (rc)
+	if (rc == FLOE_ENOTFOUND && missing_ok) {
+		floe_error_clear(err);
+		return 0;
+	}
+	if (rc) {
+		floe_error_prefix(err, "upkeep of %s", name);
 		return rc;
+	}
 	floe_compact_result cr;
 	memset(&cr, 0, sizeof cr);
 	/* a stream compacts when the file asks; --upkeep unless it says no */
@@ -340,16 +347,31 @@ static int upkeep_table(runner *r, const char *name, floe_error *err)
 	return rc;
 }
 
-/* Every table the pipeline writes: the sources' Bronze tables, then the
- * declared ones. */
+/* Every table the pipeline writes: the sources' Bronze tables and their
+ * quarantine tables (TABLE_rejected, made at the first reject), the
+ * declared tables, and the steps' quarantine tables. */
 static int upkeep_pass(runner *r, floe_error *err)
 {
 	const pl_spec *spec = r->p->spec;
 	int rc = 0;
-	for (int i = 0; i < spec->nsources && !rc; i++)
-		rc = upkeep_table(r, spec->sources[i].table, err);
+	char q[600];
+	for (int i = 0; i < spec->nsources && !rc; i++) {
+		snprintf(q, sizeof q, "%s_rejected", spec->sources[i].table);
+		if (!(rc = upkeep_table(r, spec->sources[i].table, false, err)))
+			rc = upkeep_table(r, q, true, err);
+	}
 	for (int i = 0; i < spec->ntables && !rc; i++)
-		rc = upkeep_table(r, spec->tables[i].name, err);
+		rc = upkeep_table(r, spec->tables[i].name, false, err);
+	for (int i = 0; i < r->nrts && !rc; i++) {
+		if (!r->rts[i].quar) /* aggregate and rolling steps quarantine nothing */
+			continue;
+		snprintf(q, sizeof q, "%s", floe_table_name(r->rts[i].quar));
+		bool declared = false;
+		for (int k = 0; k < spec->ntables; k++)
+			declared |= strcmp(spec->tables[k].name, q) == 0;
+		if (!declared)
+			rc = upkeep_table(r, q, true, err);
+	}
 	return rc;
 }
 

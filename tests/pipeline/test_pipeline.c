@@ -806,6 +806,10 @@ TEST(pipeline_stream_upkeep_compacts_and_expires_safely)
 		"\"table\":\"bronze.trades\"", NULL };
 	CHECK(log_lines_with(log, expired) > log_lines_with(log, none_expired));
 	CHECK(log_lines_with(log, compacted) > log_lines_with(log, none_compacted));
+	/* the quarantine tables too */
+	static const char *const quarantine[] = { "\"event\":\"upkeep\"",
+		"\"table\":\"bronze.trades_rejected\"", NULL };
+	CHECK(log_lines_with(log, quarantine) > 0);
 	int commits = log_lines_with(log, ingests);
 	int64_t left = snapshot_count(wa, "bronze.trades");
 	if (!(commits >= 5 && left > 0 && left < commits))
