@@ -430,6 +430,8 @@ typedef struct floe_compact_options {
 	const char *where;          /* only files the filter may match (by their
 	                               partition values and bounds); NULL = all */
 	int64_t target_file_size;   /* 0 = write.target-file-size-bytes */
+	int64_t min_file_size;      /* files under this many bytes are small (Iceberg's
+	                               min-file-size-bytes); 0 = 75% of the target */
 	int64_t copy_min_row_group_bytes; /* a file without deletes whose row
 	                               groups all hold at least this many
 	                               uncompressed bytes is copied row group by
@@ -454,7 +456,7 @@ typedef struct floe_compact_result {
 
 /* Bin-pack compaction (Iceberg's rewrite_data_files; rows sorted by the
  * table's sort order when it has one): in each partition
- * with two or more small files (under 75% of the target size) or a file
+ * with two or more small files (under min_file_size) or a file
  * that deletes apply to, those files are read with their deletes applied
  * and written again as files of about the target size in the current
  * spec, one partition at a time (a file without deletes whose row groups

@@ -259,8 +259,9 @@ static const floe_cli_opt compact_opts[] = {
 	{ "where", "EXPR", "only files this filter may match (by partition values and column "
 	  "bounds)", false },
 	{ "target-file-size", "BYTES", "size of the files written (default: the table's "
-	  "write.target-file-size-bytes, else 512 MiB); files under 75% of it count as small",
-	  false },
+	  "write.target-file-size-bytes, else 512 MiB)", false },
+	{ "min-file-size", "BYTES", "files under BYTES count as small and are packed "
+	  "(default: 75% of the target size)", false },
 	{ "copy-min-row-group-bytes", "BYTES", "a file without deletes whose row groups all "
 	  "hold at least BYTES uncompressed is copied row group by row group, not decoded "
 	  "(default: a sixteenth of write.parquet.row-group-size-bytes, 8 MiB by default)", false },

@@ -1429,6 +1429,9 @@ int floe_cli_table_compact(const floe_cli_cmd *cmd, const floe_cli_args *args)
 	if ((v = floe_cli_opt_get(cmd, args, "target-file-size")) &&
 	    (rc = opt_i64(&co.target_file_size, cmd, "target-file-size", v, 1024, INT64_MAX / 2)))
 		return rc;
+	if ((v = floe_cli_opt_get(cmd, args, "min-file-size")) &&
+	    (rc = opt_i64(&co.min_file_size, cmd, "min-file-size", v, 1, INT64_MAX / 2)))
+		return rc;
 	if ((v = floe_cli_opt_get(cmd, args, "copy-min-row-group-bytes")) &&
 	    (rc = opt_i64(&co.copy_min_row_group_bytes, cmd, "copy-min-row-group-bytes", v, 1,
 	                  INT64_MAX / 2)))

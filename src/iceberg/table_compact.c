@@ -264,6 +264,7 @@ int floe_table_compact(floe_table *t, const floe_compact_options *o, floe_compac
 	int64_t target = o->target_file_size > 0
 	                         ? o->target_file_size
 	                         : ice_table_prop_int(d.m, "write.target-file-size-bytes", 512LL << 20);
+	int64_t small_below = o->min_file_size > 0 ? o->min_file_size : target * 3 / 4;
 	if (!snap)
 		goto done;
 	res->snapshot_id = d.base_id = snap->snapshot_id;
@@ -316,7 +317,7 @@ int floe_table_compact(floe_table *t, const floe_compact_options *o, floe_compac
 			}
 			memset(&files[nfiles], 0, sizeof files[nfiles]);
 			files[nfiles].e = &ents[k];
-			files[nfiles].small = ents[k].file.file_size_in_bytes < target * 3 / 4;
+			files[nfiles].small = ents[k].file.file_size_in_bytes < small_below;
 			nfiles++;
 		}
 	}

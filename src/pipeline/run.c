@@ -260,6 +260,8 @@ static int steps_until_caught_up(runner *r, floe_error *err)
 
 /* ---- upkeep: beside a stream, or once ------------------------------------------- */
 
+#define UPKEEP_STREAM_MIN_FILE (16LL << 20)
+
 /* Compact (when asked) and expire one table by its own retention
  * properties, keeping every snapshot a step of the pipeline has not read
  * yet; a table a step has read nothing of is left alone, and so is one
@@ -298,6 +300,11 @@ static int upkeep_table(runner *r, const char *name, bool missing_ok, floe_error
 	if (r->o->mode == FLOE_RUN_UPKEEP ? want != 0 : want == 1) {
 		floe_compact_options co;
 		floe_compact_options_init(&co);
+		/* beside a stream, files of 16 MiB and more are left as they
+		 * are: a pass packs what arrived since the last one instead of
+		 * rewriting the whole open day every time */
+		if (r->o->mode == FLOE_RUN_STREAM)
+			co.min_file_size = UPKEEP_STREAM_MIN_FILE;
 		rc = floe_table_compact(t, &co, &cr, err);
 		if (rc == FLOE_ECONFLICT) {
 			floe_error_clear(err);

@@ -737,3 +737,65 @@ TEST(compact_packs_each_partition_whole)
 	floe_table_close(t);
 	floe_catalog_close(c);
 }
+
+typedef struct sizes {
+	int64_t min, max;
+	int n;
+} sizes;
+
+static int size_one(void *ctx, const floe_file_info *f, floe_error *err)
+{
+	(void)err;
+	sizes *z = ctx;
+	if (f->content != 0)
+		return 0;
+	if (!z->n || f->file_size < z->min)
+		z->min = f->file_size;
+	if (!z->n || f->file_size > z->max)
+		z->max = f->file_size;
+	z->n++;
+	return 0;
+}
+
+/* min_file_size (Iceberg's min-file-size-bytes): files at least that big
+ * are left as they are, and a partition needs two smaller ones to be
+ * packed; without it, everything under 75% of the target is small. */
+TEST(compact_min_file_size_leaves_larger_files)
+{
+	floe_catalog *c = NULL;
+	floe_error err;
+	REQUIRE_OK(floe_catalog_open(&c, th_path("wh"), NULL, &err), &err);
+	floe_table *t = make(c, "db.minsize");
+	REQUIRE(t);
+	/* one day: a file of 20,000 rows, then four of 50 */
+	REQUIRE_OK(append_days(t, 0, 20000, 1, &err), &err);
+	for (int k = 0; k < 4; k++)
+		REQUIRE_OK(append_days(t, 20000 + k * 50, 20050 + k * 50, 1, &err), &err);
+	sizes z = { 0, 0, 0 };
+	REQUIRE_OK(floe_table_files(t, NULL, size_one, &z, &err), &err);
+	REQUIRE(z.n == 5 && z.max > 8 * z.min);
+	int64_t want[3], got[3];
+	totals(t, -1, want);
+	floe_compact_options co;
+	floe_compact_options_init(&co);
+	co.rewrite_all = true;
+	co.min_file_size = z.max; /* the big file is not small */
+	floe_compact_result res;
+	REQUIRE_OK(floe_table_compact(t, &co, &res, &err), &err);
+	CHECK_EQ_INT(res.data_files_rewritten, 4);
+	CHECK_EQ_INT(res.data_files_added, 1);
+	CHECK_EQ_INT(count_files(t).data, 2);
+	/* one big and one packed small file: nothing under the size now but
+	 * the packed one, so nothing to do */
+	REQUIRE_OK(floe_table_compact(t, &co, &res, &err), &err);
+	CHECK_EQ_INT(res.data_files_rewritten, 0);
+	/* the default (75% of 512 MiB) counts both as small: one file */
+	co.min_file_size = 0;
+	REQUIRE_OK(floe_table_compact(t, &co, &res, &err), &err);
+	CHECK_EQ_INT(res.data_files_rewritten, 2);
+	CHECK_EQ_INT(count_files(t).data, 1);
+	totals(t, -1, got);
+	CHECK(memcmp(want, got, sizeof want) == 0);
+	floe_table_close(t);
+	floe_catalog_close(c);
+}
