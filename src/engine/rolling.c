@@ -299,8 +299,7 @@ int floe_rolling_run(floe_rolling *r, const floe_batch *in, int64_t from_us, int
 	 * appended: a stable sort of the selected rows by time keeps (keys,
 	 * order...) among equal times */
 	if (nsel > 1) {
-		floe_column tcol = g.cols[r->time_col];
-		eng_sort_key tk = { &tcol, sel };
+		eng_sort_key tk = { &g.cols[r->time_col], sel };
 		int32_t *by_time = floe_arena_alloc(tmp, (size_t)nsel * sizeof *by_time);
 		if (!by_time) {
 			rc = oom(err);

@@ -41,37 +41,35 @@ static const char *floe_bin(void)
 static const char *const tables[] = { "silver.trades", "silver.quotes", "gold.bars_1m",
 	"gold.bars_5m", "gold.spreads_1m", "gold.features", NULL };
 
-/* A copy of the reference pipeline in its own folder (landing folders
- * beside it), with `extra` appended to the text (may be NULL). */
-static bool make_pipeline(const char *dir, const char *edit_from, const char *edit_to)
+/* Replace the first `from` in the file at `path` by `to`; false when the
+ * file has no `from` (or cannot be read or written). */
+static bool replace_in_file(const char *path, const char *from, const char *to)
 {
 	size_t n;
-	char *text = th_read_file("examples/stock/pipeline.yaml", &n);
-	if (!text)
-		return false;
-	char path[PATH_MAX];
-	snprintf(path, sizeof path, "mkdir -p %s/landing/trades %s/landing/quotes", dir, dir);
-	if (th_run(NULL, "%s", path) != 0) {
-		free(text);
-		return false;
-	}
-	snprintf(path, sizeof path, "%s/pipeline.yaml", dir);
-	FILE *f = fopen(path, "w");
-	if (!f) {
-		free(text);
-		return false;
-	}
-	const char *at = edit_from ? strstr(text, edit_from) : NULL;
-	if (at) {
+	char *text = th_read_file(path, &n);
+	const char *at = text ? strstr(text, from) : NULL;
+	FILE *f = at ? fopen(path, "w") : NULL;
+	if (f) {
 		fwrite(text, 1, (size_t)(at - text), f);
-		fputs(edit_to, f);
-		fputs(at + strlen(edit_from), f);
-	} else {
-		fputs(text, f);
+		fputs(to, f);
+		fputs(at + strlen(from), f);
+		fclose(f);
 	}
-	fclose(f);
 	free(text);
-	return !edit_from || at;
+	return f != NULL;
+}
+
+/* A copy of the reference pipeline in its own folder (landing folders
+ * beside it), with the first `edit_from` replaced by `edit_to` (NULL: as
+ * it is). */
+static bool make_pipeline(const char *dir, const char *edit_from, const char *edit_to)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof path, "%s/pipeline.yaml", dir);
+	if (th_run(NULL, "mkdir -p %s/landing/trades %s/landing/quotes && "
+	           "cp examples/stock/pipeline.yaml %s", dir, dir, path) != 0)
+		return false;
+	return !edit_from || replace_in_file(path, edit_from, edit_to);
 }
 
 /* Sorted text of a table's scan. */
@@ -758,16 +756,8 @@ TEST(pipeline_stream_upkeep_compacts_and_expires_safely)
 	char pfile[PATH_MAX], log[PATH_MAX];
 	snprintf(pfile, sizeof pfile, "%s/pipeline.yaml", pa);
 	snprintf(log, sizeof log, "%s/run.log", pa);
-	size_t len;
-	char *text = th_read_file(pfile, &len);
-	char *age = text ? strstr(text, "max-snapshot-age-ms: \"3600000\"") : NULL;
-	REQUIRE(age);
-	FILE *f = fopen(pfile, "w");
-	REQUIRE(f);
-	fprintf(f, "%.*smax-snapshot-age-ms: \"0\"%s", (int)(age - text), text,
-	        age + strlen("max-snapshot-age-ms: \"3600000\""));
-	fclose(f);
-	free(text);
+	REQUIRE(replace_in_file(pfile, "max-snapshot-age-ms: \"3600000\"",
+	                        "max-snapshot-age-ms: \"0\""));
 	int nt, nq;
 	char **tl = read_lines(trades, &nt), **ql = read_lines(quotes, &nq);
 	REQUIRE(tl && ql && nt > 1000 && nq > 100);
