@@ -496,7 +496,10 @@ TEST(ingest_crash_kill9_files_exactly_once)
 	printf("  crash test seed %u\n", seed);
 	fflush(stdout);
 	srand(seed);
-	const char *extra[] = { "--max-batch-rows", "300", NULL };
+	/* batches of 100 rows: 600 commits, so the input outlasts the kills
+	 * however fast commits get (with 300 a fast machine ingested it all
+	 * within 19 kills, and later kills found nothing running) */
+	const char *extra[] = { "--max-batch-rows", "100", NULL };
 	int kills = ti_kill_loop(&e, dir, 24, "available-now", 5, 150, extra);
 	printf("  %d kills hit a running ingest\n", kills);
 	fflush(stdout);
